@@ -1,0 +1,32 @@
+"""fastspike: Numba-accelerated simulation of large populations of spiking neurons.
+
+Quick start::
+
+    import fastspike as fs
+    net = fs.Network(dt=0.1, seed=1)
+    pop = net.population(fs.LIF(tau_m=20.0), n=100)
+    net.current(pop, 20.0)
+    spikes = net.record(pop, "spikes")
+    net.run(100.0)
+
+Time in ms, voltage in mV, rates in Hz (see the README).
+"""
+from . import backends
+from ._version import __version__
+from .inputs import StepCurrent
+from .models import IF, LIF, Lapicque, Model
+from .network import Network, Population
+from .recording import SpikeRecord, StateRecord
+
+__all__ = [
+    "__version__", "Network", "Population", "Model", "LIF", "IF", "Lapicque", "StepCurrent",
+    "SpikeRecord", "StateRecord", "backends", "plot",
+]
+
+
+def __getattr__(name: str):
+    if name == "plot":  # imported lazily: matplotlib is slow to import
+        import importlib
+
+        return importlib.import_module(".plot", __name__)
+    raise AttributeError(f"module 'fastspike' has no attribute {name!r}")

@@ -1,0 +1,1 @@
+"""CPU backend: the whole step sequence as one ``@njit`` function, run for many steps per call."""

@@ -1,0 +1,249 @@
+"""The user's nouns: :class:`Network` and :class:`Population`.
+
+A network holds populations (state as struct-of-arrays NumPy arrays), their inputs and
+records. It knows nothing of how steps are computed: on ``run()`` it hands itself to its
+backend, which compiles the whole step sequence and runs it for many steps per call.
+"""
+from __future__ import annotations
+
+import math
+import time
+from typing import Iterable, Sequence
+
+import numpy as np
+
+from . import backends
+from .inputs import as_current
+from .models.base import Model
+from .recording import SpikeRecord, StateRecord
+
+__all__ = ["Network", "Population"]
+
+_DTYPES = {"float64": np.float64, "float32": np.float32}
+
+
+class Population:
+    """A group of ``n`` neurons of one model, advanced by one integrator.
+
+    State variables are attributes holding NumPy arrays of length ``n`` (``pop.v``); assign
+    into them (``pop.v[:] = ...``) or to them (``pop.v = ...``) to set initial values.
+    Create populations with :meth:`Network.population`.
+    """
+
+    def __init__(self, network: "Network", model: Model, n: int, name: str, integrator: str, index: int) -> None:
+        d = self.__dict__  # bypass __setattr__ (state assignment) while building
+        d["network"] = network
+        d["model"] = model
+        d["n"] = n
+        d["name"] = name
+        d["integrator"] = integrator
+        d["index"] = index
+        dtype = network.dtype
+        d["state"] = {k: v.astype(dtype) for k, v in model.initial_state(n).items()}
+        d["params"] = {k: _per_neuron(model, k, v, n, dtype) for k, v in model.params.items()}
+        d["refractory_count"] = np.zeros(n, dtype=np.int32) if model.refractory else None
+        d["currents"] = []
+
+    def __getattr__(self, name: str) -> np.ndarray:
+        state = self.__dict__.get("state")
+        if state is not None and name in state:
+            return state[name]
+        raise AttributeError(f"{type(self).__name__} {self.__dict__.get('name')!r} has no attribute {name!r}")
+
+    def __setattr__(self, name: str, value: object) -> None:
+        if name in self.state:
+            arr = np.asarray(value, dtype=np.float64)
+            if arr.ndim not in (0, 1) or (arr.ndim == 1 and arr.shape[0] != self.n):
+                raise ValueError(f"{self.name}.{name}: expected a scalar or shape ({self.n},), got shape {arr.shape}")
+            if not np.all(np.isfinite(arr)):
+                raise ValueError(f"{self.name}.{name}: values must be finite")
+            self.state[name][:] = arr
+        else:
+            raise AttributeError(f"cannot set {name!r} on population {self.name!r}; state variables: "
+                                 f"{', '.join(self.state)}")
+
+    @property
+    def state_names(self) -> tuple[str, ...]:
+        return tuple(self.state)
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __repr__(self) -> str:
+        return f"Population({self.name!r}, {self.model.name}, n={self.n}, integrator={self.integrator!r})"
+
+
+def _per_neuron(model: Model, name: str, value, n: int, dtype) -> np.ndarray:
+    """A parameter as an array of length 1 (uniform) or n (per neuron)."""
+    arr = np.asarray(value, dtype=np.float64)
+    if arr.ndim == 0:
+        return arr.reshape(1).astype(dtype)
+    if arr.shape != (n,):
+        raise ValueError(f"{model.name}: parameter {name} has shape {arr.shape} but the population has "
+                         f"{n} neurons; give a scalar or an array of shape ({n},)")
+    if np.all(arr == arr[0]):
+        return arr[:1].astype(dtype)
+    return arr.astype(dtype)
+
+
+class Network:
+    """A spiking network simulation.
+
+    Parameters
+    ----------
+    dt : float, ms
+        Time step (> 0).
+    seed : int or None
+        Seed of every random stream of the network (``net.rng`` for the user's own draws).
+    backend : {"cpu", "cuda"}
+        Where the network runs (see :func:`fastspike.backends.available`).
+    dtype : {"float64", "float32"}
+        Floating-point type of state and parameters.
+    threads : int
+        Number of CPU threads (only 1 in this version).
+
+    Attributes
+    ----------
+    t : float, ms
+        Current simulation time (``steps * dt``).
+    rng : numpy.random.Generator
+        Generator seeded from ``seed``, for initial conditions and inputs drawn by the user.
+    """
+
+    def __init__(self, dt: float = 0.1, seed: int | None = None, backend: str = "cpu",
+                 dtype: str | type = "float64", threads: int = 1) -> None:
+        if not isinstance(dt, (int, float, np.floating, np.integer)) or not math.isfinite(dt) or dt <= 0:
+            raise ValueError(f"Network: dt={dt!r} is not allowed; it must be a finite number > 0 (ms)")
+        key = np.dtype(dtype).name if not isinstance(dtype, str) else dtype
+        if key not in _DTYPES:
+            raise ValueError(f"Network: dtype={dtype!r} is not allowed; choose 'float64' or 'float32'")
+        if seed is not None and (not isinstance(seed, (int, np.integer)) or seed < 0):
+            raise ValueError(f"Network: seed={seed!r} must be a non-negative integer or None")
+        if not isinstance(threads, (int, np.integer)) or threads < 1:
+            raise ValueError(f"Network: threads={threads!r} must be an integer >= 1")
+        if threads != 1:
+            raise ValueError("Network: threads > 1 is not supported yet in this version; use threads=1")
+        self.backend_name = backends.check(backend)
+        self.dt = float(dt)
+        self.seed = seed
+        self.dtype = np.dtype(_DTYPES[key])
+        self.threads = int(threads)
+        self.rng = np.random.default_rng(seed)
+        self.populations: list[Population] = []
+        self.records: list[SpikeRecord | StateRecord] = []
+        self.step = 0
+        self._engine = None
+        self.timings: dict[str, float] = {}
+
+    # -- building -------------------------------------------------------------------------
+    @property
+    def t(self) -> float:
+        """Current time (ms)."""
+        return self.step * self.dt
+
+    def population(self, model: Model, n: int, name: str | None = None, integrator: str | None = None) -> Population:
+        """Add ``n`` neurons of ``model``; ``integrator`` defaults to the model's best."""
+        if not isinstance(model, Model):
+            raise TypeError(f"population: model must be a fastspike model (fs.LIF(...), ...), got {model!r}")
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n <= 0:
+            raise ValueError(f"population: n={n!r} is not allowed; it must be an integer > 0")
+        integrator = model.check_integrator(integrator)
+        name = f"pop{len(self.populations)}" if name is None else str(name)
+        if any(p.name == name for p in self.populations):
+            raise ValueError(f"population: the name {name!r} is already used in this network")
+        pop = Population(self, model, int(n), name, integrator, len(self.populations))
+        self.populations.append(pop)
+        self._changed()
+        return pop
+
+    def current(self, population: Population, value) -> None:
+        """Inject a current into every neuron of ``population``.
+
+        ``value`` is a number, an array of shape ``(n,)`` (constant per neuron), an array
+        of shape ``(steps, n)`` (row k drives the step starting at ``k dt``; 0 after the last
+        row) or a :class:`fastspike.StepCurrent`. Several currents add up.
+        """
+        self._own(population, "current")
+        population.currents.append(as_current(value, population.n, self.dt))
+        self._changed()
+
+    def record(self, population: Population, what: str | Sequence[str], neurons: Iterable[int] | None = None,
+               every: int = 1) -> SpikeRecord | StateRecord:
+        """Record ``"spikes"`` or state variables (a name or a list of names) of ``population``.
+
+        Parameters
+        ----------
+        what : "spikes", a state variable name, or a list of them; ``"I"`` is the total
+            input current of each step.
+        neurons : indices within the population (default: all).
+        every : sample state every ``every`` steps (samples at ``k * every * dt``).
+        """
+        self._own(population, "record")
+        selection = None if neurons is None else _indices(neurons, population)
+        if what == "spikes":
+            rec = SpikeRecord(population, selection)
+        else:
+            variables = [what] if isinstance(what, str) else list(what)
+            allowed = (*population.state_names, "I")
+            bad = [v for v in variables if v not in allowed]
+            if not variables or bad:
+                raise ValueError(f"record: {population.model.name} has no variable "
+                                 f"{', '.join(map(repr, bad)) or 'given'}; recordable: 'spikes', "
+                                 f"{', '.join(map(repr, allowed))}")
+            if isinstance(every, bool) or not isinstance(every, (int, np.integer)) or every < 1:
+                raise ValueError(f"record: every={every!r} must be an integer >= 1 (steps)")
+            idx = np.arange(population.n) if selection is None else selection
+            rec = StateRecord(population, variables, idx, int(every))
+        self.records.append(rec)
+        self._changed()
+        return rec
+
+    def _own(self, population: Population, what: str) -> None:
+        if not isinstance(population, Population):
+            raise TypeError(f"{what}: expected a Population, got {population!r}")
+        if population.network is not self:
+            raise ValueError(f"{what}: population {population.name!r} belongs to another network")
+
+    def _changed(self) -> None:
+        self._engine = None  # rebuilt (from the same state) on the next run
+
+    # -- running --------------------------------------------------------------------------
+    def build(self) -> None:
+        """Generate and compile the step sequence (done by ``run()`` when needed)."""
+        if self._engine is None:
+            if not self.populations:
+                raise ValueError("run: the network has no population")
+            t0 = time.perf_counter()
+            self._engine = backends.create(self.backend_name, self)
+            self.timings["build"] = time.perf_counter() - t0
+
+    def run(self, duration: float, progress: bool | None = None) -> None:
+        """Advance the network by ``duration`` ms (rounded to whole steps).
+
+        Calling ``run()`` again continues from where the last call stopped.
+
+        Parameters
+        ----------
+        duration : float, ms
+        progress : bool or None
+            Show a tqdm progress bar (None: only when the run lasts more than 2 s).
+        """
+        if not isinstance(duration, (int, float, np.floating, np.integer)) or not math.isfinite(duration) \
+                or duration < 0:
+            raise ValueError(f"run: duration={duration!r} must be a finite number >= 0 (ms)")
+        nsteps = int(round(duration / self.dt))
+        self.build()
+        if nsteps:
+            self._engine.run(nsteps, progress)
+
+
+def _indices(neurons: Iterable[int], population: Population) -> np.ndarray:
+    idx = np.asarray(list(neurons) if not isinstance(neurons, np.ndarray) else neurons)
+    if idx.ndim != 1 or idx.size == 0 or not np.issubdtype(idx.dtype, np.integer):
+        raise ValueError(f"record: neurons must be a non-empty list of integer indices, got {neurons!r}")
+    if idx.min() < 0 or idx.max() >= population.n:
+        raise ValueError(f"record: neuron index {int(idx.max() if idx.max() >= population.n else idx.min())} "
+                         f"is out of range for population {population.name!r} of {population.n} neurons")
+    if np.unique(idx).size != idx.size:
+        raise ValueError("record: neuron indices must not repeat")
+    return idx.astype(np.int64)

@@ -1,0 +1,4 @@
+"""Records: what a simulation keeps of spikes and state."""
+from .memory import SpikeRecord, StateRecord
+
+__all__ = ["SpikeRecord", "StateRecord"]
