@@ -6,11 +6,12 @@ state, parameters, ``I`` and ``dt``; integers for options).
 """
 from __future__ import annotations
 
+import types
 from typing import Callable
 
 from .models.base import Model, equation_arguments
 
-__all__ = ["EQUATIONS", "equations_of", "argument_kinds"]
+__all__ = ["EQUATIONS", "equations_of", "argument_kinds", "compile_scalar"]
 
 EQUATIONS = ("dynamics", "linear", "threshold", "reset", "constrain")
 
@@ -38,3 +39,28 @@ def argument_kinds(model: Model, fn: Callable) -> list[str]:
             raise TypeError(f"{model.name}.{fn.__name__}: argument {a!r} is not a state variable, parameter, "
                             f"option, 'I' or 'dt'")
     return kinds
+
+
+def compile_scalar(fn: Callable, jit: Callable, _memo: dict | None = None) -> Callable:
+    """Compile a scalar function with ``jit`` (``numba.njit`` or ``cuda.jit(device=True)``).
+
+    Plain Python functions that ``fn`` calls through its globals (helpers of a model, the
+    random-number functions) are compiled the same way first and bound in a copy of its
+    globals, so equation code can call helpers without knowing which backend compiles it.
+    """
+    memo = _COMPILED.setdefault(jit, {}) if _memo is None else _memo
+    if fn in memo:
+        return memo[fn]
+    namespace = dict(fn.__globals__)
+    for name in fn.__code__.co_names:
+        target = namespace.get(name)
+        if isinstance(target, types.FunctionType) and target is not fn:
+            namespace[name] = compile_scalar(target, jit, memo)
+    rebound = types.FunctionType(fn.__code__, namespace, fn.__name__, fn.__defaults__, fn.__closure__)
+    rebound.__qualname__ = fn.__qualname__
+    rebound.__module__ = fn.__module__
+    memo[fn] = jit(rebound)
+    return memo[fn]
+
+
+_COMPILED: dict[Callable, dict[Callable, Callable]] = {}

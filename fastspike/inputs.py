@@ -85,8 +85,13 @@ def as_current(value, n: int, dt: float):
         steps = np.rint(value.times / dt).astype(np.int64)
         zero = np.zeros((1,) + amps.shape[1:])
         return SteppedCurrent(steps, np.concatenate([zero, amps]))
-    arr = np.asarray(value, dtype=np.float64) if not isinstance(value, (str, bytes)) else None
-    if arr is None or arr.dtype == object:
+    arr = None
+    if value is not None and not isinstance(value, (str, bytes)):
+        try:
+            arr = np.asarray(value, dtype=np.float64)
+        except (TypeError, ValueError):
+            arr = None
+    if arr is None:
         raise TypeError(
             f"current: expected a number, an array of shape ({n},) or (steps, {n}), or a StepCurrent; "
             f"got {value!r}"

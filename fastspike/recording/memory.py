@@ -60,6 +60,7 @@ class SpikeRecord:
         self.population = population
         self.dt = population.network.dt
         self.selection = selection
+        self.start_step = population.network.step  # recording starts at the current time
         self._steps = _Chunks(np.int64)
         self._neurons = _Chunks(np.int32)
 
@@ -92,8 +93,10 @@ class SpikeRecord:
         return np.bincount(self.neurons, minlength=self.population.n)
 
     def rate(self, duration: float | None = None) -> float:
-        """Mean firing rate (Hz) of the recorded neurons over ``duration`` ms (default: the time run)."""
-        duration = self.population.network.t if duration is None else duration
+        """Mean firing rate (Hz) of the recorded neurons over ``duration`` ms (default: the time
+        run since the record was created)."""
+        if duration is None:
+            duration = (self.population.network.step - self.start_step) * self.dt
         return len(self) / max(self.n, 1) / (duration / 1000.0) if duration > 0 else 0.0
 
     def __repr__(self) -> str:

@@ -25,11 +25,11 @@ import numpy as np
 from numba import njit
 
 from ..._version import __version__
+from ...equations import compile_scalar
 from ..codegen import StepProgram
 
 __all__ = ["cache_dir", "compile_program", "render", "jit_function"]
 
-_JITTED: dict[Callable, Callable] = {}
 _FILE_HASHES: dict[str, str] = {}
 
 
@@ -43,9 +43,7 @@ def cache_dir() -> Path:
 
 def jit_function(fn: Callable) -> Callable:
     """The ``@njit`` version of a scalar equation function (one per process and function)."""
-    if fn not in _JITTED:
-        _JITTED[fn] = njit(fn)
-    return _JITTED[fn]
+    return compile_scalar(fn, njit)
 
 
 def render(prog: StepProgram) -> str:

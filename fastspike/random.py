@@ -1,0 +1,145 @@
+"""Counter-based random numbers: the same draws on every backend and for any chunking.
+
+A draw is a pure function of ``(key, counter)``: the SplitMix64 output function applied to
+``key + counter * golden`` (Steele, Lea & Flood 2014; the finaliser of Vigna's
+``splitmix64``). A random stream is a key derived from the network seed and what the
+stream is for (one Poisson input, one projection's weights, ...); its draws are indexed by
+counters such as ``step * n + neuron``. Nothing is carried from one compiled call to the
+next, so results do not depend on how many steps run per call or how neurons are split
+between threads, processes or GPU threads.
+
+The functions below are scalar and use only integer arithmetic and ``math``: they compile
+with ``numba.njit`` and as ``numba.cuda.jit(device=True)`` functions
+(see :func:`fastspike.equations.compile_scalar`).
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+__all__ = ["mix64", "uniform", "normal", "poisson", "poisson_table", "poisson_from_table", "hash_seed",
+           "POISSON_TABLE_MAX_MEAN"]
+
+POISSON_TABLE_MAX_MEAN = 10.0
+"""Means below this are drawn by inversion (one uniform); larger ones by PTRS."""
+
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_M1 = np.uint64(0xBF58476D1CE4E5B9)
+_M2 = np.uint64(0x94D049BB133111EB)
+_S30 = np.uint64(30)
+_S27 = np.uint64(27)
+_S31 = np.uint64(31)
+_S11 = np.uint64(11)
+_SUB = np.uint64(256)
+_TWO_M53 = 1.0 / 9007199254740992.0  # 2**-53
+
+
+def mix64(z):
+    """SplitMix64's output function: a bijective 64-bit mix (uint64 -> uint64)."""
+    z = (z ^ (z >> _S30)) * _M1
+    z = (z ^ (z >> _S27)) * _M2
+    return z ^ (z >> _S31)
+
+
+def uniform(key, counter):
+    """A float64 uniform in [0, 1) from 53 random bits of draw ``counter`` of stream ``key``."""
+    z = mix64(key + np.uint64(counter) * _GOLDEN)
+    return float(np.int64(z >> _S11)) * _TWO_M53
+
+
+def normal(key, counter):
+    """A standard normal variate (Box-Muller on draws ``2 counter`` and ``2 counter + 1``)."""
+    c = np.uint64(counter) * np.uint64(2)
+    u1 = 1.0 - uniform(key, c)  # (0, 1]
+    u2 = uniform(key, c + np.uint64(1))
+    return math.sqrt(-2.0 * math.log(u1)) * math.cos(2.0 * math.pi * u2)
+
+
+def poisson(lam, key, counter):
+    """A Poisson variate of mean ``lam`` from draw ``counter`` of stream ``key``.
+
+    Uses the sub-draws ``counter * 256 + j``. Inversion by sequential search for
+    ``lam < POISSON_TABLE_MAX_MEAN`` (one uniform; :func:`poisson_from_table` gives the same
+    numbers faster when the mean is fixed), else Hoermann's PTRS transformed rejection
+    (1993), the algorithm NumPy uses, with two uniforms per try.
+    """
+    base = np.uint64(counter) * _SUB
+    if lam <= 0.0:
+        return 0
+    if lam < 10.0:  # POISSON_TABLE_MAX_MEAN
+        u = uniform(key, base)
+        p = math.exp(-lam)
+        f = p
+        k = 0
+        while u > f and k < 199:
+            k += 1
+            p *= lam / k
+            f += p
+        return k
+    slam = math.sqrt(lam)
+    loglam = math.log(lam)
+    b = 0.931 + 2.53 * slam
+    a = -0.059 + 0.02483 * b
+    invalpha = 1.1239 + 1.1328 / (b - 3.4)
+    vr = 0.9277 - 3.6224 / (b - 2.0)
+    j = np.uint64(0)
+    while j < np.uint64(254):  # acceptance is about 0.9 per try: 127 failed tries do not happen
+        u = uniform(key, base + j) - 0.5
+        v = uniform(key, base + j + np.uint64(1))
+        j += np.uint64(2)
+        us = 0.5 - abs(u)
+        k = int(math.floor((2.0 * a / us + b) * u + lam + 0.43))
+        if us >= 0.07 and v <= vr:
+            return k
+        if k < 0 or (us < 0.013 and v > us):
+            continue
+        if math.log(v) + math.log(invalpha) - math.log(a / (us * us) + b) <= -lam + k * loglam - math.lgamma(k + 1.0):
+            return k
+    return int(lam + 0.5)
+
+
+def poisson_from_table(table, key, counter):
+    """The variate ``poisson(lam, key, counter)`` for ``lam < POISSON_TABLE_MAX_MEAN``, given
+    ``table = poisson_table(lam)``: a branch-free search of the cumulative distribution."""
+    u = uniform(key, np.uint64(counter) * _SUB)
+    k = 0
+    for j in range(table.size):
+        k += u > table[j]
+    return k
+
+
+def poisson_table(lam: float) -> np.ndarray:
+    """Cumulative probabilities F(0), F(1), ... as :func:`poisson` computes them (so that
+    both give the same variates), up to where its search stops (k = 199 or F = 1)."""
+    if not 0.0 <= lam < POISSON_TABLE_MAX_MEAN:
+        raise ValueError(f"poisson_table: mean {lam} outside [0, {POISSON_TABLE_MAX_MEAN})")
+    if lam == 0.0:
+        return np.zeros(0)
+    p = math.exp(-lam)
+    f = p
+    out = [f]
+    k = 0
+    while k < 198 and f < 1.0:
+        k += 1
+        p *= lam / k
+        f += p
+        out.append(f)
+    return np.array(out, dtype=np.float64)
+
+
+_MASK = (1 << 64) - 1
+
+
+def _mix64_int(z: int) -> int:
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK
+    return z ^ (z >> 31)
+
+
+def hash_seed(seed: int | None, *labels: int) -> np.uint64:
+    """A stream key from the network seed and integer labels (computed on the host)."""
+    z = 0x6A09E667F3BCC909 if seed is None else int(seed) & _MASK
+    for label in labels:
+        z = _mix64_int(z ^ _mix64_int((int(label) + 0x9E3779B97F4A7C15) & _MASK))
+    return np.uint64(z)
