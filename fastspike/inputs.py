@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["StepCurrent", "ConstantCurrent", "ArrayCurrent", "as_current"]
+__all__ = ["StepCurrent", "ConstantCurrent", "ArrayCurrent", "PoissonInput", "as_current"]
 
 
 class StepCurrent:
@@ -108,3 +108,29 @@ def as_current(value, n: int, dt: float):
         f"current: an array must have shape ({n},) (constant per neuron) or (steps, {n}) "
         f"(one row per step), got shape {arr.shape}"
     )
+
+
+class PoissonInput:
+    """``n`` independent Poisson afferents of ``rate`` Hz onto every neuron of a population
+    (see :meth:`fastspike.Network.poisson_input`)."""
+
+    def __init__(self, n: int, rate, weight: float, synapse, n_neurons: int, key: np.uint64) -> None:
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
+            raise ValueError(f"poisson_input: n={n!r} must be an integer >= 0 (afferents per neuron)")
+        r = np.asarray(rate, dtype=np.float64) if not isinstance(rate, (str, bytes)) and rate is not None else None
+        if r is None or r.ndim > 1 or (r.ndim == 1 and r.shape[0] != n_neurons):
+            raise ValueError(f"poisson_input: rate must be a number or an array of shape ({n_neurons},) (Hz), "
+                             f"got {rate!r}")
+        if not np.all(np.isfinite(r)) or np.any(r < 0):
+            raise ValueError(f"poisson_input: rate={rate!r} must be finite and >= 0 Hz")
+        if isinstance(weight, bool) or not isinstance(weight, (int, float, np.floating, np.integer)) \
+                or not np.isfinite(weight):
+            raise ValueError(f"poisson_input: weight={weight!r} must be a finite number")
+        self.n, self.rate, self.weight, self.synapse, self.key = int(n), r, float(weight), synapse, key
+
+    def means(self, dt: float) -> np.ndarray:
+        """Mean number of afferent spikes per neuron and step (length 1 or n)."""
+        return (self.n * self.rate * dt / 1000.0).reshape(-1)
+
+    def __repr__(self) -> str:
+        return f"PoissonInput(n={self.n}, rate={self.rate if self.rate.ndim == 0 else '<array>'}, weight={self.weight})"

@@ -13,9 +13,12 @@ from typing import Iterable, Sequence
 import numpy as np
 
 from . import backends
-from .inputs import as_current
+from .inputs import PoissonInput, as_current
 from .models.base import Model
+from .models.sources import Source
+from .random import hash_seed
 from .recording import SpikeRecord, StateRecord
+from .synapses import Connector, Delta, ExpCurrent, Projection, SynapseType
 
 __all__ = ["Network", "Population"]
 
@@ -40,9 +43,47 @@ class Population:
         d["index"] = index
         dtype = network.dtype
         d["state"] = {k: v.astype(dtype) for k, v in model.initial_state(n).items()}
-        d["params"] = {k: _per_neuron(model, k, v, n, dtype) for k, v in model.params.items()}
+        is_source = isinstance(model, Source)
+        d["params"] = {} if is_source else {k: _per_neuron(model, k, v, n, dtype) for k, v in model.params.items()}
         d["refractory_count"] = np.zeros(n, dtype=np.int32) if model.refractory else None
         d["currents"] = []
+        d["poisson_inputs"] = []
+        d["key"] = hash_seed(network.seed, 2, index)  # random stream of a PoissonSource
+        d["_channels"] = {}  # synapse key -> SynapseType, in order of creation
+        d["_currents"] = {}  # ExpCurrent key -> channel current (n,)
+        d["_rings"] = {}  # synapse key -> ring buffer (L, n) of input arriving in the next steps
+
+    # -- input channels (created by connect() and poisson_input()) -----------------------
+    def add_channel(self, synapse: SynapseType) -> None:
+        if synapse.key not in self._channels:
+            self._channels[synapse.key] = synapse
+            if isinstance(synapse, ExpCurrent):
+                self._currents[synapse.key] = np.zeros(self.n, self.network.dtype)
+            self._rings[synapse.key] = np.zeros((1, self.n), self.network.dtype)
+
+    def exp_channels(self) -> list[ExpCurrent]:
+        """The population's exponential synaptic channels, in order of creation."""
+        return [ch for ch in self._channels.values() if isinstance(ch, ExpCurrent)]
+
+    def has_delta_channel(self) -> bool:
+        return Delta().key in self._channels
+
+    def synaptic_current(self, channel: ExpCurrent) -> np.ndarray:
+        """Current of an exponential channel, per neuron (state, carried across runs)."""
+        return self._currents[channel.key]
+
+    def ring_buffer(self, channel: SynapseType) -> np.ndarray:
+        """Input of a channel arriving in the next steps: row ``k % L`` is for step k."""
+        return self._rings[channel.key]
+
+    def _resize_rings(self, length: int, step: int) -> None:
+        """Grow the ring buffers to ``length`` rows, keeping what is in flight."""
+        for key, old in self._rings.items():
+            if old.shape[0] != length:
+                new = np.zeros((length, self.n), old.dtype)
+                for d in range(old.shape[0]):
+                    new[(step + d) % length] = old[(step + d) % old.shape[0]]
+                self._rings[key] = new
 
     def __getattr__(self, name: str) -> np.ndarray:
         state = self.__dict__.get("state")
@@ -130,6 +171,7 @@ class Network:
         self.threads = int(threads)
         self.rng = np.random.default_rng(seed)
         self.populations: list[Population] = []
+        self.projections: list[Projection] = []
         self.records: list[SpikeRecord | StateRecord] = []
         self.step = 0
         self._engine = None
@@ -148,6 +190,8 @@ class Network:
         if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n <= 0:
             raise ValueError(f"population: n={n!r} is not allowed; it must be an integer > 0")
         integrator = model.check_integrator(integrator)
+        if isinstance(model, Source):
+            model.check_size(int(n))
         name = f"pop{len(self.populations)}" if name is None else str(name)
         if any(p.name == name for p in self.populations):
             raise ValueError(f"population: the name {name!r} is already used in this network")
@@ -184,7 +228,7 @@ class Network:
             rec = SpikeRecord(population, selection)
         else:
             variables = [what] if isinstance(what, str) else list(what)
-            allowed = (*population.state_names, "I")
+            allowed = (*population.state_names, *(() if isinstance(population.model, Source) else ("I",)))
             bad = [v for v in variables if v not in allowed]
             if not variables or bad:
                 raise ValueError(f"record: {population.model.name} has no variable "
@@ -197,6 +241,72 @@ class Network:
         self.records.append(rec)
         self._changed()
         return rec
+
+    def connect(self, pre: Population, post: Population, connector: Connector, synapse: SynapseType | None = None,
+                weight=1.0, delay=None) -> Projection:
+        """Connect ``pre`` to ``post``; the connectivity is built now, from the network seed.
+
+        Parameters
+        ----------
+        connector : Connector
+            ``fs.AllToAll()``, ``fs.OneToOne()``, ``fs.FixedProbability(p)``, ``fs.FixedIndegree(k)``,
+            ``fs.FixedOutdegree(k)``, ``fs.FixedTotalNumber(n)``, ``fs.FromArrays(pre, post)``.
+        synapse : SynapseType
+            ``fs.ExpCurrent(tau)`` or ``fs.Delta()`` (the default).
+        weight : float, array or distribution
+            Current (ExpCurrent, in the post model's input unit) or mV (Delta).
+        delay : float, array or distribution, ms
+            Rounded to steps, at least one step (default: one step).
+        """
+        self._own(pre, "connect")
+        self._own(post, "connect")
+        if not isinstance(connector, Connector):
+            raise TypeError(f"connect: connector must be a fastspike connector (fs.FixedProbability(p), ...), "
+                            f"got {connector!r}")
+        synapse = Delta() if synapse is None else synapse
+        self._check_synapse(post, synapse, "connect")
+        if isinstance(post.model, Source):
+            raise ValueError(f"connect: population {post.name!r} is a spike source and cannot receive input")
+        delay = self.dt if delay is None else delay
+        index = len(self.projections)
+        proj = Projection(pre, post, connector, synapse, weight, delay, hash_seed(self.seed, 1, index), index)
+        post.add_channel(synapse)
+        self.projections.append(proj)
+        self._changed()
+        return proj
+
+    def poisson_input(self, population: Population, n: int, rate, weight: float, synapse: SynapseType | None = None
+                      ) -> PoissonInput:
+        """Give every neuron of ``population`` ``n`` independent Poisson afferents of ``rate`` Hz.
+
+        Each afferent spike adds ``weight`` to the channel of ``synapse`` (``fs.Delta()`` by
+        default). The afferents are not simulated one by one: each step draws, per neuron,
+        the number of afferent spikes (Poisson with mean ``n * rate * dt``), so the cost is
+        O(neurons) per step whatever ``n``. ``rate`` is a number or one rate per neuron (Hz).
+        """
+        self._own(population, "poisson_input")
+        synapse = Delta() if synapse is None else synapse
+        self._check_synapse(population, synapse, "poisson_input")
+        if isinstance(population.model, Source):
+            raise ValueError(f"poisson_input: population {population.name!r} is a spike source")
+        m = len(population.poisson_inputs)
+        inp = PoissonInput(n, rate, weight, synapse, population.n, hash_seed(self.seed, 3, population.index, m))
+        population.add_channel(synapse)
+        population.poisson_inputs.append(inp)
+        self._changed()
+        return inp
+
+    @staticmethod
+    def _check_synapse(post: Population, synapse, what: str) -> None:
+        if not isinstance(synapse, SynapseType):
+            raise TypeError(f"{what}: synapse must be fs.ExpCurrent(tau) or fs.Delta(), got {synapse!r}")
+
+    def ring_length(self) -> int:
+        """Rows of the delay ring buffers: the largest delay (steps) + 1."""
+        return max([p.max_delay for p in self.projections], default=0) + 1
+
+    def has_ring_buffers(self) -> bool:
+        return any(pop._rings for pop in self.populations)
 
     def _own(self, population: Population, what: str) -> None:
         if not isinstance(population, Population):
@@ -214,6 +324,8 @@ class Network:
             if not self.populations:
                 raise ValueError("run: the network has no population")
             t0 = time.perf_counter()
+            for pop in self.populations:
+                pop._resize_rings(self.ring_length(), self.step)
             self._engine = backends.create(self.backend_name, self)
             self.timings["build"] = time.perf_counter() - t0
 

@@ -18,7 +18,7 @@ import math
 
 import numpy as np
 
-__all__ = ["mix64", "uniform", "normal", "poisson", "poisson_table", "poisson_from_table", "hash_seed",
+__all__ = ["mix64", "uniform", "poisson_bits", "normal", "poisson", "poisson_table", "poisson_thresholds", "poisson_from_table", "hash_seed",
            "POISSON_TABLE_MAX_MEAN"]
 
 POISSON_TABLE_MAX_MEAN = 10.0
@@ -48,6 +48,13 @@ def uniform(key, counter):
     return float(np.int64(z >> _S11)) * _TWO_M53
 
 
+def poisson_bits(key, counter):
+    """The 53 random bits (int64) behind the uniform that ``poisson(lam, key, counter)`` uses
+    for small means: ``u = bits * 2**-53``. Comparing the bits with
+    ``poisson_thresholds(lam)`` gives the same variate with integer arithmetic only."""
+    return np.int64(mix64(key + np.uint64(counter) * _SUB * _GOLDEN) >> _S11)
+
+
 def normal(key, counter):
     """A standard normal variate (Box-Muller on draws ``2 counter`` and ``2 counter + 1``)."""
     c = np.uint64(counter) * np.uint64(2)
@@ -68,7 +75,7 @@ def poisson(lam, key, counter):
     if lam <= 0.0:
         return 0
     if lam < 10.0:  # POISSON_TABLE_MAX_MEAN
-        u = uniform(key, base)
+        u = float(poisson_bits(key, counter)) * _TWO_M53
         p = math.exp(-lam)
         f = p
         k = 0
@@ -99,14 +106,20 @@ def poisson(lam, key, counter):
     return int(lam + 0.5)
 
 
-def poisson_from_table(table, key, counter):
+def poisson_from_table(thresholds, key, counter):
     """The variate ``poisson(lam, key, counter)`` for ``lam < POISSON_TABLE_MAX_MEAN``, given
-    ``table = poisson_table(lam)``: a branch-free search of the cumulative distribution."""
-    u = uniform(key, np.uint64(counter) * _SUB)
+    ``thresholds = poisson_thresholds(lam)``: a branch-free search of the distribution."""
+    z = poisson_bits(key, counter)
     k = 0
-    for j in range(table.size):
-        k += u > table[j]
+    for j in range(thresholds.size):
+        k += z > thresholds[j]
     return k
+
+
+def poisson_thresholds(lam: float) -> np.ndarray:
+    """``floor(F(k) * 2**53)`` (int64) for the cumulative probabilities F of :func:`poisson_table`:
+    ``bits > threshold`` exactly when ``bits * 2**-53 > F(k)`` (bits is an integer < 2**53)."""
+    return np.floor(poisson_table(lam) * 2.0**53).astype(np.int64)
 
 
 def poisson_table(lam: float) -> np.ndarray:

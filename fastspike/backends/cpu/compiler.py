@@ -26,7 +26,7 @@ from numba import njit
 
 from ..._version import __version__
 from ...equations import compile_scalar
-from ..codegen import StepProgram
+from ..codegen import NeuronBlock, StepProgram
 
 __all__ = ["cache_dir", "compile_program", "render", "jit_function"]
 
@@ -69,9 +69,12 @@ def render(prog: StepProgram) -> str:
         out.append(f"        if {' or '.join(prog.checks)}:")
         out.append("            return s_")
     out += ["        " + ln for ln in prog.per_step]
-    for n, body in prog.bodies:
-        out.append(f"        for i in range({n}):")
-        out += ["            " + ln for ln in body]
+    for block in prog.blocks:
+        if isinstance(block, NeuronBlock):
+            out.append(f"        for i in range({block.n}):")
+            out += ["            " + ln for ln in block.body]
+        else:
+            out += ["        " + ln for ln in block]
     out += ["        " + ln for ln in prog.after]
     out.append("    return nsteps")
     return "\n".join(out) + "\n"

@@ -1,0 +1,202 @@
+"""Compiled construction of connectivity (CSR by presynaptic neuron), weights and delays.
+
+Every draw comes from the counter-based generator of :mod:`fastspike.random`, indexed by
+what it decides (row and position), so the connectivity is a pure function of the seed,
+and two passes (count, then fill) regenerate the same draws instead of keeping
+temporaries: building a projection needs its final arrays and little else.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from .. import random as _random
+from ..equations import compile_scalar
+
+_uniform = compile_scalar(_random.uniform, njit)
+_normal = compile_scalar(_random.normal, njit)
+_ROW = np.uint64(1 << 32)  # draws of row j use counters j * 2**32 + m
+
+
+@njit(cache=True)
+def _draw_index(key, counter, n, exclude):
+    """A uniform index in [0, n), or in [0, n) without ``exclude`` when exclude >= 0."""
+    if exclude >= 0:
+        k = int(_uniform(key, counter) * (n - 1))
+        return k + 1 if k >= exclude else k
+    return int(_uniform(key, counter) * n)
+
+
+@njit(cache=True)
+def fixed_probability(n_pre, n_post, p, key, same):
+    """Each (pre, post) pair connected with probability p (geometric skipping, O(synapses))."""
+    counts = np.zeros(n_pre + 1, np.int64)
+    indptr = np.zeros(n_pre + 1, np.int64)
+    targets = np.empty(0, np.int32)
+    if p <= 0.0:
+        return indptr, targets
+    logq = math.log1p(-p) if p < 1.0 else 0.0
+    for fill in range(2):
+        if fill:
+            indptr = np.cumsum(counts)
+            targets = np.empty(indptr[-1], np.int32)
+        for j in range(n_pre):
+            base = np.uint64(j) * _ROW
+            m = np.uint64(0)
+            post = -1
+            pos = indptr[j] if fill else 0
+            while True:
+                if p >= 1.0:
+                    post += 1
+                else:
+                    u = _uniform(key, base + m)
+                    m += np.uint64(1)
+                    gap = math.floor(math.log1p(-u) / logq)
+                    post += 1 + int(min(gap, n_post))
+                if post >= n_post:
+                    break
+                if same and post == j:
+                    continue
+                if fill:
+                    targets[pos] = post
+                    pos += 1
+                else:
+                    counts[j + 1] += 1
+    return indptr, targets
+
+
+@njit(cache=True)
+def fixed_indegree(n_pre, n_post, k, key, same, multapses):
+    """Each post neuron gets k pre neurons drawn uniformly (without itself when not ``same``)."""
+    counts = np.zeros(n_pre + 1, np.int64)
+    mark = np.zeros(n_pre if not multapses else 0, np.bool_)
+    chosen = np.empty(k, np.int64)
+    indptr = counts
+    pos = counts
+    targets = np.empty(0, np.int32)
+    for fill in range(2):
+        if fill:
+            indptr = np.cumsum(counts)
+            pos = indptr[:-1].copy()
+            targets = np.empty(indptr[-1], np.int32)
+        for i in range(n_post):
+            base = np.uint64(i) * _ROW
+            m = np.uint64(0)
+            for c in range(k):
+                while True:
+                    pre = _draw_index(key, base + m, n_pre, i if same else -1)
+                    m += np.uint64(1)
+                    if multapses or not mark[pre]:
+                        break
+                if not multapses:
+                    mark[pre] = True
+                chosen[c] = pre
+            for c in range(k):
+                pre = chosen[c]
+                if not multapses:
+                    mark[pre] = False
+                if fill:
+                    targets[pos[pre]] = i
+                    pos[pre] += 1
+                else:
+                    counts[pre + 1] += 1
+    return indptr, targets
+
+
+@njit(cache=True)
+def fixed_outdegree(n_pre, n_post, k, key, same, multapses):
+    """Each pre neuron projects to k post neurons drawn uniformly."""
+    indptr = np.arange(n_pre + 1).astype(np.int64) * k
+    targets = np.empty(n_pre * k, np.int32)
+    mark = np.zeros(n_post if not multapses else 0, np.bool_)
+    for j in range(n_pre):
+        base = np.uint64(j) * _ROW
+        m = np.uint64(0)
+        for c in range(k):
+            while True:
+                post = _draw_index(key, base + m, n_post, j if same else -1)
+                m += np.uint64(1)
+                if multapses or not mark[post]:
+                    break
+            if not multapses:
+                mark[post] = True
+            targets[j * k + c] = post
+        if not multapses:
+            for c in range(k):
+                mark[targets[j * k + c]] = False
+    return indptr, targets
+
+
+@njit(cache=True)
+def fixed_total_number(n_pre, n_post, total, key, same):
+    """``total`` synapses with uniformly drawn pre and post neurons (multapses allowed)."""
+    counts = np.zeros(n_pre + 1, np.int64)
+    indptr = counts
+    pos = counts
+    targets = np.empty(0, np.int32)
+    for fill in range(2):
+        if fill:
+            indptr = np.cumsum(counts)
+            pos = indptr[:-1].copy()
+            targets = np.empty(total, np.int32)
+        for c in range(total):
+            cc = np.uint64(c) * np.uint64(2)
+            pre = _draw_index(key, cc, n_pre, -1)
+            post = _draw_index(key, cc + np.uint64(1), n_post, pre if same else -1)
+            if fill:
+                targets[pos[pre]] = post
+                pos[pre] += 1
+            else:
+                counts[pre + 1] += 1
+    return indptr, targets
+
+
+@njit(cache=True)
+def from_arrays(n_pre, pre, post):
+    """CSR of given (pre, post) pairs; ``order[s]`` is the input position of synapse s."""
+    counts = np.zeros(n_pre + 1, np.int64)
+    for s in range(pre.size):
+        counts[pre[s] + 1] += 1
+    indptr = np.cumsum(counts)
+    pos = indptr[:-1].copy()
+    targets = np.empty(pre.size, np.int32)
+    order = np.empty(pre.size, np.int64)
+    for s in range(pre.size):
+        targets[pos[pre[s]]] = post[s]
+        order[pos[pre[s]]] = s
+        pos[pre[s]] += 1
+    return indptr, targets, order
+
+
+@njit(cache=True)
+def _sample(code, a, b, lo, hi, key, counter):
+    if code == 1:
+        return a + (b - a) * _uniform(key, counter)
+    x = a
+    for attempt in range(1000):
+        x = a + b * _normal(key, counter * np.uint64(1024) + np.uint64(attempt))
+        if lo <= x <= hi:
+            return x
+    return min(max(x, lo), hi)
+
+
+@njit(cache=True)
+def sample_float32(n, code, a, b, lo, hi, key):
+    """n draws of a distribution (see :mod:`.distributions`), as float32 (weights)."""
+    out = np.empty(n, np.float32)
+    for s in range(n):
+        out[s] = _sample(code, a, b, lo, hi, key, np.uint64(s))
+    return out
+
+
+@njit(cache=True)
+def sample_steps(n, code, a, b, lo, hi, key, dt, out):
+    """n delays drawn in ms, rounded to steps of dt, at least one step, into ``out``."""
+    largest = 0
+    for s in range(n):
+        d = max(int(np.rint(_sample(code, a, b, lo, hi, key, np.uint64(s)) / dt)), 1)
+        out[s] = min(d, np.iinfo(out.dtype).max)
+        largest = max(largest, d)
+    return largest

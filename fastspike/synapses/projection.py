@@ -1,0 +1,139 @@
+"""A projection: the synapses from one population to another, stored compactly.
+
+Storage is CSR by presynaptic neuron: ``indptr`` (int64, n_pre + 1), ``targets`` (int32),
+``weights`` (float32, one per synapse, or a single value when all are equal) and
+``delays`` in steps (uint8 when every delay fits, else uint16; or a single value). That is
+at most 4 + 4 + 2 = 10 bytes per synapse, 9 with uint8 delays, 4 with uniform weight and
+delay (plus 8 bytes per presynaptic neuron).
+"""
+from __future__ import annotations
+
+import math
+import time
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from . import build
+from .connectors import Connector
+from .distributions import Distribution
+from .types import SynapseType
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..network import Population
+
+__all__ = ["Projection"]
+
+MAX_DELAY_STEPS = np.iinfo(np.uint16).max
+
+
+class Projection:
+    """Synapses from ``pre`` to ``post`` (create with :meth:`fastspike.Network.connect`).
+
+    Attributes
+    ----------
+    pre, post : Population
+    synapse : SynapseType
+    indptr : ndarray of int64, shape (pre.n + 1,)
+        Synapses of pre neuron j are ``indptr[j]:indptr[j + 1]``.
+    targets : ndarray of int32
+        Post neuron of each synapse.
+    weights : ndarray of float32, shape (n_synapses,) or (1,)
+        Weight of each synapse (a single value when uniform), in the unit of the post
+        model's input current (ExpCurrent) or mV (Delta).
+    delays : ndarray of uint8/uint16, shape (n_synapses,) or (1,)
+        Delay of each synapse in steps (>= 1).
+    build_time : float, s
+    """
+
+    def __init__(self, pre: "Population", post: "Population", connector: Connector, synapse: SynapseType,
+                 weight, delay, key: np.uint64, index: int) -> None:
+        net = pre.network
+        self.pre, self.post, self.connector, self.synapse, self.index = pre, post, connector, synapse, index
+        t0 = time.perf_counter()
+        same = pre is post
+        connector.check(pre.n, post.n, same)
+        self.indptr, self.targets, order = connector.build(pre.n, post.n, same, key)
+        n = self.n_synapses
+        self.weights = _values("weight", weight, n, order, connector, net.seed, key, np.float32, None)
+        self.delays = _values("delay", delay, n, order, connector, net.seed, key, None, net.dt)
+        self.build_time = time.perf_counter() - t0
+
+    @property
+    def n_synapses(self) -> int:
+        return int(self.targets.size)
+
+    @property
+    def max_delay(self) -> int:
+        """Largest delay in steps."""
+        return int(self.delays.max()) if self.delays.size else 1
+
+    @property
+    def nbytes(self) -> int:
+        """Memory of the stored connectivity (bytes)."""
+        return int(self.indptr.nbytes + self.targets.nbytes + self.weights.nbytes + self.delays.nbytes)
+
+    def sources(self) -> np.ndarray:
+        """Pre neuron of each synapse (int32), expanded from ``indptr``."""
+        return np.repeat(np.arange(self.pre.n, dtype=np.int32), np.diff(self.indptr))
+
+    def synapse_weights(self) -> np.ndarray:
+        """Weight of every synapse (expanded when uniform)."""
+        return np.broadcast_to(self.weights, (self.n_synapses,))
+
+    def synapse_delays(self) -> np.ndarray:
+        """Delay of every synapse in ms (expanded when uniform)."""
+        return np.broadcast_to(self.delays.astype(np.float64) * self.pre.network.dt, (self.n_synapses,))
+
+    def __repr__(self) -> str:
+        return (f"Projection({self.pre.name!r} -> {self.post.name!r}, {self.connector!r}, {self.synapse!r}, "
+                f"{self.n_synapses} synapses)")
+
+
+def _values(name: str, value, n: int, order, connector: Connector, seed, key, dtype, dt):
+    """Weights (dtype float32) or delays (dt given: steps) from a scalar, an array or a distribution."""
+    sub_key = np.uint64((int(key) ^ (0x5EED if dt is None else 0xDE1A)) & ((1 << 64) - 1))
+    if isinstance(value, Distribution):
+        code, (a, b, lo, hi) = value.code, value.args
+        if dt is None:
+            return build.sample_float32(n, code, a, b, lo, hi, sub_key)
+        if dt is not None and hi < 0:
+            raise ValueError(f"connect: delay distribution {value!r} has only negative values")
+        out = np.empty(n, np.uint16)
+        largest = build.sample_steps(n, code, a, b, lo, hi, sub_key, dt, out)
+        if largest > MAX_DELAY_STEPS:
+            raise ValueError(f"connect: delay of {largest} steps exceeds the maximum of {MAX_DELAY_STEPS} steps")
+        return out.astype(np.uint8) if largest <= 255 else out
+    if isinstance(value, (str, bytes)) or value is None:
+        raise TypeError(f"connect: {name}={value!r} must be a number, an array or a distribution "
+                        f"(fs.Normal, fs.Uniform)")
+    try:
+        arr = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"connect: {name}={value!r} must be a number, an array or a distribution") from None
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"connect: {name} values must be finite numbers")
+    if arr.ndim > 0:
+        shape = connector.per_synapse_shape
+        if shape is None:
+            raise ValueError(f"connect: per-synapse {name} arrays need a connector with a known synapse order "
+                             f"(FromArrays, AllToAll, OneToOne); {connector!r} takes a scalar or a distribution")
+        if arr.shape != shape and arr.shape != (int(np.prod(shape)),):
+            raise ValueError(f"connect: {name} array has shape {arr.shape}, expected {shape} for {connector!r}")
+        arr = arr.ravel()
+        if order is not None:
+            arr = arr[order]
+    if dt is None:
+        out = arr.astype(np.float32).reshape(-1)
+    else:
+        if np.any(arr < 0):
+            raise ValueError(f"connect: delay={value!r} is not allowed; delays must be >= 0 ms "
+                             f"(they are rounded to steps, at least one)")
+        steps = np.maximum(np.rint(arr / dt), 1).reshape(-1)
+        if steps.max() > MAX_DELAY_STEPS:
+            raise ValueError(f"connect: delay of {int(steps.max())} steps exceeds the maximum of "
+                             f"{MAX_DELAY_STEPS} steps")
+        out = steps.astype(np.uint8 if steps.max() <= 255 else np.uint16)
+    if out.size > 1 and np.all(out == out[0]):
+        out = out[:1].copy()  # uniform: stored once
+    return out
