@@ -52,6 +52,7 @@ class Population:
         d["_channels"] = {}  # synapse key -> SynapseType, in order of creation
         d["_currents"] = {}  # ExpCurrent key -> channel current (n,)
         d["_rings"] = {}  # synapse key -> ring buffer (L, n) of input arriving in the next steps
+        d["_extra"] = {}  # derived per-neuron arrays kept for recording ("I")
 
     # -- input channels (created by connect() and poisson_input()) -----------------------
     def add_channel(self, synapse: SynapseType) -> None:
@@ -71,6 +72,12 @@ class Population:
     def synaptic_current(self, channel: ExpCurrent) -> np.ndarray:
         """Current of an exponential channel, per neuron (state, carried across runs)."""
         return self._currents[channel.key]
+
+    def input_current(self) -> np.ndarray:
+        """Total input current of the last step per neuron (kept only when recorded)."""
+        if "I" not in self._extra:
+            self._extra["I"] = np.zeros(self.n, self.network.dtype)
+        return self._extra["I"]
 
     def ring_buffer(self, channel: SynapseType) -> np.ndarray:
         """Input of a channel arriving in the next steps: row ``k % L`` is for step k."""

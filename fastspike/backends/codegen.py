@@ -1,35 +1,40 @@
-"""Generate the source of a network's step sequence from its populations' models.
+"""Generate a network's step sequence as small kernels, from its populations' models.
 
-The generator is backend-neutral. It produces a :class:`StepProgram`:
+The generator is backend-neutral. A step is a sequence of :class:`Call`\\ s of
+:class:`Kernel`\\ s: one per population (its update), per Poisson input, per projection
+(spike delivery) and per state record (sampling). A kernel's source uses only its own
+names (no population index), so populations, inputs and projections of the same structure
+share one kernel: the microcircuit's 8 populations are updated by one compiled function,
+its 64 projections delivered by one. A backend compiles each distinct kernel once and
+generates the driver that calls them (the CPU backend: one ``@njit`` loop over steps; a
+GPU backend: kernel launches).
 
-- ``prelude``: lines run once per compiled call (uniform parameters, propagators),
-- ``checks``: conditions under which a call returns before a step, so that Python drains
-  full record buffers,
-- ``per_step``: lines run at the start of every step (input pointers, ring-buffer slot),
-- ``blocks``: in order, what a step does: per-neuron blocks (``NeuronBlock``: the body
-  of neuron ``i``, which a backend wraps in a loop or a kernel) and plain blocks (lines),
-- ``after``: lines at the end of every step (state sampling),
-
-plus the ordered array arguments and the scalar functions the code calls (model equations,
-propagators, random numbers).
+A kernel has parameters (arrays), a *prelude* (constants computed from them once per
+compiled call: uniform parameters, exact propagators) and a *body* of lines and
+:class:`NeuronLoop`\\ s (the update of neuron ``i``, independent across i). Every kernel
+receives ``step``, ``slot`` (the ring-buffer row of the step), ``ring_length``,
+``consts`` (dt, 0, dt/2, dt/6, 2 in the network dtype), ``spike_count``,
+``sample_count`` (record buffer fill levels), ``nsp_all`` (the number of spikes of each
+population in this step, written by population kernels, read by delivery kernels) and its
+prelude's constants ``pre``, then its arrays. The calls of a step come in phases (Poisson
+inputs, populations, deliveries, samples) whose calls are independent of each other's
+order, so a backend may group the calls of one kernel.
 
 One step, from t to t + dt, follows SPEC section 3 (NEST's ``iaf_psc_exp`` order):
 
 1. Poisson afferents of the step are drawn into the ring-buffer slot of the step;
 2. each population: integrate (exact propagation uses the synaptic currents at t), decay
    each exponential channel and add what arrives in this step from its ring buffer, add
-   delta input to ``v`` unless refractory, test the threshold, reset, start the refractory
-   period, record the spike (stamped t + dt) and list it for delivery;
+   delta input to ``v`` unless refractory, test the threshold (a branch-free pass that
+   vectorizes), then reset, start the refractory period, record and list the neurons
+   that fired (a sparse pass); spikes are stamped t + dt;
 3. each projection: deliver the step's spikes into the ring buffers of their targets at
-   slot ``(step + delay) mod L``, so that a spike of step k with delay D is added in step k + D.
-
-Naming in the generated code: population ``p`` owns ``p{p}_<var>`` (state arrays),
-``P{p}_<param>`` (parameter arrays, length 1 or n), ``q{p}_<param>`` (their values),
-``s{p}_<var>``/``n{p}_<var>`` (state before/after the step), ``I{p}`` (input current),
-``Y{p}_{c}`` (exponential channel currents), ``B{p}_{c}`` (ring buffers, shape (L, n)).
+   row ``(step + delay) mod L``, so that a spike of step k with delay D is added in step k + D.
 """
 from __future__ import annotations
 
+import hashlib
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable
 
@@ -40,105 +45,208 @@ from .. import random as rnd
 from ..equations import argument_kinds, equations_of
 from ..inputs import ArrayCurrent, ConstantCurrent, SteppedCurrent
 from ..models.base import equation_arguments
-from ..models.sources import PoissonSource, Source, SpikeSource
+from ..models.sources import PoissonSource, SpikeSource
 from ..recording import SpikeRecord, StateRecord
-from ..synapses.types import Delta, ExpCurrent
+from ..synapses.types import Delta
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..network import Network, Population
 
-__all__ = ["StepProgram", "NeuronBlock", "generate"]
+__all__ = ["StepProgram", "Kernel", "Call", "NeuronLoop", "generate", "KERNEL_ARGS"]
 
 SPIKE_BUFFER_MIN = 1 << 16
+KERNEL_ARGS = ("step", "slot", "ring_length", "consts", "spike_count", "sample_count", "nsp_all", "pre")
+"""The leading arguments of every kernel."""
+CONSTANTS = ("dt", "zero", "half_dt", "sixth_dt", "two")
+"""The names bound from ``consts`` in every kernel and prelude."""
 
 
 @dataclass
-class NeuronBlock:
-    """The update of neuron ``i`` of a population of ``n`` neurons (independent across i,
-    except for appending to the population's spike list)."""
+class NeuronLoop:
+    """The update of neuron ``i`` for ``i`` in ``range(n)`` (independent across i, apart from
+    appending to a spike list); ``n`` is a source expression."""
 
-    n: int
+    n: str
     body: list[str]
 
 
 @dataclass
+class Kernel:
+    """One generated function of a step: see the module docstring."""
+
+    kind: str
+    params: list[str]
+    prelude: list[str] = field(default_factory=list)
+    constants: list[str] = field(default_factory=list)
+    body: list = field(default_factory=list)
+    functions: dict[str, Callable] = field(default_factory=dict)
+
+    def text(self) -> str:
+        """A canonical description of the kernel (its identity)."""
+        parts = [self.kind, ",".join(self.params), *self.prelude, "|",
+                 ",".join(self.constants), "|"]
+        for block in self.body:
+            if isinstance(block, NeuronLoop):
+                parts += [f"loop {block.n}", *block.body, "end"]
+            else:
+                parts.append(block)
+        parts += sorted(self.functions)
+        return "\n".join(parts)
+
+    @property
+    def name(self) -> str:
+        return f"{self.kind}_{hashlib.sha1(self.text().encode()).hexdigest()[:10]}"
+
+
+PHASES = ("poisson_input", "population", "poisson_source", "spike_source", "deliver", "sample")
+
+
+@dataclass
+class Call:
+    """A kernel applied to given arrays."""
+
+    kernel: Kernel
+    arrays: list[np.ndarray]
+
+    @property
+    def phase(self) -> int:
+        return PHASES.index(self.kernel.kind)
+
+
+@dataclass
 class StepProgram:
-    """A network's step sequence as source text, arguments and called functions."""
+    """A network's step: the calls in order, and the record buffers to drain."""
 
     dtype: np.dtype
-    args: list[tuple[str, np.ndarray]] = field(default_factory=list)
-    functions: dict[str, Callable] = field(default_factory=dict)
-    prelude: list[str] = field(default_factory=list)
-    per_step: list[str] = field(default_factory=list)
-    checks: list[str] = field(default_factory=list)
-    blocks: list[NeuronBlock | list[str]] = field(default_factory=list)
-    after: list[str] = field(default_factory=list)
-    spike_records: list[tuple[SpikeRecord, str, str]] = field(default_factory=list)  # record, steps arg, idx arg
-    state_records: list[tuple[StateRecord, str, dict[str, str]]] = field(default_factory=list)
+    calls: list[Call] = field(default_factory=list)
+    spike_records: list[tuple[SpikeRecord, np.ndarray, np.ndarray, int]] = field(default_factory=list)
+    state_records: list[tuple[StateRecord, np.ndarray, dict[str, np.ndarray]]] = field(default_factory=list)
+    spike_limits: list[int] = field(default_factory=list)
+    sample_limits: list[int] = field(default_factory=list)
+    ring_length: int = 1
+
+    def kernels(self) -> dict[str, Kernel]:
+        """The distinct kernels, by name."""
+        return {c.kernel.name: c.kernel for c in self.calls}
+
+
+class _Builder:
+    """Collects a kernel's arrays (by local name) while its source is written."""
+
+    def __init__(self, kind: str) -> None:
+        self.kernel = Kernel(kind, [])
+        self.arrays: list[np.ndarray] = []
 
     def arg(self, name: str, value: np.ndarray) -> str:
-        self.args.append((name, value))
+        self.kernel.params.append(name)
+        self.arrays.append(value)
         return name
 
-    def function(self, name: str, fn: Callable) -> str:
-        self.functions[name] = fn
+    def function(self, role: str, fn: Callable, fixed: bool = False) -> str:
+        """Register a scalar function the kernel calls; returns its global name: ``role`` for
+        fastspike's own helpers (``fixed``), else a name unique to the function, so kernels of
+        different models never share a name for different code."""
+        if fixed:
+            self.kernel.functions[role] = fn
+            return role
+        module = re.sub(r"\W", "_", getattr(fn, "__module__", "") or "")
+        digest = hashlib.sha1(fn.__code__.co_code + repr(fn.__code__.co_consts).encode()).hexdigest()[:6]
+        name = f"_f_{module}_{fn.__qualname__.replace('.', '_')}_{digest}"
+        self.kernel.functions[name] = fn
         return name
+
+    def call(self) -> Call:
+        k = self.kernel
+        k.constants = _assigned(k.prelude)
+        return Call(k, [np.ascontiguousarray(a) for a in self.arrays])
+
+
+def _assigned(lines: list[str]) -> list[str]:
+    """Names assigned at the top level of ``lines`` (the prelude's constants)."""
+    names: list[str] = []
+    for ln in lines:
+        m = re.match(r"^([A-Za-z_][\w, ]*?)\s*,?\s*=(?!=)", ln)
+        if m and not ln.startswith(" "):
+            for name in m.group(1).split(","):
+                name = name.strip()
+                if name and name not in names:
+                    names.append(name)
+    return names
 
 
 def generate(net: "Network", sample_rows: int) -> StepProgram:
     """Build the :class:`StepProgram` of ``net``; state buffers hold ``sample_rows`` samples."""
-    prog = StepProgram(net.dtype)
-    for name, fn in (("_propagator_exp", integrators.propagator_exp), ("_propagator_phi", integrators.propagator_phi),
-                     ("_propagator_syn", integrators.propagator_syn), ("_uniform", rnd.uniform),
-                     ("_poisson", rnd.poisson), ("_poisson_bits", rnd.poisson_bits)):
-        prog.function(name, fn)
+    prog = StepProgram(net.dtype, ring_length=net.ring_length())
     spike_recs = [r for r in net.records if isinstance(r, SpikeRecord)]
+    prog.spike_limits = [0] * len(spike_recs)
     state_recs = [r for r in net.records if isinstance(r, StateRecord)]
     recorded_I = {r.population.index for r in state_recs if "I" in r.variables}
     senders = {proj.pre.index for proj in net.projections}
-    L = net.ring_length()
-    if net.has_ring_buffers():
-        prog.per_step.append(f"slot = step % {L}")
+    spike_lists = {pop.index: np.zeros(pop.n, np.int32) for pop in net.populations if pop.index in senders}
     for pop in net.populations:
         recs = [(k, r) for k, r in enumerate(spike_recs) if r.population is pop]
-        spike_list = pop.index in senders
-        if spike_list:
-            prog.arg(f"SL{pop.index}", np.zeros(pop.n, np.int32))
         for m, inp in enumerate(pop.poisson_inputs):
-            _poisson_input(prog, pop, m, inp)
+            prog.calls.append(_poisson_input(pop, inp))
         if isinstance(pop.model, SpikeSource):
-            _spike_source(prog, pop, recs, spike_list)
+            b = _spike_source(pop)
         elif isinstance(pop.model, PoissonSource):
-            _poisson_source(prog, pop, recs, spike_list)
+            b = _poisson_source(pop)
         else:
-            _population(prog, pop, recs, pop.index in recorded_I, spike_list)
+            b = _population(pop, pop.index in recorded_I)
+        _spike_recording(prog, b, pop, recs, spike_lists.get(pop.index))
+        prog.calls.append(b.call())
     for proj in net.projections:
-        _delivery(prog, proj, L)
+        prog.calls.append(_delivery(proj, spike_lists[proj.pre.index]))
     for k, rec in enumerate(state_recs):
-        _state_record(prog, k, rec, sample_rows)
+        prog.calls.append(_state_record(prog, k, rec, sample_rows))
+    prog.calls.sort(key=lambda c: c.phase)  # stable: order within a phase is kept
     return prog
 
 
 # -- spikes ------------------------------------------------------------------------------
-def _spike_lines(prog: StepProgram, pop: "Population", spike_recs, spike_list: bool) -> list[str]:
-    """Lines that record the spike of neuron ``i`` in this step and list it for delivery."""
-    p, lines = pop.index, []
-    for k, rec in spike_recs:
+def _spike_recording(prog: StepProgram, b: _Builder, pop: "Population", spike_recs,
+                     spike_list: np.ndarray | None) -> None:
+    """Complete a population kernel: ``spike_lines`` record neuron ``i``'s spike and list it."""
+    lines: list[str] = []
+    if spike_recs:
+        b.arg("RK", np.array([k for k, _ in spike_recs], np.int64))
+    for r, (k, rec) in enumerate(spike_recs):
         cap = max(2 * pop.n, SPIKE_BUFFER_MIN)
-        steps = prog.arg(f"SS{k}", np.zeros(cap, np.int64))
-        idx = prog.arg(f"SN{k}", np.zeros(cap, np.int32))
-        prog.spike_records.append((rec, steps, idx))
-        prog.checks.append(f"spike_count[{k}] > {cap - pop.n}")
-        store = [f"k_ = spike_count[{k}]", f"{steps}[k_] = step + 1", f"{idx}[k_] = i", f"spike_count[{k}] = k_ + 1"]
+        steps = b.arg(f"SS{r}", np.zeros(cap, np.int64))
+        idx = b.arg(f"SN{r}", np.zeros(cap, np.int32))
+        prog.spike_records.append((rec, b.arrays[-2], b.arrays[-1], k))
+        prog.spike_limits[k] = cap - pop.n
+        store = [f"k_ = spike_count[RK[{r}]]", f"{steps}[k_] = step + 1", f"{idx}[k_] = i",
+                 f"spike_count[RK[{r}]] = k_ + 1"]
         if rec.selection is not None:
             mask = np.zeros(pop.n, np.bool_)
             mask[rec.selection] = True
-            lines += [f"if {prog.arg(f'SM{k}', mask)}[i]:", *("    " + ln for ln in store)]
+            lines += [f"if {b.arg(f'SM{r}', mask)}[i]:", *_indent(store)]
         else:
             lines += store
-    if spike_list:
-        lines += [f"SL{p}[nsp{p}] = i", f"nsp{p} += 1"]
-    return lines
+    if spike_list is not None:
+        b.arg("SL", spike_list)
+        lines += ["SL[nsp] = i", "nsp += 1"]
+    b.arg("POP", np.array([pop.index], np.int64))
+    def expand(body: list[str]) -> list[str]:
+        """Replace the placeholder line ``<spike>`` (keeping its indentation) by ``lines``."""
+        out = []
+        for ln in body:
+            if ln.strip() == "<spike>":
+                pad = ln[: len(ln) - len(ln.lstrip())]
+                out += [pad + x for x in lines] or [pad + "pass"]
+            else:
+                out.append(ln)
+        return out
+
+    k = b.kernel
+    body: list = []
+    for block in k.body:
+        if isinstance(block, NeuronLoop):
+            body.append(NeuronLoop(block.n, expand(block.body)))
+        else:
+            body += expand([block])
+    k.body = body + ["nsp_all[POP[0]] = nsp"]
 
 
 def _indent(lines: list[str], n: int = 1) -> list[str]:
@@ -146,12 +254,15 @@ def _indent(lines: list[str], n: int = 1) -> list[str]:
 
 
 # -- cell models -------------------------------------------------------------------------
-def _population(prog: StepProgram, pop: "Population", spike_recs, record_I: bool, spike_list: bool) -> None:
-    p, model, dt = pop.index, pop.model, pop.network.dt
+def _population(pop: "Population", record_I: bool) -> _Builder:
+    model, dt = pop.model, pop.network.dt
+    b = _Builder("population")
     state = list(pop.state_names)
-    s_loc = [f"s{p}_{v}" for v in state]
-    n_loc = [f"n{p}_{v}" for v in state]
+    s_loc = [f"s_{v}" for v in state]
+    n_loc = [f"n_{v}" for v in state]
     body: list[str] = []
+    prelude = b.kernel.prelude
+    prelude.append(f"n = {b.arg('N', np.array([pop.n], np.int64))}[0]")
 
     # parameters: hoisted when uniform, loaded per neuron otherwise
     used = set()
@@ -159,16 +270,16 @@ def _population(prog: StepProgram, pop: "Population", spike_recs, record_I: bool
         used.update(a for a in equation_arguments(fn) if a in pop.params)
     per_neuron = set()
     for name in sorted(used):
-        arr = prog.arg(f"P{p}_{name}", pop.params[name])
+        arr = b.arg(f"P_{name}", pop.params[name])
         if pop.params[name].size == 1:
-            prog.prelude.append(f"q{p}_{name} = {arr}[0]")
+            prelude.append(f"q_{name} = {arr}[0]")
         else:
             per_neuron.add(name)
-            body.append(f"q{p}_{name} = {arr}[i]")
+            body.append(f"q_{name} = {arr}[i]")
 
     def call(key: str, locals_: list[str]) -> str:
         fn = getattr(model, key)
-        gname = prog.function(f"_eq{p}_{key}", fn)
+        gname = b.function(f"_eq_{key}", fn)
         out = []
         for a, kind in zip(equation_arguments(fn), argument_kinds(model, fn)):
             if kind == "state":
@@ -176,201 +287,215 @@ def _population(prog: StepProgram, pop: "Population", spike_recs, record_I: bool
             elif kind == "option":
                 out.append(str(model.option_code(a)))
             else:
-                out.append({"param": f"q{p}_{a}", "input": f"I{p}", "dt": "dt"}[kind])
+                out.append({"param": f"q_{a}", "input": "I_", "dt": "dt"}[kind])
         return f"{gname}({', '.join(out)})"
 
     # load state and synaptic currents, sum the input current
     channels = pop.exp_channels()
     for v, s in zip(state, s_loc):
-        body.append(f"{s} = {prog.arg(f'p{p}_{v}', pop.state[v])}[i]")
+        body.append(f"{s} = {b.arg(f'x_{v}', pop.state[v])}[i]")
     syn = []
     for c, channel in enumerate(channels):
-        prog.arg(f"Y{p}_{c}", pop.synaptic_current(channel))
-        prog.arg(f"B{p}_{c}", pop.ring_buffer(channel))
-        prog.prelude.append(f"d{p}_{c} = _cast(_propagator_exp(-1.0 / {channel.tau!r}, dt))")
-        body.append(f"y{p}_{c} = Y{p}_{c}[i]")
-        syn.append(f"y{p}_{c}")
-    external = _current_terms(prog, pop)
+        b.arg(f"Y{c}", pop.synaptic_current(channel))
+        b.arg(f"B{c}", pop.ring_buffer(channel))
+        prelude.append(f"d{c} = _cast(_propagator_exp(-1.0 / {channel.tau!r}, dt))")
+        body.append(f"y{c} = Y{c}[i]")
+        syn.append(f"y{c}")
+    b.function("_propagator_exp", integrators.propagator_exp, fixed=True)
+    external, per_step = _current_terms(b, pop)
     exact = pop.integrator == "exact"
-    body.append(f"I{p} = {' + '.join(['zero', *external, *([] if exact else syn)])}")
+    body.append(f"I_ = {' + '.join(['zero', *external, *([] if exact else syn)])}")
     if record_I:
-        prog.arg(f"p{p}_I", np.zeros(pop.n, pop.network.dtype))
-        body.append(f"p{p}_I[i] = {' + '.join([f'I{p}', *syn]) if exact else f'I{p}'}")
+        b.arg("x_I", pop.input_current())
+        body.append(f"x_I[i] = {' + '.join(['I_', *syn]) if exact else 'I_'}")
 
     # 1. integrate
     frozen = set(model.frozen_state())
     if exact:
+        for name, fn in (("_propagator_phi", integrators.propagator_phi),
+                         ("_propagator_syn", integrators.propagator_syn)):
+            b.function(name, fn, fixed=True)
         taus = [repr(ch.tau) for ch in channels]
-        lines, coeffs = integrators.exact_coefficient_lines(state, call("linear", s_loc), f"e{p}_", "_cast", taus)
-        (body if per_neuron.intersection(equation_arguments(model.linear)) else prog.prelude).extend(lines)
+        lines, coeffs = integrators.exact_coefficient_lines(state, call("linear", s_loc), "e_", "_cast", taus)
+        (body if per_neuron.intersection(equation_arguments(model.linear)) else prelude).extend(lines)
         for v, s, n_, (x0, P, F, qs) in zip(state, s_loc, n_loc, coeffs):
             terms = "".join(f" + {q} * {y}" for q, y in zip(qs, syn))
-            body.append(f"{n_} = {s}" if v in frozen else f"{n_} = {x0} + {P} * ({s} - {x0}) + {F} * I{p}{terms}")
+            body.append(f"{n_} = {s}" if v in frozen else f"{n_} = {x0} + {P} * ({s} - {x0}) + {F} * I_{terms}")
     else:
-        body.extend(integrators.step_lines(pop.integrator, s_loc, n_loc, call, f"t{p}_"))
+        body.extend(integrators.step_lines(pop.integrator, s_loc, n_loc, call, "t_"))
         # frozen variables keep their value; the compiler then drops their (dead) arithmetic
         body.extend(f"{n_} = {s}" for v, s, n_ in zip(state, s_loc, n_loc) if v in frozen)
 
     # 2.-3. decay the channels, add what arrives in this step
     for c in range(len(channels)):
-        body += [f"Y{p}_{c}[i] = y{p}_{c} * d{p}_{c} + B{p}_{c}[slot, i]", f"B{p}_{c}[slot, i] = zero"]
+        body += [f"Y{c}[i] = y{c} * d{c} + B{c}[slot, i]", f"B{c}[slot, i] = zero"]
     delta = pop.has_delta_channel()
     if delta:
-        prog.arg(f"BD{p}", pop.ring_buffer(Delta()))
-        body += [f"dv{p} = BD{p}[slot, i]", f"BD{p}[slot, i] = zero"]
+        b.arg("BD", pop.ring_buffer(Delta()))
+        body += ["dv_ = BD[slot, i]", "BD[slot, i] = zero"]
 
     # 4. delta input unless refractory, bounds, threshold; branch-free so the loop vectorizes.
     #    The few neurons that fire are reset, recorded and listed in a second, sparse pass.
     if model.refractory:
-        rc = prog.arg(f"RC{p}", pop.refractory_count)
-        body += [f"r_ = {rc}[i]", "on_ = r_ <= 0", f"{rc}[i] = r_ - 1 if r_ > 0 else 0"]
-        held = f"{n_loc[0]} if on_ else {s_loc[0]}"
-        body.append(f"{n_loc[0]} = {n_loc[0]} + dv{p} if on_ else {s_loc[0]}" if delta else f"{n_loc[0]} = {held}")
+        b.arg("RC", pop.refractory_count)
+        body += ["r_ = RC[i]", "on_ = r_ <= 0", "RC[i] = r_ - 1 if r_ > 0 else 0"]
+        body.append(f"{n_loc[0]} = {n_loc[0]} + dv_ if on_ else {s_loc[0]}" if delta
+                    else f"{n_loc[0]} = {n_loc[0]} if on_ else {s_loc[0]}")
     elif delta:
-        body.append(f"{n_loc[0]} = {n_loc[0]} + dv{p}")
+        body.append(f"{n_loc[0]} = {n_loc[0]} + dv_")
     if model.constrain is not None:
         body.append(f"{', '.join(n_loc)}, = {call('constrain', n_loc)}")
     test = call("threshold", n_loc)
-    flags = prog.arg(f"F{p}", np.zeros(pop.n, np.bool_))
-    body.append(f"{flags}[i] = on_ and {test}" if model.refractory else f"{flags}[i] = {test}")
-    for v, n_ in zip(state, n_loc):
-        if v not in frozen:
-            body.append(f"p{p}_{v}[i] = {n_}")
-    if spike_list:
-        prog.blocks.append([f"nsp{p} = 0"])
-    prog.blocks.append(NeuronBlock(pop.n, body))
+    flags = np.zeros(-(-pop.n // 8) * 8, np.bool_)  # padded to whole words, the padding stays False
+    b.arg("F", flags)
+    b.arg("F8", flags.view(np.uint64))
+    body.append(f"F[i] = on_ and {test}" if model.refractory else f"F[i] = {test}")
+    body += [f"x_{v}[i] = {n_}" for v, n_ in zip(state, n_loc) if v not in frozen]
 
     # the sparse pass: reset, refractory period, record, list for delivery
-    spike = [f"q{p}_{name} = P{p}_{name}[i]" for name in sorted(per_neuron)]
-    spike += [f"{n_} = p{p}_{v}[i]" for v, n_ in zip(state, n_loc)]
+    spike = [f"q_{name} = P_{name}[i]" for name in sorted(per_neuron)]
+    spike += [f"{n_} = x_{v}[i]" for v, n_ in zip(state, n_loc)]
     spike.append(f"{', '.join(n_loc)}, = {call('reset', n_loc)}")
-    spike += [f"p{p}_{v}[i] = {n_}" for v, n_ in zip(state, n_loc) if v not in frozen]
+    spike += [f"x_{v}[i] = {n_}" for v, n_ in zip(state, n_loc) if v not in frozen]
     if model.refractory:
         steps = np.rint(np.asarray(model.params["t_ref"]) / dt).astype(np.int32).reshape(-1)
         uniform = bool(np.all(steps == steps[0]))
-        rs = prog.arg(f"RS{p}", steps[:1] if uniform else steps)
-        spike.append(f"{rc}[i] = {rs}[{'0' if uniform else 'i'}]")
-    spike += _spike_lines(prog, pop, spike_recs, spike_list)
-    prog.blocks.append([f"for i in range({pop.n}):", f"    if {flags}[i]:", *_indent(spike, 2)])
+        b.arg("RS", steps[:1] if uniform else steps)
+        spike.append(f"RC[i] = RS[{'0' if uniform else 'i'}]")
+    # the flags are scanned 8 at a time: most words are 0 (no spike among 8 neurons)
+    b.kernel.body = ["nsp = 0", *per_step, NeuronLoop("n", body),
+                     "for w_ in range(F8.size):", "    if F8[w_] != 0:",
+                     "        for i in range(w_ * 8, min(w_ * 8 + 8, n)):", "            if F[i]:",
+                     *_indent(spike, 4), "                <spike>"]
+    return b
 
 
-def _current_terms(prog: StepProgram, pop: "Population") -> list[str]:
-    p, terms = pop.index, []
+def _current_terms(b: _Builder, pop: "Population") -> tuple[list[str], list[str]]:
+    """The terms of the external current of neuron ``i``, and the lines to run each step first."""
+    terms, per_step = [], []
     dtype = pop.network.dtype
     for j, cur in enumerate(pop.currents):
-        tag = f"{p}_{j}"
         if isinstance(cur, ConstantCurrent):
-            arr = prog.arg(f"CC{tag}", cur.values.astype(dtype))
+            arr = b.arg(f"CC{j}", cur.values.astype(dtype))
             if cur.values.size == 1:
-                prog.prelude.append(f"cc{tag} = {arr}[0]")
-                terms.append(f"cc{tag}")
+                b.kernel.prelude.append(f"cc{j} = {arr}[0]")
+                terms.append(f"cc{j}")
             else:
                 terms.append(f"{arr}[i]")
         elif isinstance(cur, SteppedCurrent):
-            steps = prog.arg(f"CS{tag}", cur.steps)
-            amps = prog.arg(f"CA{tag}", cur.amplitudes.astype(dtype))
-            prog.prelude.append(f"ptr{tag} = 0")
-            prog.per_step += [f"while ptr{tag} < {cur.steps.size} and {steps}[ptr{tag}] <= step:",
-                              f"    ptr{tag} += 1"]
-            terms.append(f"{amps}[ptr{tag}]" if cur.amplitudes.ndim == 1 else f"{amps}[ptr{tag}, i]")
+            steps = b.arg(f"CS{j}", cur.steps)
+            amps = b.arg(f"CA{j}", cur.amplitudes.astype(dtype))
+            per_step.append(f"ptr{j} = np.searchsorted({steps}, step, side='right')")
+            terms.append(f"{amps}[ptr{j}]" if cur.amplitudes.ndim == 1 else f"{amps}[ptr{j}, i]")
         elif isinstance(cur, ArrayCurrent):
             padded = np.concatenate([cur.values, np.zeros((1, pop.n))]).astype(dtype)
-            arr = prog.arg(f"CR{tag}", padded)
-            prog.per_step.append(f"row{tag} = min(step, {cur.values.shape[0]})")
-            terms.append(f"{arr}[row{tag}, i]")
+            arr = b.arg(f"CR{j}", padded)
+            per_step.append(f"row{j} = min(step, {arr}.shape[0] - 1)")
+            terms.append(f"{arr}[row{j}, i]")
         else:  # pragma: no cover - as_current() only makes the kinds above
             raise TypeError(f"unknown current {cur!r}")
-    return terms
+    return terms, per_step
 
 
 # -- inputs and sources --------------------------------------------------------------------
-def _poisson_input(prog: StepProgram, pop: "Population", m: int, inp) -> None:
+def _poisson_input(pop: "Population", inp) -> Call:
     """Poisson afferents drawn per neuron and step into the ring-buffer slot of the step."""
-    p, tag = pop.index, f"{pop.index}_{m}"
-    buf = prog.arg(f"BP{tag}", pop.ring_buffer(inp.synapse))
-    key = prog.arg(f"KP{tag}", np.array([inp.key], np.uint64))
-    weight = prog.arg(f"WP{tag}", np.array([inp.weight], pop.network.dtype))
-    prog.prelude += [f"kp{tag} = {key}[0]", f"wp{tag} = {weight}[0]"]
+    b = _Builder("poisson_input")
+    b.kernel.prelude += [f"n = {b.arg('N', np.array([pop.n], np.int64))}[0]",
+                         f"key = {b.arg('K', np.array([inp.key], np.uint64))}[0]",
+                         f"w = {b.arg('W', np.array([inp.weight], pop.network.dtype))}[0]"]
+    b.arg("B", pop.ring_buffer(inp.synapse))
     means = inp.means(pop.network.dt)
-    body = [f"c_ = np.uint64(step) * np.uint64({pop.n}) + np.uint64(i)"]
+    body = ["c_ = np.uint64(step) * np.uint64(n) + np.uint64(i)"]
     if means.size == 1 and means[0] < rnd.POISSON_TABLE_MAX_MEAN:
         thresholds = rnd.poisson_thresholds(float(means[0]))
-        th = prog.arg(f"TP{tag}", thresholds)
-        count = " + ".join(f"({'z_'} > {th}[{k}])" for k in range(thresholds.size)) or "0"
-        body += ["z_ = _poisson_bits(" + f"kp{tag}, c_)", f"{buf}[slot, i] += wp{tag} * ({count})"]
+        b.arg("T", thresholds)
+        b.function("_poisson_bits", rnd.poisson_bits, fixed=True)
+        count = " + ".join(f"(z_ > T[{k}])" for k in range(thresholds.size)) or "0"
+        body += ["z_ = _poisson_bits(key, c_)", f"B[slot, i] += w * ({count})"]
     else:
-        lam = prog.arg(f"LP{tag}", means)
-        body.append(f"{buf}[slot, i] += wp{tag} * _poisson({lam}[{'0' if means.size == 1 else 'i'}], kp{tag}, c_)")
-    prog.blocks.append(NeuronBlock(pop.n, body))
+        b.arg("LAM", means)
+        b.function("_poisson", rnd.poisson, fixed=True)
+        body.append(f"B[slot, i] += w * _poisson(LAM[{'0' if means.size == 1 else 'i'}], key, c_)")
+    b.kernel.body = [NeuronLoop("n", body)]
+    return b.call()
 
 
-def _poisson_source(prog: StepProgram, pop: "Population", spike_recs, spike_list: bool) -> None:
-    p, model, dt = pop.index, pop.model, pop.network.dt
-    key = prog.arg(f"KS{p}", np.array([pop.key], np.uint64))
-    prog.prelude.append(f"ks{p} = {key}[0]")
+def _poisson_source(pop: "Population") -> _Builder:
+    model, dt = pop.model, pop.network.dt
+    b = _Builder("poisson_source")
+    b.kernel.prelude += [f"n = {b.arg('N', np.array([pop.n], np.int64))}[0]",
+                         f"key = {b.arg('K', np.array([pop.key], np.uint64))}[0]"]
+    b.function("_uniform", rnd.uniform, fixed=True)
     probs = model.rate * (dt / 1000.0)
+    body = ["nsp = 0"]
     if model.times is None:
-        pr = prog.arg(f"PR{p}", probs.reshape(-1))
-        prob = f"{pr}[{'0' if probs.size == 1 else 'i'}]"
+        b.arg("PR", probs.reshape(-1))
+        prob = f"PR[{'0' if probs.size == 1 else 'i'}]"
     else:
-        steps = prog.arg(f"PT{p}", np.rint(model.times / dt).astype(np.int64))
-        pr = prog.arg(f"PR{p}", np.concatenate([np.zeros((1,) + probs.shape[1:]), probs]))
-        prog.prelude.append(f"ptrs{p} = 0")
-        prog.per_step += [f"while ptrs{p} < {model.times.size} and {steps}[ptrs{p}] <= step:", f"    ptrs{p} += 1"]
-        prob = f"{pr}[ptrs{p}]" if probs.ndim == 1 else f"{pr}[ptrs{p}, i]"
-    body = [f"if _uniform(ks{p}, np.uint64(step) * np.uint64({pop.n}) + np.uint64(i)) < {prob}:",
-            *_indent(_spike_lines(prog, pop, spike_recs, spike_list))]
-    if spike_list:
-        prog.blocks.append([f"nsp{p} = 0"])
-    prog.blocks.append(NeuronBlock(pop.n, body))
+        b.arg("PT", np.rint(model.times / dt).astype(np.int64))
+        b.arg("PR", np.concatenate([np.zeros((1,) + probs.shape[1:]), probs]))
+        body.append("ptr = np.searchsorted(PT, step, side='right')")
+        prob = "PR[ptr]" if probs.ndim == 1 else "PR[ptr, i]"
+    b.kernel.body = body + [NeuronLoop("n", [f"if _uniform(key, np.uint64(step) * np.uint64(n) + np.uint64(i)) < "
+                                             f"{prob}:", "    <spike>"])]
+    return b
 
 
-def _spike_source(prog: StepProgram, pop: "Population", spike_recs, spike_list: bool) -> None:
-    p = pop.index
+def _spike_source(pop: "Population") -> _Builder:
+    b = _Builder("spike_source")
     steps, neurons = pop.model.steps(pop.network.dt)
-    ks = prog.arg(f"GS{p}", steps)
-    kn = prog.arg(f"GN{p}", neurons.astype(np.int32))
-    prog.prelude.append(f"ptrg{p} = np.searchsorted({ks}, step0)")
-    lines = [f"nsp{p} = 0"] if spike_list else []
-    lines += [f"while ptrg{p} < {steps.size} and {ks}[ptrg{p}] == step:", f"    i = {kn}[ptrg{p}]",
-              f"    ptrg{p} += 1", *_indent(_spike_lines(prog, pop, spike_recs, spike_list))]
-    prog.blocks.append(lines)
+    b.arg("GS", steps)
+    b.arg("GN", neurons.astype(np.int32))
+    b.kernel.body = ["nsp = 0", "g_ = np.searchsorted(GS, step)", "while g_ < GS.size and GS[g_] == step:",
+                     "    i = GN[g_]", "    g_ += 1", "    <spike>"]
+    return b
 
 
 # -- delivery and recording ---------------------------------------------------------------
-def _delivery(prog: StepProgram, proj, L: int) -> None:
-    j, pre, post = proj.index, proj.pre.index, proj.post
-    buf = prog.arg(f"BJ{j}", post.ring_buffer(proj.synapse))
-    ip = prog.arg(f"IP{j}", proj.indptr)
-    tg = prog.arg(f"TG{j}", proj.targets)
-    wt = prog.arg(f"WT{j}", proj.weights)
-    dl = prog.arg(f"DL{j}", proj.delays)
+def _delivery(proj, spike_list: np.ndarray) -> Call:
+    b = _Builder("deliver")
+    b.arg("PRE", np.array([proj.pre.index], np.int64))
+    b.arg("SL", spike_list)
+    b.arg("B", proj.post.ring_buffer(proj.synapse))
+    b.arg("IP", proj.indptr)
+    b.arg("TG", proj.targets)
+    b.arg("WT", proj.weights)
+    b.arg("DL", proj.delays)
     uniform_w, uniform_d = proj.weights.size == 1, proj.delays.size == 1
     if uniform_w:
-        prog.prelude.append(f"w{j} = _cast({wt}[0])")
+        b.kernel.prelude.append("w = _cast(WT[0])")
     if uniform_d:
-        prog.prelude.append(f"dd{j} = np.int64({dl}[0])")
-    row = ["row_ = slot + " + (f"dd{j}" if uniform_d else f"np.int64({dl}[s_])"), f"if row_ >= {L}:",
-           f"    row_ -= {L}"]
-    weight = f"w{j}" if uniform_w else f"{wt}[s_]"
-    prog.blocks.append([
-        f"for a_ in range(nsp{pre}):",
-        f"    j_ = SL{pre}[a_]",
+        b.kernel.prelude.append("dd = np.int64(DL[0])")
+    row = ["row_ = slot + " + ("dd" if uniform_d else "np.int64(DL[s_])"), "if row_ >= ring_length:",
+           "    row_ -= ring_length"]
+    weight = "w" if uniform_w else "WT[s_]"
+    b.kernel.body = [
+        "for a_ in range(nsp_all[PRE[0]]):",
+        "    j_ = SL[a_]",
         *_indent(row if uniform_d else []),
-        f"    for s_ in range({ip}[j_], {ip}[j_ + 1]):",
+        "    for s_ in range(IP[j_], IP[j_ + 1]):",
         *_indent([] if uniform_d else row, 2),
-        f"        {buf}[row_, {tg}[s_]] += {weight}",
-    ])
+        f"        B[row_, TG[s_]] += {weight}",
+    ]
+    return b.call()
 
 
-def _state_record(prog: StepProgram, k: int, rec: StateRecord, rows: int) -> None:
-    p, m = rec.population.index, len(rec.neurons)
-    idx = prog.arg(f"X{k}", rec.neurons.astype(np.int64))
-    steps = prog.arg(f"ST{k}", np.zeros(rows, np.int64))
-    bufs = {v: prog.arg(f"SV{k}_{v}", np.zeros((rows, m), prog.dtype)) for v in rec.variables}
-    prog.state_records.append((rec, steps, bufs))
-    prog.checks.append(f"sample_count[{k}] >= {rows}")
-    prog.after += [f"if (step + 1) % {rec.every} == 0:", f"    row_ = sample_count[{k}]",
-                   f"    {steps}[row_] = step + 1", f"    for j_ in range({m}):", f"        n_ = {idx}[j_]"]
-    prog.after += [f"        {buf}[row_, j_] = p{p}_{v}[n_]" for v, buf in bufs.items()]
-    prog.after.append(f"    sample_count[{k}] = row_ + 1")
+def _state_record(prog: StepProgram, k: int, rec: StateRecord, rows: int) -> Call:
+    b = _Builder("sample")
+    pop, m = rec.population, len(rec.neurons)
+    b.kernel.prelude.append(f"g = {b.arg('G', np.array([k], np.int64))}[0]")
+    b.arg("X", rec.neurons.astype(np.int64))
+    steps = b.arg("ST", np.zeros(rows, np.int64))
+    bufs = {}
+    for j, v in enumerate(rec.variables):
+        b.arg(f"V{j}", np.zeros((rows, m), prog.dtype))
+        bufs[v] = b.arrays[-1]
+        b.arg(f"x{j}", pop.input_current() if v == "I" else pop.state[v])
+    prog.state_records.append((rec, b.arrays[2], bufs))  # arrays: G, X, ST, ...
+    prog.sample_limits.append(rows)
+    b.kernel.body = [f"if (step + 1) % {rec.every} == 0:", "    row_ = sample_count[g]", f"    {steps}[row_] = step + 1",
+                     "    for j_ in range(X.size):", "        n_ = X[j_]",
+                     *[f"        V{j}[row_, j_] = x{j}[n_]" for j in range(len(rec.variables))],
+                     "    sample_count[g] = row_ + 1"]
+    return b.call()

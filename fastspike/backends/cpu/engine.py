@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..codegen import generate
-from .compiler import compile_program, render
+from .compiler import arguments, compile_program, render
 
 if TYPE_CHECKING:  # pragma: no cover
     from ...network import Network
@@ -31,11 +31,15 @@ class CPUEngine:
         t0 = time.perf_counter()
         self.program = generate(net, self.sample_rows)
         self.function = compile_program(self.program)
+        prog = self.program
         self.consts = np.array([net.dt, 0.0, net.dt / 2, net.dt / 6, 2.0], dtype=net.dtype)
-        self.spike_count = np.zeros(max(1, len(self.program.spike_records)), np.int64)
-        self.sample_count = np.zeros(max(1, len(self.program.state_records)), np.int64)
-        self.values = [v for _, v in self.program.args]
-        self.arrays = dict(self.program.args)
+        self.spike_count = np.zeros(len(prog.spike_records), np.int64)
+        self.spike_limit = np.array(prog.spike_limits, np.int64)
+        self.sample_count = np.zeros(len(prog.state_records), np.int64)
+        self.sample_limit = np.array(prog.sample_limits, np.int64)
+        self.ring_length = prog.ring_length
+        self.nsp_all = np.zeros(len(net.populations), np.int64)
+        self.arguments = arguments(prog)
         t1 = time.perf_counter()
         self._call(net.step, 0)  # compile now (or load from cache) so run() times the simulation only
         net.timings["codegen"] = t1 - t0
@@ -48,18 +52,19 @@ class CPUEngine:
         return render(self.program)
 
     def _call(self, step0: int, nsteps: int) -> int:
-        return int(self.function(step0, nsteps, self.consts, self.spike_count, self.sample_count, *self.values))
+        return int(self.function(step0, nsteps, self.consts, self.ring_length, self.spike_count, self.spike_limit,
+                                 self.sample_count, self.sample_limit, self.nsp_all, *self.arguments))
 
     def _drain(self) -> None:
-        for k, (rec, steps, idx) in enumerate(self.program.spike_records):
+        for rec, steps, idx, k in self.program.spike_records:
             c = int(self.spike_count[k])
             if c:
-                rec._append(self.arrays[steps][:c], self.arrays[idx][:c])
+                rec._append(steps[:c], idx[:c])
                 self.spike_count[k] = 0
         for k, (rec, steps, bufs) in enumerate(self.program.state_records):
             c = int(self.sample_count[k])
             if c:
-                rec._append(self.arrays[steps][:c], {v: self.arrays[b][:c] for v, b in bufs.items()})
+                rec._append(steps[:c], {v: b[:c] for v, b in bufs.items()})
                 self.sample_count[k] = 0
 
     def run(self, nsteps: int, progress: bool | None) -> None:

@@ -1,0 +1,113 @@
+"""Builders of the standard networks B1-B4 of BENCHMARKS.md, with exactly its parameters."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..models import LIF
+from ..network import Network, Population
+from ..synapses import Delta, ExpCurrent, FixedIndegree, FixedProbability, FixedTotalNumber, Normal
+
+__all__ = ["cuba", "brunel", "microcircuit", "uncoupled", "MICROCIRCUIT"]
+
+
+def cuba(seed: int = 42, dtype: str = "float64", dt: float = 0.1) -> tuple[Network, dict[str, Population]]:
+    """B1: Vogels & Abbott (2005) CUBA, Brette et al. (2007) benchmark 2: 3200 + 800 LIF."""
+    net = Network(dt=dt, seed=seed, dtype=dtype)
+    lif = dict(tau_m=20.0, R=1.0, v_rest=-49.0, v_reset=-60.0, v_thresh=-50.0, t_ref=5.0)
+    exc = net.population(LIF(**lif), n=3200, name="exc")
+    inh = net.population(LIF(**lif), n=800, name="inh")
+    for pop in (exc, inh):
+        pop.v[:] = net.rng.uniform(-60.0, -50.0, pop.n)
+    for pre, weight, tau in ((exc, 60 * 0.27 / 10, 5.0), (inh, -20 * 4.5 / 10, 10.0)):
+        for post in (exc, inh):
+            net.connect(pre, post, FixedProbability(0.02), synapse=ExpCurrent(tau), weight=weight, delay=dt)
+    return net, {"exc": exc, "inh": inh}
+
+
+def brunel(scale: float = 1.0, seed: int = 1, dtype: str = "float64", g: float = 5.0, eta: float = 2.0,
+           dt: float = 0.1) -> tuple[Network, dict[str, Population]]:
+    """B2: Brunel (2000) model A with Poisson afferents; ``scale`` multiplies NE and NI."""
+    net = Network(dt=dt, seed=seed, dtype=dtype)
+    n_e, n_i = max(int(round(10000 * scale)), 1), max(int(round(2500 * scale)), 1)
+    c_e, c_i, j = 1000, 250, 0.1
+    tau_m, theta = 20.0, 20.0
+    nu_thr = theta / (j * c_e * tau_m) * 1000.0  # Hz, per afferent at threshold drive
+    lif = dict(tau_m=tau_m, R=1.0, v_rest=0.0, v_reset=10.0, v_thresh=theta, t_ref=2.0)
+    exc = net.population(LIF(**lif), n=n_e, name="E")
+    inh = net.population(LIF(**lif), n=n_i, name="I")
+    for post in (exc, inh):
+        net.connect(exc, post, FixedIndegree(c_e), synapse=Delta(), weight=j, delay=1.5)
+        net.connect(inh, post, FixedIndegree(c_i), synapse=Delta(), weight=-g * j, delay=1.5)
+        net.poisson_input(post, n=c_e, rate=eta * nu_thr, weight=j, synapse=Delta())
+    return net, {"E": exc, "I": inh}
+
+
+MICROCIRCUIT = {
+    "populations": ["L23E", "L23I", "L4E", "L4I", "L5E", "L5I", "L6E", "L6I"],
+    "sizes": [20683, 5834, 21915, 5479, 4850, 1065, 14395, 2948],
+    "probabilities": np.array([
+        [0.1009, 0.1689, 0.0437, 0.0818, 0.0323, 0., 0.0076, 0.],
+        [0.1346, 0.1371, 0.0316, 0.0515, 0.0755, 0., 0.0042, 0.],
+        [0.0077, 0.0059, 0.0497, 0.135, 0.0067, 0.0003, 0.0453, 0.],
+        [0.0691, 0.0029, 0.0794, 0.1597, 0.0033, 0., 0.1057, 0.],
+        [0.1004, 0.0622, 0.0505, 0.0057, 0.0831, 0.3726, 0.0204, 0.],
+        [0.0548, 0.0269, 0.0257, 0.0022, 0.06, 0.3158, 0.0086, 0.],
+        [0.0156, 0.0066, 0.0211, 0.0166, 0.0572, 0.0197, 0.0396, 0.2252],
+        [0.0364, 0.001, 0.0034, 0.0005, 0.0277, 0.008, 0.0658, 0.1443]]),
+    "k_ext": [1600, 1500, 2100, 1900, 2000, 1900, 2900, 2100],
+    "v0_mean": [-68.28, -63.16, -63.33, -63.45, -63.11, -61.66, -66.72, -61.43],
+    "v0_std": [5.36, 4.57, 4.74, 4.94, 4.94, 4.55, 5.46, 4.48],
+    "rates_nest": [0.943, 3.026, 4.368, 5.882, 7.733, 8.664, 1.096, 7.851],  # Hz, full scale
+}
+
+
+def psc_per_psp(tau_m: float, tau_syn: float, c_m: float) -> float:
+    """PSC amplitude (pA) giving a PSP of 1 mV in iaf_psc_exp (Potjans & Diesmann 2014)."""
+    s = 1.0 / (tau_syn - tau_m)
+    pre = tau_m * tau_syn / c_m * s
+    f = (tau_m / tau_syn) ** s
+    return 1.0 / (pre * (f ** tau_m - f ** tau_syn))
+
+
+def microcircuit(scale: float = 1.0, seed: int = 55, dtype: str = "float64", dt: float = 0.1
+                 ) -> tuple[Network, dict[str, Population]]:
+    """B3: Potjans & Diesmann (2014) cortical microcircuit; ``scale`` multiplies population
+    sizes and synapse numbers (full-scale indegrees kept), with Poisson background."""
+    d = MICROCIRCUIT
+    c_m, tau_m, tau_syn = 250.0, 10.0, 0.5  # pF, ms, ms
+    net = Network(dt=dt, seed=seed, dtype=dtype)
+    model = LIF(tau_m=tau_m, R=tau_m / c_m, v_rest=-65.0, v_reset=-65.0, v_thresh=-50.0, t_ref=2.0)
+    pops = [net.population(model, n=max(int(round(n * scale)), 1), name=name)
+            for name, n in zip(d["populations"], d["sizes"])]
+    for pop, mean, std in zip(pops, d["v0_mean"], d["v0_std"]):
+        pop.v[:] = net.rng.normal(mean, std, pop.n)
+    w_mean = 0.15 * psc_per_psp(tau_m, tau_syn, c_m)  # 87.8 pA
+    channel = ExpCurrent(tau_syn)
+    for i, post in enumerate(pops):
+        for j, pre in enumerate(pops):
+            p = d["probabilities"][i, j]
+            if p == 0:
+                continue
+            n_full_i, n_full_j = d["sizes"][i], d["sizes"][j]
+            k = int(round(math.log(1.0 - p) / math.log(1.0 - 1.0 / (n_full_i * n_full_j)) * scale))
+            excitatory = j % 2 == 0
+            w = w_mean * (2.0 if (i, j) == (0, 2) else 1.0) * (1.0 if excitatory else -4.0)
+            weight = Normal(w, abs(w) * 0.1, low=0.0) if excitatory else Normal(w, abs(w) * 0.1, high=0.0)
+            mean_delay = 1.5 if excitatory else 0.75
+            delay = Normal(mean_delay, 0.5 * mean_delay, low=dt)
+            net.connect(pre, post, FixedTotalNumber(k), synapse=channel, weight=weight, delay=delay)
+        net.poisson_input(post, n=d["k_ext"][i], rate=8.0, weight=w_mean, synapse=channel)
+    return net, dict(zip(d["populations"], pops))
+
+
+def uncoupled(n: int = 10**6, seed: int = 1, dtype: str = "float64", dt: float = 0.1
+              ) -> tuple[Network, dict[str, Population]]:
+    """B4: n uncoupled LIF neurons, each with 1000 Poisson afferents of 5 Hz (weight 0.75)."""
+    net = Network(dt=dt, seed=seed, dtype=dtype)
+    pop = net.population(LIF(tau_m=20.0, R=1.0, v_rest=-70.0, v_reset=-70.0, v_thresh=-50.0, t_ref=2.0), n=n,
+                         name="neurons")
+    pop.v[:] = net.rng.uniform(-70.0, -50.0, n)
+    net.poisson_input(pop, n=1000, rate=5.0, weight=0.75, synapse=ExpCurrent(5.0))
+    return net, {"neurons": pop}
