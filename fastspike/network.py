@@ -51,7 +51,10 @@ class Population:
         d["key"] = hash_seed(network.seed, 2, index)  # random stream of a PoissonSource
         d["_channels"] = {}  # synapse key -> SynapseType, in order of creation
         d["_currents"] = {}  # ExpCurrent key -> channel current (n,)
-        d["_rings"] = {}  # synapse key -> ring buffer (L, n) of input arriving in the next steps
+        d["_inputs"] = {}  # synapse key -> input (n,) delivered by projections for the current step
+        d["_rings"] = {}  # synapse key -> ring buffer (L, n): row k % L is input for step k
+        d["spike_history"] = np.zeros((1, 0), np.int32)  # (L, n): neurons that fired in step k, row k % L
+        d["spike_history_counts"] = np.zeros(1, np.int64)  # (L,): how many fired in step k, row k % L
         d["_extra"] = {}  # derived per-neuron arrays kept for recording ("I")
 
     # -- input channels (created by connect() and poisson_input()) -----------------------
@@ -60,7 +63,7 @@ class Population:
             self._channels[synapse.key] = synapse
             if isinstance(synapse, ExpCurrent):
                 self._currents[synapse.key] = np.zeros(self.n, self.network.dtype)
-            self._rings[synapse.key] = np.zeros((1, self.n), self.network.dtype)
+            self._inputs[synapse.key] = np.zeros(self.n, self.network.dtype)
 
     def exp_channels(self) -> list[ExpCurrent]:
         """The population's exponential synaptic channels, in order of creation."""
@@ -79,18 +82,41 @@ class Population:
             self._extra["I"] = np.zeros(self.n, self.network.dtype)
         return self._extra["I"]
 
+    def synaptic_input(self, channel: SynapseType) -> np.ndarray:
+        """Input of a channel delivered by projections for the step being computed (n,);
+        the population's update adds it and zeroes it, so between steps it is zero."""
+        return self._inputs[channel.key]
+
     def ring_buffer(self, channel: SynapseType) -> np.ndarray:
-        """Input of a channel arriving in the next steps: row ``k % L`` is for step k."""
+        """Input of a channel arriving in the next steps through projections of per-synapse
+        delays (``delivery == "ring"``): row ``k % L`` is for step k."""
         return self._rings[channel.key]
 
-    def _resize_rings(self, length: int, step: int) -> None:
-        """Grow the ring buffers to ``length`` rows, keeping what is in flight."""
-        for key, old in self._rings.items():
-            if old.shape[0] != length:
-                new = np.zeros((length, self.n), old.dtype)
-                for d in range(old.shape[0]):
-                    new[(step + d) % length] = old[(step + d) % old.shape[0]]
+    def _resize_rings(self, keys: set, length: int, step: int) -> None:
+        """Give the channels ``keys`` ring buffers of ``length`` rows, keeping what is in flight."""
+        for key in keys:
+            old = self._rings.get(key)
+            if old is None or old.shape[0] != length:
+                new = np.zeros((length, self.n), self.network.dtype)
+                if old is not None:
+                    for d in range(old.shape[0]):
+                        new[(step + d) % length] = old[(step + d) % old.shape[0]]
                 self._rings[key] = new
+
+    def _resize_spike_history(self, length: int, step: int) -> None:
+        """Keep the neurons that fired in the last ``length`` steps (``length`` a power of two),
+        preserving the spikes of the steps before ``step`` that are still to be delivered."""
+        old, old_counts = self.spike_history, self.spike_history_counts
+        if old.shape == (length, self.n):
+            return
+        new = np.zeros((length, self.n), np.int32)
+        counts = np.zeros(length, np.int64)
+        if old.shape[1] == self.n:
+            for k in range(max(0, step - min(old.shape[0], length)), step):
+                new[k & (length - 1)] = old[k & (old.shape[0] - 1)]
+                counts[k & (length - 1)] = old_counts[k & (old.shape[0] - 1)]
+        self.__dict__["spike_history"] = new
+        self.__dict__["spike_history_counts"] = counts
 
     def __getattr__(self, name: str) -> np.ndarray:
         state = self.__dict__.get("state")
@@ -277,6 +303,7 @@ class Network:
         delay = self.dt if delay is None else delay
         index = len(self.projections)
         proj = Projection(pre, post, connector, synapse, weight, delay, hash_seed(self.seed, 1, index), index)
+        proj.start_step = self.step  # spikes emitted before the projection existed do not use it
         post.add_channel(synapse)
         self.projections.append(proj)
         self._changed()
@@ -309,11 +336,10 @@ class Network:
             raise TypeError(f"{what}: synapse must be fs.ExpCurrent(tau) or fs.Delta(), got {synapse!r}")
 
     def ring_length(self) -> int:
-        """Rows of the delay ring buffers: the largest delay (steps) + 1."""
-        return max([p.max_delay for p in self.projections], default=0) + 1
-
-    def has_ring_buffers(self) -> bool:
-        return any(pop._rings for pop in self.populations)
+        """Rows of the spike histories: the largest delay (steps) + 1, rounded up to a power of
+        two so that rows wrap with a mask instead of a branch."""
+        needed = max([p.max_delay for p in self.projections], default=0) + 1
+        return 1 << (needed - 1).bit_length()
 
     def _own(self, population: Population, what: str) -> None:
         if not isinstance(population, Population):
@@ -331,8 +357,13 @@ class Network:
             if not self.populations:
                 raise ValueError("run: the network has no population")
             t0 = time.perf_counter()
+            senders = {proj.pre.index for proj in self.projections}
+            length = self.ring_length()
             for pop in self.populations:
-                pop._resize_rings(self.ring_length(), self.step)
+                if pop.index in senders:
+                    pop._resize_spike_history(length, self.step)
+                pop._resize_rings({proj.synapse.key for proj in self.projections
+                                   if proj.post is pop and proj.delivery == "ring"}, length, self.step)
             self._engine = backends.create(self.backend_name, self)
             self.timings["build"] = time.perf_counter() - t0
 

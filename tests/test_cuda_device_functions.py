@@ -53,7 +53,9 @@ def test_propagators_compile_to_ptx():
 
 def test_equations_run_under_cuda_simulator():
     script = Path(__file__).with_name("cuda_device_check.py")
-    env = dict(os.environ, NUMBA_ENABLE_CUDASIM="1")
+    root = str(Path(__file__).resolve().parents[1])  # the checkout, installed or not
+    env = dict(os.environ, NUMBA_ENABLE_CUDASIM="1",
+               PYTHONPATH=os.pathsep.join([root, *filter(None, [os.environ.get("PYTHONPATH")])]))
     proc = subprocess.run([sys.executable, str(script)], env=env, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert proc.stdout.count(": ok") >= 15, proc.stdout

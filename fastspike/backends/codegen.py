@@ -16,20 +16,21 @@ receives ``step``, ``slot`` (the ring-buffer row of the step), ``ring_length``,
 ``consts`` (dt, 0, dt/2, dt/6, 2 in the network dtype), ``spike_count``,
 ``sample_count`` (record buffer fill levels), ``nsp_all`` (the number of spikes of each
 population in this step, written by population kernels, read by delivery kernels) and its
-prelude's constants ``pre``, then its arrays. The calls of a step come in phases (Poisson
-inputs, populations, deliveries, samples) whose calls are independent of each other's
+prelude's constants ``pre``, then its arrays. The calls of a step come in phases (populations
+and sources, deliveries, samples) whose calls are independent of each other's
 order, so a backend may group the calls of one kernel.
 
 One step, from t to t + dt, follows SPEC section 3 (NEST's ``iaf_psc_exp`` order):
 
-1. Poisson afferents of the step are drawn into the ring-buffer slot of the step;
-2. each population: integrate (exact propagation uses the synaptic currents at t), decay
-   each exponential channel and add what arrives in this step from its ring buffer, add
+1. each population: integrate (exact propagation uses the synaptic currents at t), decay
+   each exponential channel and add what arrives in this step (from its ring buffer and
+   the step's Poisson afferents, drawn per neuron from counter-based streams), add
    delta input to ``v`` unless refractory, test the threshold (a branch-free pass that
    vectorizes), then reset, start the refractory period, record and list the neurons
    that fired (a sparse pass); spikes are stamped t + dt;
-3. each projection: deliver the step's spikes into the ring buffers of their targets at
-   row ``(step + delay) mod L``, so that a spike of step k with delay D is added in step k + D.
+2. each projection: deliver the step's spikes into the ring buffers of their targets at
+   row ``(step + delay) mod L`` (L a power of two), so that a spike of step k with delay D is
+   added in step k + D.
 """
 from __future__ import annotations
 
@@ -55,7 +56,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["StepProgram", "Kernel", "Call", "NeuronLoop", "generate", "KERNEL_ARGS"]
 
 SPIKE_BUFFER_MIN = 1 << 16
-KERNEL_ARGS = ("step", "slot", "ring_length", "consts", "spike_count", "sample_count", "nsp_all", "pre")
+KERNEL_ARGS = ("step", "slot", "ring_length", "consts", "spike_count", "sample_count", "pre")
 """The leading arguments of every kernel."""
 CONSTANTS = ("dt", "zero", "half_dt", "sixth_dt", "two")
 """The names bound from ``consts`` in every kernel and prelude."""
@@ -98,7 +99,7 @@ class Kernel:
         return f"{self.kind}_{hashlib.sha1(self.text().encode()).hexdigest()[:10]}"
 
 
-PHASES = ("poisson_input", "population", "poisson_source", "spike_source", "deliver", "sample")
+PHASES = ("deliver", "deliver_ring", "population", "poisson_source", "spike_source", "sample")
 
 
 @dataclass
@@ -182,21 +183,19 @@ def generate(net: "Network", sample_rows: int) -> StepProgram:
     state_recs = [r for r in net.records if isinstance(r, StateRecord)]
     recorded_I = {r.population.index for r in state_recs if "I" in r.variables}
     senders = {proj.pre.index for proj in net.projections}
-    spike_lists = {pop.index: np.zeros(pop.n, np.int32) for pop in net.populations if pop.index in senders}
     for pop in net.populations:
         recs = [(k, r) for k, r in enumerate(spike_recs) if r.population is pop]
-        for m, inp in enumerate(pop.poisson_inputs):
-            prog.calls.append(_poisson_input(pop, inp))
         if isinstance(pop.model, SpikeSource):
             b = _spike_source(pop)
         elif isinstance(pop.model, PoissonSource):
             b = _poisson_source(pop)
         else:
-            b = _population(pop, pop.index in recorded_I)
-        _spike_recording(prog, b, pop, recs, spike_lists.get(pop.index))
+            fed = {proj.synapse.key for proj in net.projections if proj.post is pop}
+            b = _population(pop, pop.index in recorded_I, fed, set(pop._rings))
+        _spike_recording(prog, b, pop, recs, pop.index in senders)
         prog.calls.append(b.call())
     for proj in net.projections:
-        prog.calls.append(_delivery(proj, spike_lists[proj.pre.index]))
+        prog.calls.append(_delivery(proj))
     for k, rec in enumerate(state_recs):
         prog.calls.append(_state_record(prog, k, rec, sample_rows))
     prog.calls.sort(key=lambda c: c.phase)  # stable: order within a phase is kept
@@ -204,9 +203,9 @@ def generate(net: "Network", sample_rows: int) -> StepProgram:
 
 
 # -- spikes ------------------------------------------------------------------------------
-def _spike_recording(prog: StepProgram, b: _Builder, pop: "Population", spike_recs,
-                     spike_list: np.ndarray | None) -> None:
-    """Complete a population kernel: ``spike_lines`` record neuron ``i``'s spike and list it."""
+def _spike_recording(prog: StepProgram, b: _Builder, pop: "Population", spike_recs, sender: bool) -> None:
+    """Complete a population kernel: at ``<spike>``, record neuron ``i``'s spike and, when
+    projections leave the population (``sender``), list it in the spike history."""
     lines: list[str] = []
     if spike_recs:
         b.arg("RK", np.array([k for k, _ in spike_recs], np.int64))
@@ -224,10 +223,10 @@ def _spike_recording(prog: StepProgram, b: _Builder, pop: "Population", spike_re
             lines += [f"if {b.arg(f'SM{r}', mask)}[i]:", *_indent(store)]
         else:
             lines += store
-    if spike_list is not None:
-        b.arg("SL", spike_list)
-        lines += ["SL[nsp] = i", "nsp += 1"]
-    b.arg("POP", np.array([pop.index], np.int64))
+    if sender:
+        b.arg("SH", pop.spike_history)
+        b.arg("NH", pop.spike_history_counts)
+        lines += ["SH[slot, nsp] = i", "nsp += 1"]
     def expand(body: list[str]) -> list[str]:
         """Replace the placeholder line ``<spike>`` (keeping its indentation) by ``lines``."""
         out = []
@@ -246,7 +245,7 @@ def _spike_recording(prog: StepProgram, b: _Builder, pop: "Population", spike_re
             body.append(NeuronLoop(block.n, expand(block.body)))
         else:
             body += expand([block])
-    k.body = body + ["nsp_all[POP[0]] = nsp"]
+    k.body = body + (["NH[slot] = nsp"] if sender else [])
 
 
 def _indent(lines: list[str], n: int = 1) -> list[str]:
@@ -254,7 +253,10 @@ def _indent(lines: list[str], n: int = 1) -> list[str]:
 
 
 # -- cell models -------------------------------------------------------------------------
-def _population(pop: "Population", record_I: bool) -> _Builder:
+def _population(pop: "Population", record_I: bool, fed: set, ringed: set) -> _Builder:
+    """The update kernel of a cell population; ``fed``: keys of the channels that projections
+    feed (only those read their delivered input), ``ringed``: those also fed through a ring
+    buffer (projections with per-synapse delays)."""
     model, dt = pop.model, pop.network.dt
     b = _Builder("population")
     state = list(pop.state_names)
@@ -297,7 +299,6 @@ def _population(pop: "Population", record_I: bool) -> _Builder:
     syn = []
     for c, channel in enumerate(channels):
         b.arg(f"Y{c}", pop.synaptic_current(channel))
-        b.arg(f"B{c}", pop.ring_buffer(channel))
         prelude.append(f"d{c} = _cast(_propagator_exp(-1.0 / {channel.tau!r}, dt))")
         body.append(f"y{c} = Y{c}[i]")
         syn.append(f"y{c}")
@@ -326,13 +327,34 @@ def _population(pop: "Population", record_I: bool) -> _Builder:
         # frozen variables keep their value; the compiler then drops their (dead) arithmetic
         body.extend(f"{n_} = {s}" for v, s, n_ in zip(state, s_loc, n_loc) if v in frozen)
 
-    # 2.-3. decay the channels, add what arrives in this step
-    for c in range(len(channels)):
-        body += [f"Y{c}[i] = y{c} * d{c} + B{c}[slot, i]", f"B{c}[slot, i] = zero"]
+    # 2.-3. decay the channels, add what arrives in this step: the input the projections
+    #       delivered (then zeroed), Poisson afferents drawn here (counter-based: one stream
+    #       per input, neuron and step)
+    arriving = _poisson_terms(b, pop, body)
+    def delivered(key, name: str, channel) -> tuple[list[str], list[str]]:
+        """Terms of the input delivered by projections, and the lines that consume it."""
+        terms, consume = [], []
+        if key in fed:
+            b.arg(f"A{name}", pop.synaptic_input(channel))
+            terms.append(f"A{name}[i]")
+            consume.append(f"A{name}[i] = zero")
+        if key in ringed:
+            b.arg(f"R{name}", pop.ring_buffer(channel))
+            terms.append(f"R{name}[slot, i]")
+            consume.append(f"R{name}[slot, i] = zero")
+        return terms, consume
+
+    for c, channel in enumerate(channels):
+        terms, consume = delivered(channel.key, str(c), channel)
+        terms += arriving.get(channel.key, [])
+        body.append(f"Y{c}[i] = y{c} * d{c}" + "".join(f" + {t}" for t in terms))
+        body += consume
     delta = pop.has_delta_channel()
     if delta:
-        b.arg("BD", pop.ring_buffer(Delta()))
-        body += ["dv_ = BD[slot, i]", "BD[slot, i] = zero"]
+        terms, consume = delivered(Delta().key, "D", Delta())
+        terms += arriving.get(Delta().key, [])
+        body.append(f"dv_ = {' + '.join(['zero', *terms])}")
+        body += consume
 
     # 4. delta input unless refractory, bounds, threshold; branch-free so the loop vectorizes.
     #    The few neurons that fire are reset, recorded and listed in a second, sparse pass.
@@ -398,27 +420,27 @@ def _current_terms(b: _Builder, pop: "Population") -> tuple[list[str], list[str]
 
 
 # -- inputs and sources --------------------------------------------------------------------
-def _poisson_input(pop: "Population", inp) -> Call:
-    """Poisson afferents drawn per neuron and step into the ring-buffer slot of the step."""
-    b = _Builder("poisson_input")
-    b.kernel.prelude += [f"n = {b.arg('N', np.array([pop.n], np.int64))}[0]",
-                         f"key = {b.arg('K', np.array([inp.key], np.uint64))}[0]",
-                         f"w = {b.arg('W', np.array([inp.weight], pop.network.dtype))}[0]"]
-    b.arg("B", pop.ring_buffer(inp.synapse))
-    means = inp.means(pop.network.dt)
-    body = ["c_ = np.uint64(step) * np.uint64(n) + np.uint64(i)"]
-    if means.size == 1 and means[0] < rnd.POISSON_TABLE_MAX_MEAN:
-        thresholds = rnd.poisson_thresholds(float(means[0]))
-        b.arg("T", thresholds)
-        b.function("_poisson_bits", rnd.poisson_bits, fixed=True)
-        count = " + ".join(f"(z_ > T[{k}])" for k in range(thresholds.size)) or "0"
-        body += ["z_ = _poisson_bits(key, c_)", f"B[slot, i] += w * ({count})"]
-    else:
-        b.arg("LAM", means)
-        b.function("_poisson", rnd.poisson, fixed=True)
-        body.append(f"B[slot, i] += w * _poisson(LAM[{'0' if means.size == 1 else 'i'}], key, c_)")
-    b.kernel.body = [NeuronLoop("n", body)]
-    return b.call()
+def _poisson_terms(b: _Builder, pop: "Population", body: list[str]) -> dict[tuple, list[str]]:
+    """Draw the step's Poisson afferents of neuron ``i`` (lines appended to ``body``); returns,
+    per channel key, the terms (weight x count) to add to it."""
+    terms: dict[tuple, list[str]] = {}
+    if pop.poisson_inputs:
+        body.append("c_ = np.uint64(step) * np.uint64(n) + np.uint64(i)")
+    for m, inp in enumerate(pop.poisson_inputs):
+        b.kernel.prelude += [f"kp{m} = {b.arg(f'KP{m}', np.array([inp.key], np.uint64))}[0]",
+                             f"wp{m} = {b.arg(f'WP{m}', np.array([inp.weight], pop.network.dtype))}[0]"]
+        means = inp.means(pop.network.dt)
+        if means.size == 1 and means[0] < rnd.POISSON_TABLE_MAX_MEAN:
+            thresholds = b.arg(f"TP{m}", rnd.poisson_thresholds(float(means[0])))
+            b.function("_poisson_bits", rnd.poisson_bits, fixed=True)
+            count = " + ".join(f"(z{m}_ > {thresholds}[{k}])" for k in range(b.arrays[-1].size)) or "0"
+            body += [f"z{m}_ = _poisson_bits(kp{m}, c_)", f"k{m}_ = {count}"]
+        else:
+            lam = b.arg(f"LP{m}", means)
+            b.function("_poisson", rnd.poisson, fixed=True)
+            body.append(f"k{m}_ = _poisson({lam}[{'0' if means.size == 1 else 'i'}], kp{m}, c_)")
+        terms.setdefault(inp.synapse.key, []).append(f"wp{m} * k{m}_")
+    return terms
 
 
 def _poisson_source(pop: "Population") -> _Builder:
@@ -453,30 +475,66 @@ def _spike_source(pop: "Population") -> _Builder:
 
 
 # -- delivery and recording ---------------------------------------------------------------
-def _delivery(proj, spike_list: np.ndarray) -> Call:
+def _delivery(proj) -> Call:
+    """Add to the post population's channel input the weights of the synapses whose spikes
+    arrive in this step: those emitted ``d`` steps ago through the synapses of delay ``d``."""
+    if proj.delivery == "ring":
+        return _ring_delivery(proj)
     b = _Builder("deliver")
-    b.arg("PRE", np.array([proj.pre.index], np.int64))
-    b.arg("SL", spike_list)
-    b.arg("B", proj.post.ring_buffer(proj.synapse))
+    b.arg("SH", proj.pre.spike_history)
+    b.arg("NH", proj.pre.spike_history_counts)
+    b.arg("A", proj.post.synaptic_input(proj.synapse))
+    b.arg("IP", proj.indptr)
+    b.arg("TG", proj.targets)
+    b.arg("WT", proj.weights)
+    uniform_d = proj.delay_offsets is None
+    dmin = proj.min_delay
+    dn = 1 if uniform_d else proj.delay_offsets.shape[1] - 1
+    b.kernel.prelude += [f"dmin = {b.arg('DM', np.array([dmin, dn, proj.start_step], np.int64))}[0]",
+                         "dn = DM[1]", "first = DM[2]"]
+    if proj.weights.size == 1:
+        b.kernel.prelude.append("w = _cast(WT[0])")
+    weight = "w" if proj.weights.size == 1 else "WT[s_]"
+    if uniform_d:
+        rows = ["for s_ in range(IP[j_], IP[j_ + 1]):"]
+    else:
+        b.arg("DO", proj.delay_offsets)
+        rows = ["o_ = IP[j_]", "for s_ in range(o_ + DO[j_, d_], o_ + DO[j_, d_ + 1]):"]
+    b.kernel.body = [
+        "for d_ in range(dn):",
+        "    if step - dmin - d_ < first:",
+        "        break",
+        "    r_ = (step - dmin - d_) & (ring_length - 1)",
+        "    for a_ in range(NH[r_]):",
+        "        j_ = SH[r_, a_]",
+        *_indent(rows, 2),
+        f"            A[TG[s_]] += {weight}",
+    ]
+    return b.call()
+
+
+def _ring_delivery(proj) -> Call:
+    """Per-synapse delays: the spikes of the last step are added to the target channel's ring
+    buffer at row ``(step - 1 + delay) mod L``, the row its population reads in that step."""
+    b = _Builder("deliver_ring")
+    b.arg("SH", proj.pre.spike_history)
+    b.arg("NH", proj.pre.spike_history_counts)
+    b.arg("R", proj.post.ring_buffer(proj.synapse))
     b.arg("IP", proj.indptr)
     b.arg("TG", proj.targets)
     b.arg("WT", proj.weights)
     b.arg("DL", proj.delays)
-    uniform_w, uniform_d = proj.weights.size == 1, proj.delays.size == 1
-    if uniform_w:
+    b.kernel.prelude.append(f"first = {b.arg('DM', np.array([proj.start_step], np.int64))}[0]")
+    if proj.weights.size == 1:
         b.kernel.prelude.append("w = _cast(WT[0])")
-    if uniform_d:
-        b.kernel.prelude.append("dd = np.int64(DL[0])")
-    row = ["row_ = slot + " + ("dd" if uniform_d else "np.int64(DL[s_])"), "if row_ >= ring_length:",
-           "    row_ -= ring_length"]
-    weight = "w" if uniform_w else "WT[s_]"
+    weight = "w" if proj.weights.size == 1 else "WT[s_]"
     b.kernel.body = [
-        "for a_ in range(nsp_all[PRE[0]]):",
-        "    j_ = SL[a_]",
-        *_indent(row if uniform_d else []),
-        "    for s_ in range(IP[j_], IP[j_ + 1]):",
-        *_indent([] if uniform_d else row, 2),
-        f"        B[row_, TG[s_]] += {weight}",
+        "if step - 1 >= first:",
+        "    r_ = (step - 1) & (ring_length - 1)",
+        "    for a_ in range(NH[r_]):",
+        "        j_ = SH[r_, a_]",
+        "        for s_ in range(IP[j_], IP[j_ + 1]):",
+        f"            R[(step - 1 + np.int64(DL[s_])) & (ring_length - 1), TG[s_]] += {weight}",
     ]
     return b.call()
 

@@ -200,3 +200,37 @@ def sample_steps(n, code, a, b, lo, hi, key, dt, out):
         out[s] = min(d, np.iinfo(out.dtype).max)
         largest = max(largest, d)
     return largest
+
+
+@njit(cache=True)
+def group_by_delay(indptr, targets, weights, delays, dmin, dmax, offsets):
+    """Reorder each row's synapses by delay (a stable counting sort) and fill
+    ``offsets[j, d - dmin]``: the start of the synapses of delay d in row j, relative to the
+    row start (``offsets[j, dmax - dmin + 1]`` is the row length). ``weights`` of length 1
+    (uniform) are left alone; ``delays`` are not reordered (the offsets replace them)."""
+    span = dmax - dmin + 1
+    count = np.zeros(span + 1, np.int64)
+    longest = 0
+    for j in range(indptr.size - 1):
+        longest = max(longest, indptr[j + 1] - indptr[j])
+    tmp_t = np.empty(longest, targets.dtype)
+    tmp_w = np.empty(longest if weights.size > 1 else 0, weights.dtype)
+    for j in range(indptr.size - 1):
+        a, b = indptr[j], indptr[j + 1]
+        count[:] = 0
+        for s in range(a, b):
+            count[np.int64(delays[s]) - dmin + 1] += 1
+        for d in range(span):
+            count[d + 1] += count[d]
+        for d in range(span + 1):
+            offsets[j, d] = count[d]
+        for s in range(a, b):
+            d = np.int64(delays[s]) - dmin
+            k = count[d]
+            count[d] = k + 1
+            tmp_t[k] = targets[s]
+            if weights.size > 1:
+                tmp_w[k] = weights[s]
+        targets[a:b] = tmp_t[: b - a]
+        if weights.size > 1:
+            weights[a:b] = tmp_w[: b - a]

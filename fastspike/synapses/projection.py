@@ -1,14 +1,21 @@
 """A projection: the synapses from one population to another, stored compactly.
 
-Storage is CSR by presynaptic neuron: ``indptr`` (int64, n_pre + 1), ``targets`` (int32),
-``weights`` (float32, one per synapse, or a single value when all are equal) and
-``delays`` in steps (uint8 when every delay fits, else uint16; or a single value). That is
-at most 4 + 4 + 2 = 10 bytes per synapse, 9 with uint8 delays, 4 with uniform weight and
-delay (plus 8 bytes per presynaptic neuron).
+Storage is CSR by presynaptic neuron: ``indptr`` (int64, n_pre + 1), ``targets`` (int32)
+and ``weights`` (float32, one per synapse, or a single value when all are equal): 8 bytes
+per synapse, 4 with a uniform weight. Delays are in steps. A uniform delay is stored once;
+otherwise each row is grouped by delay and ``delay_offsets`` (n_pre x (number of delay
+values + 1), uint8/uint16 for rows shorter than 256/65536) bounds each group, so that the
+engine delivers the spikes emitted d steps ago through the delay-d synapses only, and no
+per-synapse delay is stored at all (``delays`` expands them on request). Add 8 bytes per
+presynaptic neuron for ``indptr`` and (number of delay values + 1) x 1 or 2 for the offsets.
+
+When the offsets would take more memory than one delay per synapse (many delay values, few
+synapses per row), the delays are stored per synapse instead (uint8, or uint16 beyond 255
+steps: 9 or 10 bytes per synapse) and the engine delivers each spike once, into a delay
+ring buffer of the target channel (``delivery == "ring"``, NEST's scheme).
 """
 from __future__ import annotations
 
-import math
 import time
 from typing import TYPE_CHECKING
 
@@ -42,7 +49,20 @@ class Projection:
         Weight of each synapse (a single value when uniform), in the unit of the post
         model's input current (ExpCurrent) or mV (Delta).
     delays : ndarray of uint8/uint16, shape (n_synapses,) or (1,)
-        Delay of each synapse in steps (>= 1).
+        Delay of each synapse in steps (>= 1), a single value when uniform. Within a row,
+        synapses are grouped by delay. Expanded from ``delay_offsets`` on each access.
+    delay_offsets : ndarray (pre.n, dmax - dmin + 2) or None
+        ``delay_offsets[j, d - dmin]``: start of the synapses of delay d in row j, relative to
+        the row start (None when all delays are equal).
+    min_delay, max_delay : int
+        Smallest and largest delay in steps.
+    delivery : {"deferred", "ring"}
+        How the engine delivers spikes: ``"deferred"`` (uniform or grouped delays: spikes are
+        read from the presynaptic spike history when they arrive) or ``"ring"`` (per-synapse
+        delays: spikes are added to a ring buffer of the target channel when emitted).
+    start_step : int
+        The network's step when the projection was made: only spikes emitted from then on
+        travel through it.
     build_time : float, s
     """
 
@@ -55,8 +75,26 @@ class Projection:
         connector.check(pre.n, post.n, same)
         self.indptr, self.targets, order = connector.build(pre.n, post.n, same, key)
         n = self.n_synapses
-        self.weights = _values("weight", weight, n, order, connector, net.seed, key, np.float32, None)
-        self.delays = _values("delay", delay, n, order, connector, net.seed, key, None, net.dt)
+        self.weights = _values("weight", weight, n, order, connector, key, None)
+        delays = _values("delay", delay, n, order, connector, key, net.dt)
+        self.delay_offsets = None
+        self.start_step = 0
+        self.min_delay = int(delays.min()) if delays.size else 1
+        self.max_delay = int(delays.max()) if delays.size else 1
+        self._delays = delays[:1].copy() if delays.size else np.ones(1, np.uint8)
+        self.delivery = "deferred"
+        if delays.size > 1:  # rows grouped by delay, for delivery one delay at a time
+            dmin, dmax = self.min_delay, self.max_delay
+            longest = int(np.diff(self.indptr).max()) if pre.n else 0
+            kind = np.uint8 if longest < 1 << 8 else np.uint16 if longest < 1 << 16 else np.int64
+            if pre.n * (dmax - dmin + 2) * np.dtype(kind).itemsize <= delays.nbytes:
+                offsets = np.zeros((pre.n, dmax - dmin + 2), kind)
+                build.group_by_delay(self.indptr, self.targets, self.weights, delays, dmin, dmax, offsets)
+                self.delay_offsets = offsets
+            else:
+                self._delays = delays
+                self.delivery = "ring"
+        del delays
         self.build_time = time.perf_counter() - t0
 
     @property
@@ -64,14 +102,19 @@ class Projection:
         return int(self.targets.size)
 
     @property
-    def max_delay(self) -> int:
-        """Largest delay in steps."""
-        return int(self.delays.max()) if self.delays.size else 1
+    def delays(self) -> np.ndarray:
+        if self.delay_offsets is None:  # uniform, or stored per synapse
+            return self._delays
+        dtype = np.uint8 if self.max_delay <= 255 else np.uint16
+        counts = np.diff(self.delay_offsets.astype(np.int64), axis=1)  # (n_pre, values): synapses per delay
+        values = np.arange(self.min_delay, self.max_delay + 1, dtype=dtype)
+        return np.repeat(np.tile(values, self.pre.n), counts.reshape(-1))
 
     @property
     def nbytes(self) -> int:
         """Memory of the stored connectivity (bytes)."""
-        return int(self.indptr.nbytes + self.targets.nbytes + self.weights.nbytes + self.delays.nbytes)
+        delays = self._delays.nbytes if self.delay_offsets is None else self.delay_offsets.nbytes
+        return int(self.indptr.nbytes + self.targets.nbytes + self.weights.nbytes + delays)
 
     def sources(self) -> np.ndarray:
         """Pre neuron of each synapse (int32), expanded from ``indptr``."""
@@ -90,7 +133,7 @@ class Projection:
                 f"{self.n_synapses} synapses)")
 
 
-def _values(name: str, value, n: int, order, connector: Connector, seed, key, dtype, dt):
+def _values(name: str, value, n: int, order, connector: Connector, key, dt):
     """Weights (dtype float32) or delays (dt given: steps) from a scalar, an array or a distribution."""
     sub_key = np.uint64((int(key) ^ (0x5EED if dt is None else 0xDE1A)) & ((1 << 64) - 1))
     if isinstance(value, Distribution):

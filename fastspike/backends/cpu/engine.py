@@ -38,7 +38,6 @@ class CPUEngine:
         self.sample_count = np.zeros(len(prog.state_records), np.int64)
         self.sample_limit = np.array(prog.sample_limits, np.int64)
         self.ring_length = prog.ring_length
-        self.nsp_all = np.zeros(len(net.populations), np.int64)
         self.arguments = arguments(prog)
         t1 = time.perf_counter()
         self._call(net.step, 0)  # compile now (or load from cache) so run() times the simulation only
@@ -53,7 +52,7 @@ class CPUEngine:
 
     def _call(self, step0: int, nsteps: int) -> int:
         return int(self.function(step0, nsteps, self.consts, self.ring_length, self.spike_count, self.spike_limit,
-                                 self.sample_count, self.sample_limit, self.nsp_all, *self.arguments))
+                                 self.sample_count, self.sample_limit, *self.arguments))
 
     def _drain(self) -> None:
         for rec, steps, idx, k in self.program.spike_records:

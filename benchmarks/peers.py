@@ -1,0 +1,376 @@
+"""fastspike beside Brian2 (cpp_standalone and runtime) and NEST on B1 (CUBA) and B2 (Brunel).
+
+The same networks as BENCHMARKS.md, with the same parameters in every simulator, run side by
+side in one invocation; each simulator runs in its own fresh process (its own interpreter,
+so the peers can live in their own virtual environment), the repetitions interleaved
+(fastspike, Brian2 standalone, Brian2 runtime, NEST, then again) so that a change of load
+on the machine hits all of them alike. Reported: construction time (populations and
+connectivity), compile/prepare time (cold in the first repetition, warm afterwards),
+simulation wall time of the bio time, real-time factor, rate of every population, peak RSS,
+and the ratios of the peers' wall times to fastspike's (medians over the repetitions).
+
+Peers are optional: a simulator that cannot be imported by its interpreter is skipped.
+Install them in their own environment (Brian2 2.9 is the last for Python 3.11 and needs
+numpy < 2.3 or 2.4; NEST 3.10 comes from PyPI as ``nest-simulator``)::
+
+    python -m venv /tmp/peers
+    /tmp/peers/bin/pip install "brian2==2.9.0" "numpy<2.3" nest-simulator
+    python benchmarks/peers.py --peers-python /tmp/peers/bin/python
+    python benchmarks/peers.py --peers-python /tmp/peers/bin/python --net brunel --brunel-scale 0.5 --reps 5
+
+How each simulator implements the models (the differences that could not be avoided are
+listed in benchmarks/README.md):
+
+* B1 CUBA: LIF, tau_m 20 ms, v_rest -49, v_thresh -50, v_reset -60 mV, t_ref 5 ms, exponential
+  current synapses (5 ms, +1.62 mV; 10 ms, -9 mV, as R*I), p = 0.02 from every neuron to every
+  neuron (autapses allowed), delay 0.1 ms, v0 uniform in [-60, -50) mV.
+  Brian2: ``dv/dt = (ge + gi - (v - El))/taum (unless refractory)``, ``method="exact"``,
+  ``Synapses(..., on_pre="ge += we", delay=0.1*ms)``, ``connect(p=0.02)``.
+  NEST: ``iaf_psc_exp`` with C_m = 250 pF, tau_m = 20 ms, weights w * C_m / tau_m pA
+  (20.25 and -112.5 pA), ``pairwise_bernoulli``.
+* B2 Brunel: LIF, tau_m 20 ms, v_rest 0, v_thresh 20, v_reset 10 mV, t_ref 2 ms, v0 = 0,
+  delta synapses J = 0.1 mV, -g J with g = 5, delay 1.5 ms, fixed indegree 1000 E + 250 I
+  (multapses and autapses allowed), 1000 Poisson afferents of 20 Hz per neuron (weight J);
+  input arriving during the refractory period is discarded (NEST's default).
+  Brian2: ``dv/dt = -v/tau (unless refractory)``, synapses ``v_post += J*int(not_refractory_post)``
+  with the sources drawn by NumPy (with replacement), ``PoissonInput(G, "v", 1000, 20*Hz,
+  weight="J*int(not_refractory)")``.
+  NEST: ``iaf_psc_delta`` (``refractory_input=False``), ``fixed_indegree``, one
+  ``poisson_generator`` of 20 kHz (independent per target).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+RESULT = "RESULT "
+SIMULATORS = ("fastspike", "brian2-standalone", "brian2-runtime", "nest")
+DT = 0.1  # ms
+
+# B1
+CUBA = dict(n_e=3200, n_i=800, tau_m=20.0, v_rest=-49.0, v_thresh=-50.0, v_reset=-60.0, t_ref=5.0,
+            tau_e=5.0, tau_i=10.0, w_e=60 * 0.27 / 10, w_i=-20 * 4.5 / 10, p=0.02)
+# B2
+BRUNEL = dict(n_e=10000, n_i=2500, tau_m=20.0, v_rest=0.0, v_thresh=20.0, v_reset=10.0, t_ref=2.0, c_e=1000,
+              c_i=250, j=0.1, g=5.0, eta=2.0, delay=1.5)
+REFERENCE = {"cuba": "~5.6 Hz (Brian2 example, Brette et al. 2007)", "brunel": "~37 Hz (Brunel 2000, SI regime)"}
+
+
+def brunel_sizes(scale: float) -> tuple[int, int]:
+    return max(int(round(BRUNEL["n_e"] * scale)), 1), max(int(round(BRUNEL["n_i"] * scale)), 1)
+
+
+def nu_ext() -> float:
+    """Rate of one Poisson afferent (Hz): eta * v_thresh / (J C_E tau_m)."""
+    b = BRUNEL
+    return b["eta"] * b["v_thresh"] / (b["j"] * b["c_e"] * b["tau_m"]) * 1000.0
+
+
+def _peak_rss_mb() -> float:
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return max(own, children) / 1024.0
+
+
+# ---------------------------------------------------------------------------------------
+# Brian2 (in the peers' interpreter)
+# ---------------------------------------------------------------------------------------
+def run_brian2(net: str, scale: float, duration: float, seed: int, mode: str, workdir: str) -> dict:
+    import numpy as np
+
+    import brian2 as b2
+    from brian2 import Hz, NeuronGroup, PoissonInput, SpikeMonitor, Synapses, ms, mV
+
+    b2.prefs.logging.console_log_level = "WARNING"
+    if mode == "standalone":
+        b2.set_device("cpp_standalone", directory=os.path.join(workdir, "brian2_standalone"), build_on_run=True)
+        b2.prefs.devices.cpp_standalone.openmp_threads = 0  # one thread, as the others
+    else:
+        b2.prefs.codegen.target = "cython"
+        b2.prefs.codegen.runtime.cython.cache_dir = os.path.join(workdir, "brian2_cython")
+    b2.defaultclock.dt = DT * ms
+    b2.seed(seed)
+    rng = np.random.default_rng(seed)
+
+    t0 = time.perf_counter()
+    if net == "cuba":
+        c = CUBA
+        taum, taue, taui = c["tau_m"] * ms, c["tau_e"] * ms, c["tau_i"] * ms  # noqa: F841 (namespace)
+        Vt, Vr, El = c["v_thresh"] * mV, c["v_reset"] * mV, c["v_rest"] * mV  # noqa: F841
+        we, wi = c["w_e"] * mV, c["w_i"] * mV  # noqa: F841
+        eqs = """dv/dt = (ge + gi - (v - El)) / taum : volt (unless refractory)
+                 dge/dt = -ge / taue : volt
+                 dgi/dt = -gi / taui : volt"""
+        P = NeuronGroup(c["n_e"] + c["n_i"], eqs, threshold="v >= Vt", reset="v = Vr",
+                        refractory=c["t_ref"] * ms, method="exact")
+        P.v = "Vr + rand() * (Vt - Vr)"
+        pops = {"exc": P[:c["n_e"]], "inh": P[c["n_e"]:]}
+        Ce = Synapses(pops["exc"], P, on_pre="ge_post += we", delay=DT * ms)
+        Ce.connect(p=c["p"])
+        Ci = Synapses(pops["inh"], P, on_pre="gi_post += wi", delay=DT * ms)
+        Ci.connect(p=c["p"])
+        synapses = [Ce, Ci]
+        groups, extra = [P], []
+    else:
+        b = BRUNEL
+        n_e, n_i = brunel_sizes(scale)
+        tau, theta, Vr = b["tau_m"] * ms, b["v_thresh"] * mV, b["v_reset"] * mV  # noqa: F841
+        J, Ji = b["j"] * mV, -b["g"] * b["j"] * mV  # noqa: F841
+        G = NeuronGroup(n_e + n_i, "dv/dt = -v / tau : volt (unless refractory)", threshold="v >= theta",
+                        reset="v = Vr", refractory=b["t_ref"] * ms, method="exact")
+        G.v = b["v_rest"] * mV
+        pops = {"E": G[:n_e], "I": G[n_e:]}
+        n = n_e + n_i
+        synapses = []
+        for src, k, w in ((pops["E"], b["c_e"], "J"), (pops["I"], b["c_i"], "Ji")):
+            S = Synapses(src, G, on_pre=f"v_post += {w} * int(not_refractory_post)", delay=b["delay"] * ms)
+            S.connect(i=rng.integers(0, len(src), size=n * k).astype(np.int32),
+                      j=np.repeat(np.arange(n, dtype=np.int32), k))
+            synapses.append(S)
+        groups, extra = [G], [PoissonInput(G, "v", N=b["c_e"], rate=nu_ext() * Hz, weight="J * int(not_refractory)")]
+    monitors = {name: SpikeMonitor(g) for name, g in pops.items()}
+    network = b2.Network(groups, synapses, extra, list(monitors.values()))
+    construct_s = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    network.run(duration * ms)
+    total_s = time.perf_counter() - t0
+    device = b2.get_device()
+    run_s = float(device._last_run_time)
+    result = {"mode": mode}
+    if mode == "standalone":
+        binary_s = float(device.timers["run_binary"])
+        make_s = float(device.timers["compile"]["make"] or 0.0)
+        result.update(compile_s=total_s - binary_s, make_s=make_s, construct_python_s=construct_s,
+                      construct_s=construct_s + (binary_s - run_s))  # the binary builds the connectivity
+    else:
+        result.update(compile_s=total_s - run_s, construct_s=construct_s)
+    counts = {name: int(m.num_spikes) for name, m in monitors.items()}
+    result.update(run_s=run_s, populations={name: {"n": len(pops[name]), "spikes": counts[name],
+                                                   "rate_hz": counts[name] / len(pops[name]) / (duration / 1000)}
+                                            for name in pops},
+                  synapses=int(sum(len(s) for s in synapses)), version=b2.__version__)
+    return result
+
+
+# ---------------------------------------------------------------------------------------
+# NEST (in the peers' interpreter)
+# ---------------------------------------------------------------------------------------
+def run_nest(net: str, scale: float, duration: float, seed: int) -> dict:
+    import nest
+
+    if hasattr(nest, "VerbosityLevel"):  # NEST >= 3.10
+        nest.verbosity = nest.VerbosityLevel.ERROR
+    else:
+        nest.set_verbosity("M_ERROR")
+    nest.ResetKernel()
+    nest.set(resolution=DT, local_num_threads=1, rng_seed=seed + 1, print_time=False)
+    t0 = time.perf_counter()
+    if net == "cuba":
+        c = CUBA
+        c_m = 250.0  # pF; R = tau_m / C_m, so a current w*C_m/tau_m pA gives R*I = w mV
+        params = dict(C_m=c_m, tau_m=c["tau_m"], E_L=c["v_rest"], V_th=c["v_thresh"], V_reset=c["v_reset"],
+                      t_ref=c["t_ref"], tau_syn_ex=c["tau_e"], tau_syn_in=c["tau_i"], I_e=0.0)
+        P = nest.Create("iaf_psc_exp", c["n_e"] + c["n_i"], params=params)
+        P.V_m = nest.random.uniform(c["v_reset"], c["v_thresh"])
+        pops = {"exc": P[:c["n_e"]], "inh": P[c["n_e"]:]}
+        for src, w in ((pops["exc"], c["w_e"]), (pops["inh"], c["w_i"])):
+            nest.Connect(src, P, {"rule": "pairwise_bernoulli", "p": c["p"]},
+                         {"synapse_model": "static_synapse", "weight": w * c_m / c["tau_m"], "delay": DT})
+        synapses = nest.GetKernelStatus("num_connections")
+    else:
+        b = BRUNEL
+        n_e, n_i = brunel_sizes(scale)
+        params = dict(C_m=250.0, tau_m=b["tau_m"], E_L=b["v_rest"], V_th=b["v_thresh"], V_reset=b["v_reset"],
+                      t_ref=b["t_ref"], V_m=b["v_rest"], I_e=0.0, refractory_input=False)
+        G = nest.Create("iaf_psc_delta", n_e + n_i, params=params)
+        pops = {"E": G[:n_e], "I": G[n_e:]}
+        for src, k, w in ((pops["E"], b["c_e"], b["j"]), (pops["I"], b["c_i"], -b["g"] * b["j"])):
+            nest.Connect(src, G, {"rule": "fixed_indegree", "indegree": k, "allow_autapses": True,
+                                  "allow_multapses": True},
+                         {"synapse_model": "static_synapse", "weight": w, "delay": b["delay"]})
+        synapses = nest.GetKernelStatus("num_connections")
+        noise = nest.Create("poisson_generator", params={"rate": b["c_e"] * nu_ext()})
+        nest.Connect(noise, G, syn_spec={"synapse_model": "static_synapse", "weight": b["j"], "delay": DT})
+    recorders = {}
+    for name, pop in pops.items():
+        recorders[name] = nest.Create("spike_recorder")
+        nest.Connect(pop, recorders[name])
+    construct_s = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    nest.Prepare()
+    prepare_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    nest.Run(duration)
+    run_s = time.perf_counter() - t0
+    nest.Cleanup()
+    counts = {name: int(r.n_events) for name, r in recorders.items()}
+    return {"construct_s": construct_s, "compile_s": prepare_s, "run_s": run_s, "synapses": int(synapses),
+            "populations": {name: {"n": len(pops[name]), "spikes": counts[name],
+                                   "rate_hz": counts[name] / len(pops[name]) / (duration / 1000)} for name in pops},
+            "version": nest.__version__}
+
+
+def worker(sim: str, net: str, scale: float, duration: float, seed: int, workdir: str) -> dict:
+    t0 = time.perf_counter()
+    if sim.startswith("brian2"):
+        result = run_brian2(net, scale, duration, seed, sim.split("-")[1], workdir)
+    elif sim == "nest":
+        result = run_nest(net, scale, duration, seed)
+    else:
+        raise ValueError(sim)
+    result.update(sim=sim, net=net, scale=scale, bio_ms=duration, total_s=time.perf_counter() - t0,
+                  peak_rss_mb=_peak_rss_mb(), threads=1, dtype="float64")
+    return result
+
+
+# ---------------------------------------------------------------------------------------
+# the parent
+# ---------------------------------------------------------------------------------------
+def _call(cmd: list[str], env: dict | None = None, timeout: float | None = None) -> dict:
+    out = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout)
+    lines = [ln for ln in out.stdout.splitlines() if ln.startswith(RESULT)]
+    if out.returncode or not lines:
+        raise RuntimeError(f"{' '.join(cmd)} failed (exit {out.returncode}):\n{out.stdout[-2000:]}\n{out.stderr[-4000:]}")
+    return json.loads(lines[-1][len(RESULT):])
+
+
+def run_fastspike(net: str, scale: float, duration: float, dtype: str, env: dict) -> dict:
+    bench, size = ("B1", 1.0) if net == "cuba" else ("B2", scale)
+    r = _call([sys.executable, os.path.join(HERE, "bench_networks.py"), "--worker", bench, "--size", repr(size),
+               "--duration", repr(duration), "--dtype", dtype], env)
+    r.update(sim="fastspike", net=net, scale=scale, version=r["fastspike"])
+    return r
+
+
+def importable(python: str, module: str) -> str | None:
+    """The module's version in that interpreter, or None."""
+    try:
+        out = subprocess.run([python, "-c", f"import {module} as m; print('VERSION', m.__version__)"],
+                             capture_output=True, text=True, timeout=300)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    lines = [ln for ln in out.stdout.splitlines() if ln.startswith("VERSION ")]
+    return lines[-1].split()[1] if out.returncode == 0 and lines else None
+
+
+def summarize(runs: list[dict]) -> dict:
+    first = runs[0]
+    med = lambda key, rs=runs: statistics.median(r[key] for r in rs)  # noqa: E731
+    later = runs[1:] or runs
+    return {"sim": first["sim"], "version": first.get("version"), "reps": len(runs), "synapses": first["synapses"],
+            "construct_s": med("construct_s", later), "compile_first_s": first["compile_s"],
+            "compile_warm_s": med("compile_s", later) if len(runs) > 1 else None, "run_s": med("run_s"),
+            "run_all_s": [r["run_s"] for r in runs], "rtf": med("run_s") / (first["bio_ms"] / 1000),
+            "peak_rss_mb": med("peak_rss_mb"),
+            "populations": {name: {"n": p["n"], "rate_hz": statistics.median(r["populations"][name]["rate_hz"]
+                                                                            for r in runs)}
+                            for name, p in first["populations"].items()}}
+
+
+def print_net(net: str, scale: float, duration: float, rows: list[dict]) -> None:
+    label = "B1 CUBA (4000 neurons)" if net == "cuba" else \
+        f"B2 Brunel, scale {scale:g} ({sum(brunel_sizes(scale))} neurons)"
+    print(f"\n{label}, {duration:g} ms bio time, dt {DT} ms; reference rate {REFERENCE[net]}")
+    fs_row = next((r for r in rows if r["sim"] == "fastspike"), None)
+    head = (f"{'simulator':<18} {'version':<8} {'synapses':>10} {'construct':>9} {'compile 1st':>11} "
+            f"{'compile warm':>12} {'run wall':>9} {'RTF':>7} {'run / fs':>8} {'rates (Hz)':<24} {'peak RSS':>8}")
+    print(head)
+    print("-" * len(head))
+    for r in rows:
+        ratio = r["run_s"] / fs_row["run_s"] if fs_row else float("nan")
+        rates = " ".join(f"{k} {v['rate_hz']:.2f}" for k, v in r["populations"].items())
+        warm = "-" if r["compile_warm_s"] is None else f"{r['compile_warm_s']:.2f}"
+        print(f"{r['sim']:<18} {str(r['version']):<8} {r['synapses']:>10} {r['construct_s']:>9.2f} "
+              f"{r['compile_first_s']:>11.2f} {warm:>12} {r['run_s']:>9.3f} {r['rtf']:>7.3f} {ratio:>7.1f}x "
+              f"{rates:<24} {r['peak_rss_mb']:>7.0f}M")
+    print("construct: populations + connectivity (Brian2 standalone: its binary's set-up, which builds the "
+          "connectivity, + the Python side); compile: fastspike net.build(), Brian2 code generation + "
+          "compilation, NEST Prepare(); 1st = first repetition (empty caches), warm = later ones; "
+          "run / fs = run wall time / fastspike's")
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--net", nargs="+", choices=["cuba", "brunel"], default=["cuba", "brunel"])
+    ap.add_argument("--brunel-scale", type=float, default=1.0, help="B2 scale (default 1.0: 12500 neurons)")
+    ap.add_argument("--duration", type=float, default=1000.0, help="bio time (ms, default 1000)")
+    ap.add_argument("--reps", type=int, default=3, help="repetitions, each in fresh processes (default 3)")
+    ap.add_argument("--seed", type=int, default=1, help="seed of the peers' networks")
+    ap.add_argument("--dtype", choices=["float64", "float32"], default="float64", help="fastspike's dtype")
+    ap.add_argument("--sims", nargs="+", choices=SIMULATORS, default=list(SIMULATORS))
+    ap.add_argument("--peers-python", default=os.environ.get("FASTSPIKE_PEERS_PYTHON", sys.executable),
+                    help="interpreter that has brian2 and nest (default: $FASTSPIKE_PEERS_PYTHON or this one)")
+    ap.add_argument("--python-brian2", help="interpreter for Brian2 (default: --peers-python)")
+    ap.add_argument("--python-nest", help="interpreter for NEST (default: --peers-python)")
+    ap.add_argument("--json", help="write all runs and summaries to this file")
+    ap.add_argument("--worker", choices=SIMULATORS[1:], help=argparse.SUPPRESS)
+    ap.add_argument("--workdir", help=argparse.SUPPRESS)
+    ap.add_argument("--scale", type=float, default=1.0, help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+
+    if args.worker:
+        print(RESULT + json.dumps(worker(args.worker, args.net[0], args.scale, args.duration, args.seed,
+                                         args.workdir)), flush=True)
+        return
+
+    pythons = {"brian2-standalone": args.python_brian2 or args.peers_python,
+               "brian2-runtime": args.python_brian2 or args.peers_python,
+               "nest": args.python_nest or args.peers_python}
+    sims = []
+    for sim in args.sims:
+        if sim == "fastspike":
+            sims.append(sim)
+            continue
+        module = "brian2" if sim.startswith("brian2") else "nest"
+        version = importable(pythons[sim], module)
+        if version is None:
+            print(f"skipping {sim}: {module} cannot be imported by {pythons[sim]}", file=sys.stderr)
+        else:
+            sims.append(sim)
+    env_base = dict(os.environ, OMP_WAIT_POLICY=os.environ.get("OMP_WAIT_POLICY", "passive"), OMP_NUM_THREADS="1")
+    report = {"args": vars(args), "nets": []}
+    for net in args.net:
+        scale = 1.0 if net == "cuba" else args.brunel_scale
+        workdir = tempfile.mkdtemp(prefix=f"fastspike_peers_{net}_")
+        env = dict(env_base, FASTSPIKE_CACHE_DIR=os.path.join(workdir, "fastspike"),
+                   NUMBA_CACHE_DIR=os.path.join(workdir, "fastspike"))
+        runs = {sim: [] for sim in sims}
+        try:
+            for rep in range(args.reps):
+                for sim in sims:
+                    print(f"{net} (scale {scale:g}) rep {rep + 1}/{args.reps}: {sim} ...", file=sys.stderr,
+                          flush=True)
+                    if sim == "fastspike":
+                        r = run_fastspike(net, scale, args.duration, args.dtype, env)
+                    else:
+                        r = _call([pythons[sim], os.path.abspath(__file__), "--worker", sim, "--net", net,
+                                   "--scale", repr(scale), "--duration", repr(args.duration), "--seed",
+                                   str(args.seed), "--workdir", workdir], env)
+                    runs[sim].append(r)
+                    rates = ", ".join(f"{k} {v['rate_hz']:.2f} Hz" for k, v in r["populations"].items())
+                    print(f"    construct {r['construct_s']:.2f} s, compile {r['compile_s']:.2f} s, "
+                          f"run {r['run_s']:.3f} s, {rates}", file=sys.stderr, flush=True)
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
+        rows = [summarize(runs[sim]) for sim in sims]
+        print_net(net, scale, args.duration, rows)
+        report["nets"].append({"net": net, "scale": scale, "bio_ms": args.duration, "summary": rows, "runs": runs})
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(report, f, indent=2)
+        print(f"wrote {args.json}")
+
+
+if __name__ == "__main__":
+    main()
