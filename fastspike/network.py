@@ -88,8 +88,8 @@ class Population:
         return self._inputs[channel.key]
 
     def ring_buffer(self, channel: SynapseType) -> np.ndarray:
-        """Input of a channel arriving in the next steps through projections of per-synapse
-        delays (``delivery == "ring"``): row ``k % L`` is for step k."""
+        """Input of a channel arriving in the next steps through projections with more than one
+        delay value (``delivery == "ring"``): row ``k % L`` is for step k."""
         return self._rings[channel.key]
 
     def _resize_rings(self, keys: set, length: int, step: int) -> None:

@@ -101,7 +101,10 @@ def poisson(lam, key, counter):
         while u > f and k < 199:
             k += 1
             p *= lam / k
-            f += p
+            g = f + p
+            if g == f:  # the tail is below the resolution of f: k is the largest value drawn
+                break
+            f = g
         return k
     slam = math.sqrt(lam)
     loglam = math.log(lam)
@@ -143,7 +146,8 @@ def poisson_thresholds(lam: float) -> np.ndarray:
 
 def poisson_table(lam: float) -> np.ndarray:
     """Cumulative probabilities F(0), F(1), ... as :func:`poisson` computes them (so that
-    both give the same variates), up to where its search stops (k = 199 or F = 1)."""
+    both give the same variates), up to where its search stops (k = 199, F = 1, or F no longer
+    growing in float64)."""
     if not 0.0 <= lam < POISSON_TABLE_MAX_MEAN:
         raise ValueError(f"poisson_table: mean {lam} outside [0, {POISSON_TABLE_MAX_MEAN})")
     if lam == 0.0:
@@ -155,7 +159,10 @@ def poisson_table(lam: float) -> np.ndarray:
     while k < 198 and f < 1.0:
         k += 1
         p *= lam / k
-        f += p
+        g = f + p
+        if g == f:  # as poisson(): the search stops where F stops growing
+            break
+        f = g
         out.append(f)
     return np.array(out, dtype=np.float64)
 

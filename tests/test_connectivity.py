@@ -61,7 +61,7 @@ def check_delay_groups(proj):
     """Within each row, synapses are sorted by delay and ``delay_offsets`` bounds each group."""
     delays = np.asarray(proj.delays).astype(np.int64)
     if proj.delay_offsets is None:  # uniform, or per synapse in connector order (ring delivery)
-        assert delays.size == 1 or proj.delivery == "ring"
+        assert delays.size == 1 or delays.size == proj.n_synapses
         return
     dmin = int(delays.min())
     for j in range(proj.pre.n):
@@ -295,7 +295,7 @@ def test_from_arrays_reproduces_pairs_weights_and_delays():
     check_delay_groups(proj)
     # CSR by pre in input order (a stable sort by pre); rows grouped by delay when the delays
     # are stored as group offsets (a stable sort by (pre, delay))
-    if proj.delivery == "ring":
+    if proj.delay_offsets is None:
         order = np.argsort(pre_i, kind="stable")
     else:
         order = np.lexsort((np.rint(d / DT), pre_i))
@@ -439,7 +439,7 @@ def test_storage_types_and_bytes_per_synapse(big):
     assert proj.delays.dtype == np.uint8 and proj.delays.size == N_SYN
     per_syn = (proj.nbytes - proj.indptr.nbytes) / N_SYN
     # 100 synapses per row, 50 delay values: one byte per delay group bound instead of per synapse
-    assert proj.delivery == "deferred" and proj.delay_offsets.dtype == np.uint8
+    assert proj.delay_offsets is not None and proj.delay_offsets.dtype == np.uint8
     assert proj.nbytes == proj.indptr.nbytes + N_SYN * 8 + proj.pre.n * 51
     assert per_syn <= 10
 
@@ -448,7 +448,7 @@ def test_storage_types_and_bytes_per_synapse(big):
     assert long.delays.dtype == np.uint16
     assert long.delays.max() > 255
     # 991 delay values for 100 synapses per row: delays stored per synapse (uint16)
-    assert long.delivery == "ring"
+    assert long.delay_offsets is None
     assert long.nbytes == long.indptr.nbytes + N_SYN * 10
 
     uniform = net.connect(pre, post, fs.FixedTotalNumber(N_SYN), weight=0.5, delay=1.0)

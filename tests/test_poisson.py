@@ -331,3 +331,37 @@ def test_shot_noise_mean_and_variance_of_v(tau_s):
         assert abs(mean - 18.75) < 0.1  # the continuous-time value n rate w tau_s / 1000
     assert_within(x.mean(), mean, math.sqrt(var / n), "mean of v - v_rest")
     assert abs(x.var(ddof=1) - var) < 0.12 * var, (x.var(ddof=1), var)
+
+
+# --------------------------------------------------------------------------------------------
+# The counter-based Poisson generator itself
+# --------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("lam", [0.05, 0.5, 1.6, 2.32, 5.0, 9.9])
+def test_table_search_equals_inversion_and_is_short(lam):
+    """Drawing by the integer threshold table (used for a fixed mean) gives exactly the variates
+    of the inversion search, and the table stops where the CDF stops growing in float64
+    (about lam + 12 sqrt(lam) + 15 entries, not the 199 of the search's cap)."""
+    from numba import njit
+
+    from fastspike import random as rnd
+    from fastspike.equations import compile_scalar
+
+    from_table, inversion = compile_scalar(rnd.poisson_from_table, njit), compile_scalar(rnd.poisson, njit)
+
+    table = rnd.poisson_thresholds(lam)
+    assert table.size <= lam + 12 * math.sqrt(lam) + 15
+    assert np.all(np.diff(table) >= 0) and table[-1] <= 2**53
+
+    @njit
+    def both(thresholds, lam, key, n):
+        a = np.empty(n, np.int64)
+        b = np.empty(n, np.int64)
+        for c in range(n):
+            a[c] = from_table(thresholds, key, np.uint64(c))
+            b[c] = inversion(lam, key, np.uint64(c))
+        return a, b
+
+    a, b = both(table, lam, np.uint64(12345), 200_000)
+    np.testing.assert_array_equal(a, b)
+    assert a.max() <= table.size
+    assert abs(a.mean() - lam) <= 5 * math.sqrt(lam / a.size)

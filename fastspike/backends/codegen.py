@@ -476,8 +476,8 @@ def _spike_source(pop: "Population") -> _Builder:
 
 # -- delivery and recording ---------------------------------------------------------------
 def _delivery(proj) -> Call:
-    """Add to the post population's channel input the weights of the synapses whose spikes
-    arrive in this step: those emitted ``d`` steps ago through the synapses of delay ``d``."""
+    """Uniform delay D: add to the post population's channel input the weights of the synapses
+    of the neurons that fired D steps ago (read from the pre population's spike history)."""
     if proj.delivery == "ring":
         return _ring_delivery(proj)
     b = _Builder("deliver")
@@ -487,27 +487,17 @@ def _delivery(proj) -> Call:
     b.arg("IP", proj.indptr)
     b.arg("TG", proj.targets)
     b.arg("WT", proj.weights)
-    uniform_d = proj.delay_offsets is None
-    dmin = proj.min_delay
-    dn = 1 if uniform_d else proj.delay_offsets.shape[1] - 1
-    b.kernel.prelude += [f"dmin = {b.arg('DM', np.array([dmin, dn, proj.start_step], np.int64))}[0]",
-                         "dn = DM[1]", "first = DM[2]"]
+    b.kernel.prelude += [f"first = {b.arg('DM', np.array([proj.start_step, proj.min_delay], np.int64))}[0]",
+                         "dd = DM[1]"]
     if proj.weights.size == 1:
         b.kernel.prelude.append("w = _cast(WT[0])")
     weight = "w" if proj.weights.size == 1 else "WT[s_]"
-    if uniform_d:
-        rows = ["for s_ in range(IP[j_], IP[j_ + 1]):"]
-    else:
-        b.arg("DO", proj.delay_offsets)
-        rows = ["o_ = IP[j_]", "for s_ in range(o_ + DO[j_, d_], o_ + DO[j_, d_ + 1]):"]
     b.kernel.body = [
-        "for d_ in range(dn):",
-        "    if step - dmin - d_ < first:",
-        "        break",
-        "    r_ = (step - dmin - d_) & (ring_length - 1)",
+        "if step - dd >= first:",
+        "    r_ = (step - dd) & (ring_length - 1)",
         "    for a_ in range(NH[r_]):",
         "        j_ = SH[r_, a_]",
-        *_indent(rows, 2),
+        "        for s_ in range(IP[j_], IP[j_ + 1]):",
         f"            A[TG[s_]] += {weight}",
     ]
     return b.call()
@@ -515,7 +505,9 @@ def _delivery(proj) -> Call:
 
 def _ring_delivery(proj) -> Call:
     """Per-synapse delays: the spikes of the last step are added to the target channel's ring
-    buffer at row ``(step - 1 + delay) mod L``, the row its population reads in that step."""
+    buffer at row ``(step - 1 + delay) mod L``, the row its population reads in that step.
+    Rows grouped by delay are walked group by group (one ring row per group), so each spike's
+    synapses are read once, in order."""
     b = _Builder("deliver_ring")
     b.arg("SH", proj.pre.spike_history)
     b.arg("NH", proj.pre.spike_history_counts)
@@ -523,18 +515,29 @@ def _ring_delivery(proj) -> Call:
     b.arg("IP", proj.indptr)
     b.arg("TG", proj.targets)
     b.arg("WT", proj.weights)
-    b.arg("DL", proj.delays)
-    b.kernel.prelude.append(f"first = {b.arg('DM', np.array([proj.start_step], np.int64))}[0]")
+    grouped = proj.delay_offsets is not None
+    dn = proj.delay_offsets.shape[1] - 1 if grouped else 0
+    b.kernel.prelude += [f"first = {b.arg('DM', np.array([proj.start_step, proj.min_delay, dn], np.int64))}[0]",
+                         "dmin = DM[1]", "dn = DM[2]"]
     if proj.weights.size == 1:
         b.kernel.prelude.append("w = _cast(WT[0])")
     weight = "w" if proj.weights.size == 1 else "WT[s_]"
+    if grouped:  # rows grouped by delay: one target row of the ring per group
+        b.arg("DO", proj.delay_offsets)
+        inner = ["o_ = IP[j_]", "for g_ in range(dn):",
+                 "    q_ = (step - 1 + dmin + g_) & (ring_length - 1)",
+                 "    for s_ in range(o_ + DO[j_, g_], o_ + DO[j_, g_ + 1]):",
+                 f"        R[q_, TG[s_]] += {weight}"]
+    else:
+        b.arg("DL", proj.delays)
+        inner = ["for s_ in range(IP[j_], IP[j_ + 1]):",
+                 f"    R[(step - 1 + np.int64(DL[s_])) & (ring_length - 1), TG[s_]] += {weight}"]
     b.kernel.body = [
         "if step - 1 >= first:",
         "    r_ = (step - 1) & (ring_length - 1)",
         "    for a_ in range(NH[r_]):",
         "        j_ = SH[r_, a_]",
-        "        for s_ in range(IP[j_], IP[j_ + 1]):",
-        f"            R[(step - 1 + np.int64(DL[s_])) & (ring_length - 1), TG[s_]] += {weight}",
+        *_indent(inner, 2),
     ]
     return b.call()
 

@@ -92,6 +92,13 @@ class SpikeRecord:
         """Number of spikes of each neuron of the population (length ``population.n``)."""
         return np.bincount(self.neurons, minlength=self.population.n)
 
+    def clear(self) -> None:
+        """Forget the spikes recorded so far (after a warm-up, say): the record, and its
+        ``rate()``, start again at the network's current time."""
+        self.start_step = self.population.network.step
+        self._steps = _Chunks(np.int64)
+        self._neurons = _Chunks(np.int32)
+
     def rate(self, duration: float | None = None) -> float:
         """Mean firing rate (Hz) of the recorded neurons over ``duration`` ms (default: the time
         run since the record was created)."""
@@ -140,6 +147,11 @@ class StateRecord:
     @property
     def times(self) -> np.ndarray:
         return self.steps * self.dt
+
+    def clear(self) -> None:
+        """Forget the samples taken so far (after a warm-up, say)."""
+        self._steps = _Chunks(np.int64)
+        self._values = {v: _Chunks(self.population.network.dtype, len(self.neurons)) for v in self.variables}
 
     def __getitem__(self, variable: str) -> np.ndarray:
         if variable not in self._values:

@@ -2,17 +2,20 @@
 
 Storage is CSR by presynaptic neuron: ``indptr`` (int64, n_pre + 1), ``targets`` (int32)
 and ``weights`` (float32, one per synapse, or a single value when all are equal): 8 bytes
-per synapse, 4 with a uniform weight. Delays are in steps. A uniform delay is stored once;
-otherwise each row is grouped by delay and ``delay_offsets`` (n_pre x (number of delay
-values + 1), uint8/uint16 for rows shorter than 256/65536) bounds each group, so that the
-engine delivers the spikes emitted d steps ago through the delay-d synapses only, and no
-per-synapse delay is stored at all (``delays`` expands them on request). Add 8 bytes per
-presynaptic neuron for ``indptr`` and (number of delay values + 1) x 1 or 2 for the offsets.
+per synapse, 4 with a uniform weight. Delays are in steps. A uniform delay is stored once.
+Otherwise each row is grouped by delay and ``delay_offsets`` (n_pre x (number of delay
+values + 1), uint8/uint16 for rows shorter than 256/65536) bounds each group, with no
+per-synapse delay stored at all (``delays`` expands them on request), unless the offsets
+would take more memory than one delay per synapse (many delay values, few synapses per
+row): then the delays are stored per synapse (uint8, or uint16 beyond 255 steps).
 
-When the offsets would take more memory than one delay per synapse (many delay values, few
-synapses per row), the delays are stored per synapse instead (uint8, or uint16 beyond 255
-steps: 9 or 10 bytes per synapse) and the engine delivers each spike once, into a delay
-ring buffer of the target channel (``delivery == "ring"``, NEST's scheme).
+So a synapse costs at most 4 + 4 + 2 = 10 bytes, plus 8 bytes per presynaptic neuron.
+
+Delivery (see ``fastspike.backends.codegen``): a uniform delay D is delivered when the
+spikes arrive, from the presynaptic spike history of D steps ago into the target channel's
+input of the step (``delivery == "deferred"``); several delays are delivered once per
+spike, the step after it, into the rows of a ring buffer of the target channel
+(``delivery == "ring"``, NEST's scheme), one row per delay group.
 """
 from __future__ import annotations
 
@@ -57,9 +60,9 @@ class Projection:
     min_delay, max_delay : int
         Smallest and largest delay in steps.
     delivery : {"deferred", "ring"}
-        How the engine delivers spikes: ``"deferred"`` (uniform or grouped delays: spikes are
-        read from the presynaptic spike history when they arrive) or ``"ring"`` (per-synapse
-        delays: spikes are added to a ring buffer of the target channel when emitted).
+        How the engine delivers spikes: ``"deferred"`` (uniform delay: spikes are read from
+        the presynaptic spike history when they arrive) or ``"ring"`` (several delays: each
+        spike is added to a ring buffer of the target channel once, the step after it).
     start_step : int
         The network's step when the projection was made: only spikes emitted from then on
         travel through it.
@@ -82,7 +85,7 @@ class Projection:
         self.min_delay = int(delays.min()) if delays.size else 1
         self.max_delay = int(delays.max()) if delays.size else 1
         self._delays = delays[:1].copy() if delays.size else np.ones(1, np.uint8)
-        self.delivery = "deferred"
+        self.delivery = "deferred" if delays.size <= 1 else "ring"
         if delays.size > 1:  # rows grouped by delay, for delivery one delay at a time
             dmin, dmax = self.min_delay, self.max_delay
             longest = int(np.diff(self.indptr).max()) if pre.n else 0
@@ -93,7 +96,6 @@ class Projection:
                 self.delay_offsets = offsets
             else:
                 self._delays = delays
-                self.delivery = "ring"
         del delays
         self.build_time = time.perf_counter() - t0
 
