@@ -61,6 +61,7 @@ def run_and_report(name: str, net: fs.Network, pops: dict, construct_s: float, d
                 counts, _ = np.histogram(rec.times, edges)
                 ax2.plot(edges[1:], counts / rec.n / 0.005, label=k, lw=1)
             ax2.legend(fontsize=7, ncol=4)
+        ax1.set_xlim(net.t - duration, net.t)
         ax2.set_xlabel("time (ms)")
         ax2.set_ylabel("rate (Hz)")
         path = out / f"{name.lower()}.png"

@@ -1,36 +1,43 @@
 """Generate a network's step sequence as small kernels, from its populations' models.
 
 The generator is backend-neutral. A step is a sequence of :class:`Call`\\ s of
-:class:`Kernel`\\ s: one per population (its update), per Poisson input, per projection
-(spike delivery) and per state record (sampling). A kernel's source uses only its own
-names (no population index), so populations, inputs and projections of the same structure
-share one kernel: the microcircuit's 8 populations are updated by one compiled function,
-its 64 projections delivered by one. A backend compiles each distinct kernel once and
-generates the driver that calls them (the CPU backend: one ``@njit`` loop over steps; a
-GPU backend: kernel launches).
+:class:`Kernel`\\ s: one per projection (spike delivery), per population (its update, with
+its Poisson afferents drawn inline) and per state record (sampling). A kernel's source uses
+only its own names (no population index), so populations and projections of the same
+structure share one kernel: the microcircuit's 55 projections are delivered by two compiled
+functions. A backend compiles each distinct kernel once and generates the driver that calls
+them (the CPU backend: one ``@njit`` loop over steps; a GPU backend: kernel launches).
 
 A kernel has parameters (arrays), a *prelude* (constants computed from them once per
 compiled call: uniform parameters, exact propagators) and a *body* of lines and
 :class:`NeuronLoop`\\ s (the update of neuron ``i``, independent across i). Every kernel
-receives ``step``, ``slot`` (the ring-buffer row of the step), ``ring_length``,
-``consts`` (dt, 0, dt/2, dt/6, 2 in the network dtype), ``spike_count``,
-``sample_count`` (record buffer fill levels), ``nsp_all`` (the number of spikes of each
-population in this step, written by population kernels, read by delivery kernels) and its
-prelude's constants ``pre``, then its arrays. The calls of a step come in phases (populations
-and sources, deliveries, samples) whose calls are independent of each other's
-order, so a backend may group the calls of one kernel.
+receives ``step``, ``slot`` (``step mod L``, the row of the step in the spike histories and
+ring buffers), ``ring_length`` (L, a power of two above the largest delay), ``consts`` (dt,
+0, dt/2, dt/6, 2 in the network dtype), ``spike_count``, ``sample_count`` (record buffer
+fill levels) and its prelude's constants ``pre``, then its arrays. The calls of a step come
+in phases (deliveries, populations and sources, samples); the calls of one phase are
+independent of each other's order, so a backend may group the calls of one kernel.
 
-One step, from t to t + dt, follows SPEC section 3 (NEST's ``iaf_psc_exp`` order):
+Spikes travel through *spike histories*: a population that projections leave lists the
+neurons that fired in step k in row ``k mod L`` of ``spike_history`` (L x n, int32) and
+their number in ``spike_history_counts``. This is also the array a distributed run would
+exchange between ranks every minimum delay.
 
-1. each population: integrate (exact propagation uses the synaptic currents at t), decay
-   each exponential channel and add what arrives in this step (from its ring buffer and
-   the step's Poisson afferents, drawn per neuron from counter-based streams), add
-   delta input to ``v`` unless refractory, test the threshold (a branch-free pass that
-   vectorizes), then reset, start the refractory period, record and list the neurons
-   that fired (a sparse pass); spikes are stamped t + dt;
-2. each projection: deliver the step's spikes into the ring buffers of their targets at
-   row ``(step + delay) mod L`` (L a power of two), so that a spike of step k with delay D is
-   added in step k + D.
+One step k, from t to t + dt, follows SPEC section 3 (NEST's ``iaf_psc_exp`` order):
+
+1. each projection delivers what arrives in this step or later. A uniform delay D reads
+   the pre population's history row of step k - D and adds each synapse's weight to the
+   target channel's *input* of the step (an array of n: small, cache-resident, whatever
+   D). Several delays: the spikes of step k - 1 are added once, to the target channel's
+   *ring buffer* (L x n) at row ``(k - 1 + d) mod L``, one row per delay group of the
+   presynaptic row (rows are stored grouped by delay);
+2. each population: integrate (exact propagation uses the synaptic currents at t), decay
+   each exponential channel and add what arrives in this step (the delivered input and
+   ring row ``k mod L``, both zeroed once read, and the step's Poisson afferents, drawn
+   per neuron from counter-based streams), add delta input to ``v`` unless refractory,
+   test the threshold (a branch-free pass that vectorizes), then reset, start the
+   refractory period, record and list the neurons that fired (a sparse pass); spikes are
+   stamped t + dt. A spike of step k with delay D thus acts in step k + D.
 """
 from __future__ import annotations
 
