@@ -22,10 +22,9 @@ def info() -> str:
     for package in ("numba", "numpy", "h5py", "matplotlib", "tqdm", "numba-cuda"):
         lines.append(f"  {package:<11} {_version(package)}")
     lines.append("backends:")
-    for name in backends.available():
-        lines.append(f"  {name:<6} available")
-    for name, why in backends.unavailable().items():
-        lines.append(f"  {name:<6} not available: {why}")
+    usable = backends.available()
+    for name, what in backends.describe().items():
+        lines.append(f"  {name:<6} {'available: ' if name in usable else ''}{what}")
     return "\n".join(lines)
 
 

@@ -6,13 +6,22 @@ model's functions), so the CPU backend wraps them in a compiled loop and the CUD
 in a kernel, from the same text.
 
 Conventions of the generated lines (set up by :mod:`fastspike.backends.codegen`):
-``dt``, ``half_dt``, ``sixth_dt`` and ``two`` are scalars of the network's dtype; the
+``dt``, ``half_dt``, ``sixth_dt``, ``two`` and ``zero`` are scalars of the network's dtype
+and ``math`` is Python's module (both backends compile its functions); the
 input current ``I`` is held constant over the step (zero-order hold, as in NEST and
 Brian2 for currents given per step).
 
 The ``"exact"`` integrator propagates a linear model (``model.linear``) exactly with the
 propagators of NEST's ``iaf_psc_exp`` (Rotter & Diesmann 1999), including any number of
 exponentially decaying synaptic currents; see :func:`propagator_syn`.
+
+The ``"exponential_euler"`` integrator (first order) serves models whose equations are each
+linear in their own variable once the other variables are frozen at their values at t
+(``model.conditionally_linear`` gives ``dx/dt = a x + b`` per variable), as the gates of
+Hodgkin-Huxley: every variable is advanced by the exact solution of its frozen linear
+equation, ``x + (a x + b) (exp(a dt) - 1) / a`` (``x + b dt`` when ``a = 0``), as Brian2's
+``exponential_euler`` and NEURON's ``cnexp`` (MacGregor 1987; Rush & Larsen 1978). It stays
+stable at steps where explicit Euler on the fast gates does not.
 """
 from __future__ import annotations
 
@@ -21,7 +30,7 @@ from typing import Callable, Sequence
 
 __all__ = ["INTEGRATORS", "propagator_exp", "propagator_phi", "propagator_syn", "step_lines"]
 
-INTEGRATORS = ("exact", "euler", "rk2", "rk4")
+INTEGRATORS = ("exact", "euler", "rk2", "rk4", "exponential_euler")
 
 
 # -- exact propagators (scalar functions, compiled for each backend) ----------------------
@@ -68,10 +77,11 @@ def step_lines(
 
     Parameters
     ----------
-    integrator : {"euler", "rk2", "rk4"}
+    integrator : {"euler", "rk2", "rk4", "exponential_euler"}
     state : local names holding the state at time t (one per state variable)
     new : local names to assign the state at t + dt
-    call : builds the source of a call of the model's ``dynamics`` on given state names
+    call : builds the source of a call of the model's ``dynamics`` (``conditionally_linear``
+        for ``"exponential_euler"``) on given state names
     prefix : unique prefix for temporaries
     """
     k = len(state)
@@ -84,6 +94,15 @@ def step_lines(
 
     def axpy(targets: Sequence[str], base: Sequence[str], h: str, slopes: Sequence[str]) -> list[str]:
         return [f"{t} = {b} + {h} * {s}" for t, b, s in zip(targets, base, slopes)]
+
+    if integrator == "exponential_euler":
+        coeffs = [f"{prefix}{tag}_{j}" for j in range(k) for tag in ("ea", "eb")]
+        lines = [unpack(coeffs, call("conditionally_linear", state))]
+        for j, (x, n) in enumerate(zip(state, new)):
+            a, b_ = coeffs[2 * j], coeffs[2 * j + 1]
+            # (exp(a dt) - 1) / a, written with expm1 (accurate for small a dt); dt when a == 0
+            lines.append(f"{n} = {x} + ({a} * {x} + {b_}) * (math.expm1({a} * dt) / {a} if {a} != zero else dt)")
+        return lines
 
     k1 = names("k1")
     lines = [unpack(k1, call("dynamics", state))]

@@ -60,7 +60,12 @@ def run_on_device(fn, args):
 
 
 models = [fs.LIF(tau_m=10.0, tau_theta=50.0, theta_plus=0.1, v_min=-80.0), fs.LIF(tau_m=10.0, reset="subtract"),
-          fs.IF(tau_m=10.0), fs.Lapicque(R=5.0, C=1.0)]
+          fs.IF(tau_m=10.0), fs.Lapicque(R=5.0, C=1.0),
+          # the model zoo
+          fs.QuadLIF(tau_m=10.0, v_min=-80.0), fs.Izhikevich.preset("RS"), fs.AdEx.preset("tonic", t_ref=1.0),
+          fs.FitzHughNagumo(reset="value"), fs.FitzHughNagumo(), fs.HodgkinHuxley(), fs.ResonateAndFire(),
+          fs.SLIF(tau_m=10.0, v_thresh=1.0, thr_gain=0.1, thr_leak=0.01), fs.SLIF(tau_m=10.0, v_thresh=1.0, rho_b=0.01),
+          fs.WTAS(tau_m=1.0, n_units=8)]
 failures = 0
 for model in models:
     for key, fn in equations_of(model).items():

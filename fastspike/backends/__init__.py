@@ -1,8 +1,9 @@
 """Backends: compile a network's step sequence and run it.
 
 ``available()`` lists the backends that can run here; ``"cpu"`` (Numba ``@njit``) always
-can. The CUDA backend (``numba.cuda``) is planned (see the project's issues); asking for it
-raises a clear error until then.
+can; ``"cuda"`` (``numba.cuda``) can with an NVIDIA GPU and the numba-cuda package, or under
+Numba's CUDA simulator (``NUMBA_ENABLE_CUDASIM=1``, for tests). Asking for a backend that
+cannot run raises a clear error when the network is created.
 """
 from __future__ import annotations
 
@@ -16,18 +17,27 @@ __all__ = ["available", "check", "create", "KNOWN"]
 KNOWN = ("cpu", "cuda")
 
 
-def _cuda_unavailable_reason() -> str:
-    return "the CUDA backend is not implemented in this version of fastspike"
-
-
 def available() -> list[str]:
     """Names of the backends that can run on this machine."""
-    return ["cpu"]
+    from .cuda.availability import status
+
+    return ["cpu", "cuda"] if status()[0] else ["cpu"]
 
 
 def unavailable() -> dict[str, str]:
     """Backends that cannot run here, with the reason."""
-    return {"cuda": _cuda_unavailable_reason()}
+    from .cuda.availability import status
+
+    usable, reason = status()
+    return {} if usable else {"cuda": reason}
+
+
+def describe() -> dict[str, str]:
+    """Every known backend with what it runs on here, or why it cannot run."""
+    from .cuda.availability import status
+
+    usable, reason = status()
+    return {"cpu": "Numba @njit on this CPU", "cuda": reason if usable else f"unavailable: {reason}"}
 
 
 def check(name: str) -> str:
@@ -45,5 +55,7 @@ def create(name: str, net: "Network"):
         from .cpu.engine import CPUEngine
 
         return CPUEngine(net)
-    check(name)  # pragma: no cover
-    raise RuntimeError(f"backend {name!r} is not available")  # pragma: no cover
+    check(name)
+    from .cuda.engine import CUDAEngine
+
+    return CUDAEngine(net)

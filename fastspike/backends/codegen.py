@@ -106,7 +106,7 @@ class Kernel:
         return f"{self.kind}_{hashlib.sha1(self.text().encode()).hexdigest()[:10]}"
 
 
-PHASES = ("deliver", "deliver_ring", "population", "poisson_source", "spike_source", "sample")
+PHASES = ("deliver", "deliver_ring", "population", "poisson_source", "spike_source", "sample", "sample_commit")
 
 
 @dataclass
@@ -115,6 +115,8 @@ class Call:
 
     kernel: Kernel
     arrays: list[np.ndarray]
+    threads: int = 1
+    """Independent work items (neurons, spikes, samples): a GPU launches this many threads."""
 
     @property
     def phase(self) -> int:
@@ -141,9 +143,11 @@ class StepProgram:
 class _Builder:
     """Collects a kernel's arrays (by local name) while its source is written."""
 
-    def __init__(self, kind: str) -> None:
+    def __init__(self, kind: str, target: str = "cpu", threads: int = 1) -> None:
         self.kernel = Kernel(kind, [])
         self.arrays: list[np.ndarray] = []
+        self.target = target
+        self.threads = threads
 
     def arg(self, name: str, value: np.ndarray) -> str:
         self.kernel.params.append(name)
@@ -166,7 +170,7 @@ class _Builder:
     def call(self) -> Call:
         k = self.kernel
         k.constants = _assigned(k.prelude)
-        return Call(k, [np.ascontiguousarray(a) for a in self.arrays])
+        return Call(k, [np.ascontiguousarray(a) for a in self.arrays], self.threads)
 
 
 def _assigned(lines: list[str]) -> list[str]:
@@ -182,8 +186,15 @@ def _assigned(lines: list[str]) -> list[str]:
     return names
 
 
-def generate(net: "Network", sample_rows: int) -> StepProgram:
-    """Build the :class:`StepProgram` of ``net``; state buffers hold ``sample_rows`` samples."""
+def generate(net: "Network", sample_rows: int, target: str = "cpu", spike_buffer_steps: int = 2) -> StepProgram:
+    """Build the :class:`StepProgram` of ``net``; state buffers hold ``sample_rows`` samples.
+
+    ``target`` is ``"cpu"`` (sequential loops over neurons: a ``NeuronLoop`` is a ``for``
+    loop, emitting a spike appends to a list) or ``"cuda"`` (a ``NeuronLoop`` is the work of
+    one thread, spikes are appended with atomic additions and the spike history row of the
+    next step is cleared here, since threads cannot count spikes in order). Spike record
+    buffers hold ``spike_buffer_steps`` steps of every neuron firing (at least 2^16 spikes).
+    """
     prog = StepProgram(net.dtype, ring_length=net.ring_length())
     spike_recs = [r for r in net.records if isinstance(r, SpikeRecord)]
     prog.spike_limits = [0] * len(spike_recs)
@@ -193,37 +204,45 @@ def generate(net: "Network", sample_rows: int) -> StepProgram:
     for pop in net.populations:
         recs = [(k, r) for k, r in enumerate(spike_recs) if r.population is pop]
         if isinstance(pop.model, SpikeSource):
-            b = _spike_source(pop)
+            b = _spike_source(pop, target)
         elif isinstance(pop.model, PoissonSource):
-            b = _poisson_source(pop)
+            b = _poisson_source(pop, target)
         else:
             fed = {proj.synapse.key for proj in net.projections if proj.post is pop}
-            b = _population(pop, pop.index in recorded_I, fed, set(pop._rings))
-        _spike_recording(prog, b, pop, recs, pop.index in senders)
+            b = _population(pop, pop.index in recorded_I, fed, set(pop._rings), target)
+        _spike_recording(prog, b, pop, recs, pop.index in senders, spike_buffer_steps)
         prog.calls.append(b.call())
     for proj in net.projections:
-        prog.calls.append(_delivery(proj))
+        prog.calls.append(_delivery(proj, target))
     for k, rec in enumerate(state_recs):
-        prog.calls.append(_state_record(prog, k, rec, sample_rows))
+        prog.calls.append(_state_record(prog, k, rec, sample_rows, target))
+        if target != "cpu":
+            prog.calls.append(_sample_commit(k, rec))
     prog.calls.sort(key=lambda c: c.phase)  # stable: order within a phase is kept
     return prog
 
 
 # -- spikes ------------------------------------------------------------------------------
-def _spike_recording(prog: StepProgram, b: _Builder, pop: "Population", spike_recs, sender: bool) -> None:
+def _spike_recording(prog: StepProgram, b: _Builder, pop: "Population", spike_recs, sender: bool,
+                     buffer_steps: int = 2) -> None:
     """Complete a population kernel: at ``<spike>``, record neuron ``i``'s spike and, when
     projections leave the population (``sender``), list it in the spike history."""
     lines: list[str] = []
+    cuda = b.target == "cuda"
     if spike_recs:
         b.arg("RK", np.array([k for k, _ in spike_recs], np.int64))
     for r, (k, rec) in enumerate(spike_recs):
-        cap = max(2 * pop.n, SPIKE_BUFFER_MIN)
+        cap = max(buffer_steps * pop.n, SPIKE_BUFFER_MIN)
         steps = b.arg(f"SS{r}", np.zeros(cap, np.int64))
         idx = b.arg(f"SN{r}", np.zeros(cap, np.int32))
         prog.spike_records.append((rec, b.arrays[-2], b.arrays[-1], k))
         prog.spike_limits[k] = cap - pop.n
-        store = [f"k_ = spike_count[RK[{r}]]", f"{steps}[k_] = step + 1", f"{idx}[k_] = i",
-                 f"spike_count[RK[{r}]] = k_ + 1"]
+        if cuda:  # in any order; the engine sorts what it drains; never past the buffer
+            store = [f"k_ = cuda.atomic.add(spike_count, RK[{r}], 1)", f"if k_ < {steps}.size:",
+                     f"    {steps}[k_] = step + 1", f"    {idx}[k_] = i"]
+        else:
+            store = [f"k_ = spike_count[RK[{r}]]", f"{steps}[k_] = step + 1", f"{idx}[k_] = i",
+                     f"spike_count[RK[{r}]] = k_ + 1"]
         if rec.selection is not None:
             mask = np.zeros(pop.n, np.bool_)
             mask[rec.selection] = True
@@ -233,7 +252,7 @@ def _spike_recording(prog: StepProgram, b: _Builder, pop: "Population", spike_re
     if sender:
         b.arg("SH", pop.spike_history)
         b.arg("NH", pop.spike_history_counts)
-        lines += ["SH[slot, nsp] = i", "nsp += 1"]
+        lines += ["p_ = cuda.atomic.add(NH, slot, 1)", "SH[slot, p_] = i"] if cuda else ["SH[slot, nsp] = i", "nsp += 1"]
     def expand(body: list[str]) -> list[str]:
         """Replace the placeholder line ``<spike>`` (keeping its indentation) by ``lines``."""
         out = []
@@ -252,7 +271,10 @@ def _spike_recording(prog: StepProgram, b: _Builder, pop: "Population", spike_re
             body.append(NeuronLoop(block.n, expand(block.body)))
         else:
             body += expand([block])
-    k.body = body + (["NH[slot] = nsp"] if sender else [])
+    if cuda:  # the row of the next step is cleared now: this step's deliveries have read it
+        k.body = (["if i == 0:", "    NH[(slot + 1) & (ring_length - 1)] = 0"] if sender else []) + body
+    else:
+        k.body = body + (["NH[slot] = nsp"] if sender else [])
 
 
 def _indent(lines: list[str], n: int = 1) -> list[str]:
@@ -260,12 +282,12 @@ def _indent(lines: list[str], n: int = 1) -> list[str]:
 
 
 # -- cell models -------------------------------------------------------------------------
-def _population(pop: "Population", record_I: bool, fed: set, ringed: set) -> _Builder:
+def _population(pop: "Population", record_I: bool, fed: set, ringed: set, target: str = "cpu") -> _Builder:
     """The update kernel of a cell population; ``fed``: keys of the channels that projections
     feed (only those read their delivered input), ``ringed``: those also fed through a ring
     buffer (projections with per-synapse delays)."""
     model, dt = pop.model, pop.network.dt
-    b = _Builder("population")
+    b = _Builder("population", target, pop.n)
     state = list(pop.state_names)
     s_loc = [f"s_{v}" for v in state]
     n_loc = [f"n_{v}" for v in state]
@@ -311,6 +333,11 @@ def _population(pop: "Population", record_I: bool, fed: set, ringed: set) -> _Bu
         syn.append(f"y{c}")
     b.function("_propagator_exp", integrators.propagator_exp, fixed=True)
     external, per_step = _current_terms(b, pop)
+    if target == "cuda":  # every thread runs the per-step lines: they only compute locals
+        per_step = [ln.replace("np.searchsorted(", "_search_right(").replace(", step, side='right')", ", step)")
+                    for ln in per_step]
+        if per_step:
+            b.function("_search_right", search_right, fixed=True)
     exact = pop.integrator == "exact"
     body.append(f"I_ = {' + '.join(['zero', *external, *([] if exact else syn)])}")
     if record_I:
@@ -391,6 +418,9 @@ def _population(pop: "Population", record_I: bool, fed: set, ringed: set) -> _Bu
         uniform = bool(np.all(steps == steps[0]))
         b.arg("RS", steps[:1] if uniform else steps)
         spike.append(f"RC[i] = RS[{'0' if uniform else 'i'}]")
+    if target == "cuda":  # one thread per neuron: the few that fire reset at once
+        b.kernel.body = [*per_step, NeuronLoop("n", body + ["if F[i]:", *_indent(spike), "    <spike>"])]
+        return b
     # the flags are scanned 8 at a time: most words are 0 (no spike among 8 neurons)
     b.kernel.body = ["nsp = 0", *per_step, NeuronLoop("n", body),
                      "for w_ in range(F8.size):", "    if F8[w_] != 0:",
@@ -440,7 +470,9 @@ def _poisson_terms(b: _Builder, pop: "Population", body: list[str]) -> dict[tupl
         if means.size == 1 and means[0] < rnd.POISSON_TABLE_MAX_MEAN:
             thresholds = b.arg(f"TP{m}", rnd.poisson_thresholds(float(means[0])))
             b.function("_poisson_bits", rnd.poisson_bits, fixed=True)
-            count = " + ".join(f"(z{m}_ > {thresholds}[{k}])" for k in range(b.arrays[-1].size)) or "0"
+            # "0 + " makes the sum an integer under NumPy semantics too (CUDA simulator), where
+            # bool + bool is a logical or
+            count = " + ".join(["0", *(f"(z{m}_ > {thresholds}[{k}])" for k in range(b.arrays[-1].size))])
             body += [f"z{m}_ = _poisson_bits(kp{m}, c_)", f"k{m}_ = {count}"]
         else:
             lam = b.arg(f"LP{m}", means)
@@ -450,9 +482,9 @@ def _poisson_terms(b: _Builder, pop: "Population", body: list[str]) -> dict[tupl
     return terms
 
 
-def _poisson_source(pop: "Population") -> _Builder:
+def _poisson_source(pop: "Population", target: str = "cpu") -> _Builder:
     model, dt = pop.model, pop.network.dt
-    b = _Builder("poisson_source")
+    b = _Builder("poisson_source", target, pop.n)
     b.kernel.prelude += [f"n = {b.arg('N', np.array([pop.n], np.int64))}[0]",
                          f"key = {b.arg('K', np.array([pop.key], np.uint64))}[0]"]
     b.function("_uniform", rnd.uniform, fixed=True)
@@ -464,30 +496,38 @@ def _poisson_source(pop: "Population") -> _Builder:
     else:
         b.arg("PT", np.rint(model.times / dt).astype(np.int64))
         b.arg("PR", np.concatenate([np.zeros((1,) + probs.shape[1:]), probs]))
-        body.append("ptr = np.searchsorted(PT, step, side='right')")
+        if target == "cuda":
+            b.function("_search_right", search_right, fixed=True)
+            body.append("ptr = _search_right(PT, step)")
+        else:
+            body.append("ptr = np.searchsorted(PT, step, side='right')")
         prob = "PR[ptr]" if probs.ndim == 1 else "PR[ptr, i]"
     b.kernel.body = body + [NeuronLoop("n", [f"if _uniform(key, np.uint64(step) * np.uint64(n) + np.uint64(i)) < "
                                              f"{prob}:", "    <spike>"])]
     return b
 
 
-def _spike_source(pop: "Population") -> _Builder:
-    b = _Builder("spike_source")
+def _spike_source(pop: "Population", target: str = "cpu") -> _Builder:
+    b = _Builder("spike_source", target, 1)
     steps, neurons = pop.model.steps(pop.network.dt)
     b.arg("GS", steps)
     b.arg("GN", neurons.astype(np.int32))
-    b.kernel.body = ["nsp = 0", "g_ = np.searchsorted(GS, step)", "while g_ < GS.size and GS[g_] == step:",
-                     "    i = GN[g_]", "    g_ += 1", "    <spike>"]
+    loop = ["while g_ < GS.size and GS[g_] == step:", "    i = GN[g_]", "    g_ += 1", "    <spike>"]
+    if target == "cuda":  # one thread replays the step's spikes
+        b.function("_search_left", search_left, fixed=True)
+        b.kernel.body = ["if i == 0:", "    g_ = _search_left(GS, step)", *_indent(loop)]
+    else:
+        b.kernel.body = ["nsp = 0", "g_ = np.searchsorted(GS, step)", *loop]
     return b
 
 
 # -- delivery and recording ---------------------------------------------------------------
-def _delivery(proj) -> Call:
+def _delivery(proj, target: str = "cpu") -> Call:
     """Uniform delay D: add to the post population's channel input the weights of the synapses
     of the neurons that fired D steps ago (read from the pre population's spike history)."""
     if proj.delivery == "ring":
-        return _ring_delivery(proj)
-    b = _Builder("deliver")
+        return _ring_delivery(proj, target)
+    b = _Builder("deliver", target, proj.pre.n)
     b.arg("SH", proj.pre.spike_history)
     b.arg("NH", proj.pre.spike_history_counts)
     b.arg("A", proj.post.synaptic_input(proj.synapse))
@@ -499,6 +539,16 @@ def _delivery(proj) -> Call:
     if proj.weights.size == 1:
         b.kernel.prelude.append("w = _cast(WT[0])")
     weight = "w" if proj.weights.size == 1 else "WT[s_]"
+    if target == "cuda":  # one thread per spike
+        b.kernel.body = [
+            "if step - dd >= first:",
+            "    r_ = (step - dd) & (ring_length - 1)",
+            "    if i < NH[r_]:",
+            "        j_ = SH[r_, i]",
+            "        for s_ in range(IP[j_], IP[j_ + 1]):",
+            f"            cuda.atomic.add(A, TG[s_], {weight})",
+        ]
+        return b.call()
     b.kernel.body = [
         "if step - dd >= first:",
         "    r_ = (step - dd) & (ring_length - 1)",
@@ -510,12 +560,12 @@ def _delivery(proj) -> Call:
     return b.call()
 
 
-def _ring_delivery(proj) -> Call:
+def _ring_delivery(proj, target: str = "cpu") -> Call:
     """Per-synapse delays: the spikes of the last step are added to the target channel's ring
     buffer at row ``(step - 1 + delay) mod L``, the row its population reads in that step.
     Rows grouped by delay are walked group by group (one ring row per group), so each spike's
     synapses are read once, in order."""
-    b = _Builder("deliver_ring")
+    b = _Builder("deliver_ring", target, proj.pre.n)
     b.arg("SH", proj.pre.spike_history)
     b.arg("NH", proj.pre.spike_history_counts)
     b.arg("R", proj.post.ring_buffer(proj.synapse))
@@ -529,28 +579,30 @@ def _ring_delivery(proj) -> Call:
     if proj.weights.size == 1:
         b.kernel.prelude.append("w = _cast(WT[0])")
     weight = "w" if proj.weights.size == 1 else "WT[s_]"
+
+    def add(row: str) -> str:
+        if target == "cuda":
+            return f"cuda.atomic.add(R, ({row}, TG[s_]), {weight})"
+        return f"R[{row}, TG[s_]] += {weight}"
+
     if grouped:  # rows grouped by delay: one target row of the ring per group
         b.arg("DO", proj.delay_offsets)
         inner = ["o_ = IP[j_]", "for g_ in range(dn):",
                  "    q_ = (step - 1 + dmin + g_) & (ring_length - 1)",
                  "    for s_ in range(o_ + DO[j_, g_], o_ + DO[j_, g_ + 1]):",
-                 f"        R[q_, TG[s_]] += {weight}"]
+                 f"        {add('q_')}"]
     else:
         b.arg("DL", proj.delays)
         inner = ["for s_ in range(IP[j_], IP[j_ + 1]):",
-                 f"    R[(step - 1 + np.int64(DL[s_])) & (ring_length - 1), TG[s_]] += {weight}"]
-    b.kernel.body = [
-        "if step - 1 >= first:",
-        "    r_ = (step - 1) & (ring_length - 1)",
-        "    for a_ in range(NH[r_]):",
-        "        j_ = SH[r_, a_]",
-        *_indent(inner, 2),
-    ]
+                 f"    {add('(step - 1 + np.int64(DL[s_])) & (ring_length - 1)')}"]
+    spikes = ["    if i < NH[r_]:", "        j_ = SH[r_, i]"] if target == "cuda" else \
+             ["    for a_ in range(NH[r_]):", "        j_ = SH[r_, a_]"]  # GPU: one thread per spike
+    b.kernel.body = ["if step - 1 >= first:", "    r_ = (step - 1) & (ring_length - 1)", *spikes, *_indent(inner, 2)]
     return b.call()
 
 
-def _state_record(prog: StepProgram, k: int, rec: StateRecord, rows: int) -> Call:
-    b = _Builder("sample")
+def _state_record(prog: StepProgram, k: int, rec: StateRecord, rows: int, target: str = "cpu") -> Call:
+    b = _Builder("sample", target, len(rec.neurons))
     pop, m = rec.population, len(rec.neurons)
     b.kernel.prelude.append(f"g = {b.arg('G', np.array([k], np.int64))}[0]")
     b.arg("X", rec.neurons.astype(np.int64))
@@ -562,8 +614,49 @@ def _state_record(prog: StepProgram, k: int, rec: StateRecord, rows: int) -> Cal
         b.arg(f"x{j}", pop.input_current() if v == "I" else pop.state[v])
     prog.state_records.append((rec, b.arrays[2], bufs))  # arrays: G, X, ST, ...
     prog.sample_limits.append(rows)
+    if target == "cuda":  # one thread per recorded neuron; the count moves on in sample_commit
+        b.kernel.body = [f"if (step + 1) % {rec.every} == 0 and i < X.size:", "    row_ = sample_count[g]",
+                         "    if i == 0:", f"        {steps}[row_] = step + 1", "    n_ = X[i]",
+                         *[f"    V{j}[row_, i] = x{j}[n_]" for j in range(len(rec.variables))]]
+        return b.call()
     b.kernel.body = [f"if (step + 1) % {rec.every} == 0:", "    row_ = sample_count[g]", f"    {steps}[row_] = step + 1",
                      "    for j_ in range(X.size):", "        n_ = X[j_]",
                      *[f"        V{j}[row_, j_] = x{j}[n_]" for j in range(len(rec.variables))],
                      "    sample_count[g] = row_ + 1"]
     return b.call()
+
+
+def _sample_commit(k: int, rec: StateRecord) -> Call:
+    """GPU: count the sample of state record ``k`` taken in this step (after every thread of
+    its sample kernel has read the count)."""
+    b = _Builder("sample_commit", "cuda", 1)
+    b.kernel.prelude.append(f"g = {b.arg('G', np.array([k], np.int64))}[0]")
+    b.kernel.body = [f"if i == 0 and (step + 1) % {rec.every} == 0:", "    sample_count[g] += 1"]
+    return b.call()
+
+
+def search_left(a, x):
+    """The first index ``j`` with ``a[j] >= x`` in the sorted array ``a`` (``np.searchsorted``,
+    side "left"), as a scalar function for GPU kernels."""
+    lo = 0
+    hi = a.size
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if a[mid] < x:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+def search_right(a, x):
+    """The first index ``j`` with ``a[j] > x`` in the sorted array ``a`` (side "right")."""
+    lo = 0
+    hi = a.size
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if a[mid] <= x:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo

@@ -100,6 +100,11 @@ class Model:
     linear : function or None
         For models whose dynamics are linear between spikes (needed by ``"exact"``): returns,
         for every state variable x in order, ``(a, x0, c)`` with ``dx/dt = a (x - x0) + c I``.
+    conditionally_linear : function or None
+        For models whose every equation is linear in its own variable when the others are
+        held (needed by ``"exponential_euler"``, as Hodgkin-Huxley's gates): returns, for
+        every state variable x in order, ``(a, b)`` with ``dx/dt = a x + b`` where ``a`` and
+        ``b`` may depend on the whole state and ``I`` (``a = b = 0`` for a constant variable).
     threshold : function
         Returns True when the neuron spikes (called after the step's update).
     reset : function
@@ -121,6 +126,7 @@ class Model:
 
     dynamics: Callable | None = None
     linear: Callable | None = None
+    conditionally_linear: Callable | None = None
     threshold: Callable | None = None
     reset: Callable | None = None
     constrain: Callable | None = None
@@ -207,6 +213,9 @@ class Model:
                 f"{self.name} does not support integrator={integrator!r}; "
                 f"supported: {', '.join(map(repr, self.integrators))}"
             )
+        if integrator == "exponential_euler" and self.conditionally_linear is None:
+            raise ValueError(f"{self.name}: integrator='exponential_euler' needs the model's "
+                             f"conditionally_linear equations, which it does not define")
         return integrator
 
     def initial_state(self, n: int) -> dict[str, np.ndarray]:

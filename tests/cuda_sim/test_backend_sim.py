@@ -1,0 +1,135 @@
+"""The CUDA backend under Numba's CUDA simulator against the CPU backend.
+
+Runs only with NUMBA_ENABLE_CUDASIM=1 (tests/test_cuda_backend.py starts this directory in
+its own process). Sizes are small: the simulator runs every GPU thread as a Python thread.
+The simulator evaluates the kernels with Python's float64 (and NumPy float32) arithmetic in
+the same order as the CPU kernels, so spikes and sampled states must be identical; on a
+real GPU they agree to floating-point tolerance (fused multiply-adds).
+"""
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+import fastspike as fs
+
+warnings.filterwarnings("ignore")
+
+DT = 0.1
+
+
+def _compare(build, duration, runs=1):
+    out = {}
+    for backend in ("cpu", "cuda"):
+        net, pops, spikes, traces = build(backend)
+        for _ in range(runs):
+            net.run(duration / runs)
+        out[backend] = (net, pops, spikes, traces)
+    (_, pops_c, sp_c, tr_c), (net_g, pops_g, sp_g, tr_g) = out["cpu"], out["cuda"]
+    assert net_g._engine.__class__.__name__ == "CUDAEngine"
+    total = 0
+    for a, b in zip(sp_c, sp_g):
+        np.testing.assert_array_equal(a.steps, b.steps)
+        np.testing.assert_array_equal(a.neurons, b.neurons)
+        total += len(a)
+    for a, b in zip(tr_c, tr_g):
+        np.testing.assert_array_equal(a.steps, b.steps)
+        for v in a.variables:
+            np.testing.assert_array_equal(a[v], b[v])
+    for name in pops_c:  # state copied back to the host after the run
+        for var in pops_c[name].state_names:
+            np.testing.assert_array_equal(getattr(pops_c[name], var), getattr(pops_g[name], var))
+    return total
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_deterministic_network_identical_to_cpu(dtype):
+    """Step currents, replayed spikes, exp and delta synapses with a uniform delay, per-synapse
+    delays and delays grouped in rows, refractoriness and an adaptive threshold."""
+    def build(backend):
+        net = fs.Network(dt=DT, seed=3, backend=backend, dtype=dtype)
+        src = net.population(fs.SpikeSource([0.5, 1.0, 1.2, 2.0, 2.6], [0, 1, 0, 2, 1]), n=3, name="src")
+        pop = net.population(fs.LIF(tau_m=10.0, v_rest=-65.0, v_reset=-66.0, v_thresh=-63.0, t_ref=0.5,
+                                    tau_theta=5.0, theta_plus=0.3), n=8, name="pop")
+        rk = net.population(fs.IF(tau_m=5.0, v_rest=0.0, v_reset=0.0, v_thresh=1.0), n=4, name="rk",
+                            integrator="rk4")
+        net.current(pop, fs.StepCurrent([0.0, 1.5], [1.2, 1.8]))
+        net.current(rk, np.linspace(0.1, 1.0, 4))
+        net.connect(src, pop, fs.AllToAll(), synapse=fs.ExpCurrent(2.0), weight=2.0, delay=0.3)
+        net.connect(src, pop, fs.FromArrays([0, 1, 2, 0], [0, 1, 2, 7]), synapse=fs.Delta(), weight=1.5,
+                    delay=[0.1, 0.4, 0.2, 0.7])
+        net.connect(pop, rk, fs.FixedTotalNumber(120), synapse=fs.ExpCurrent(1.0), weight=0.2,
+                    delay=fs.Uniform(0.1, 0.4))
+        net.connect(rk, pop, fs.AllToAll(), synapse=fs.Delta(), weight=-0.5, delay=0.2)
+        spikes = [net.record(pop, "spikes"), net.record(rk, "spikes", neurons=[1, 3]), net.record(src, "spikes")]
+        traces = [net.record(pop, ["v", "theta", "I"], neurons=[0, 7]), net.record(rk, "v", every=3)]
+        return net, {"pop": pop, "rk": rk}, spikes, traces
+
+    net = build("cpu")[0]
+    assert {p.delivery for p in net.projections} == {"deferred", "ring"}
+    assert any(p.delay_offsets is not None for p in net.projections)
+    assert _compare(build, 4.0) > 10
+
+
+def test_poisson_input_and_sources_identical_to_cpu():
+    """Counter-based random streams: the GPU draws the numbers the CPU draws."""
+    def build(backend):
+        net = fs.Network(dt=DT, seed=11, backend=backend)
+        ps = net.population(fs.PoissonSource(rate=[300.0, 600.0, 900.0]), n=3, name="ps")
+        pv = net.population(fs.PoissonSource(rate=[[100.0, 200.0], [800.0, 50.0]], times=[0.0, 1.0]), n=2, name="pv")
+        pop = net.population(fs.LIF(tau_m=10.0, v_rest=0.0, v_reset=0.0, v_thresh=1.0, t_ref=0.3), n=6, name="pop")
+        net.poisson_input(pop, n=100, rate=80.0, weight=0.05, synapse=fs.ExpCurrent(1.0))  # small mean: table
+        net.poisson_input(pop, n=2000, rate=60.0, weight=0.01, synapse=fs.Delta())  # mean 12: PTRS
+        net.connect(ps, pop, fs.AllToAll(), synapse=fs.Delta(), weight=0.2, delay=0.2)
+        net.connect(pv, pop, fs.AllToAll(), synapse=fs.ExpCurrent(1.0), weight=0.3, delay=0.1)
+        spikes = [net.record(ps, "spikes"), net.record(pv, "spikes"), net.record(pop, "spikes")]
+        return net, {"pop": pop}, spikes, [net.record(pop, "v", neurons=[0, 1])]
+
+    assert _compare(build, 3.0) > 20
+
+
+def test_repeated_runs_and_state_assignment():
+    """run(a); run(b) equals run(a + b); state set between runs reaches the device."""
+    def build(backend):
+        net = fs.Network(dt=DT, seed=5, backend=backend)
+        src = net.population(fs.SpikeSource(np.arange(0.2, 3.0, 0.3), np.zeros(10, int)), n=1, name="src")
+        pop = net.population(fs.LIF(tau_m=8.0, v_rest=-70.0, v_reset=-70.0, v_thresh=-60.0, t_ref=0.4), n=5,
+                             name="pop")
+        net.connect(src, pop, fs.AllToAll(), synapse=fs.ExpCurrent(1.5), weight=60.0, delay=0.5)
+        return net, {"pop": pop}, [net.record(pop, "spikes")], [net.record(pop, "v")]
+
+    one = build("cuda")
+    one[0].run(3.0)
+    split = build("cuda")
+    for d in (0.7, 1.1, 1.2):
+        split[0].run(d)
+    np.testing.assert_array_equal(one[2][0].steps, split[2][0].steps)
+    np.testing.assert_array_equal(one[3][0].v, split[3][0].v)
+    assert _compare(build, 3.0, runs=3) > 0
+
+    finals = {}
+    for backend in ("cpu", "cuda"):
+        net, pops, _, traces = build(backend)
+        net.run(0.5)
+        pops["pop"].v[:] = np.linspace(-75.0, -61.0, 5)  # set on the host between runs
+        net.run(0.5)
+        finals[backend] = traces[0].v
+    assert finals["cuda"][5, 0] != finals["cuda"][4, 0]
+    np.testing.assert_array_equal(finals["cpu"], finals["cuda"])
+    assert finals["cuda"][5, 4] > -61.5  # the assigned value was used
+
+
+def test_integrators_and_models_on_the_gpu():
+    """Euler/RK2 LIF and Lapicque: same traces as the CPU."""
+    def build(backend):
+        net = fs.Network(dt=DT, seed=1, backend=backend)
+        a = net.population(fs.LIF(tau_m=10.0, v_thresh=-60.0, t_ref=0.2), n=3, name="a", integrator="euler")
+        b = net.population(fs.Lapicque(R=5.0, C=1.0), n=3, name="b", integrator="rk2")
+        net.current(a, [30.0, 40.0, 50.0])
+        net.current(b, [0.3, 0.5, 0.8])
+        return net, {"a": a, "b": b}, [net.record(a, "spikes"), net.record(b, "spikes")], \
+            [net.record(a, "v"), net.record(b, "v")]
+
+    assert _compare(build, 5.0) > 0

@@ -1,0 +1,45 @@
+"""The CUDA backend without a GPU: its tests (tests/cuda_sim) run under Numba's CUDA
+simulator in a separate pytest process; here, the errors of an unusable backend."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import fastspike as fs
+
+HERE = Path(__file__).resolve().parent
+
+
+def test_cuda_backend_under_the_simulator():
+    env = dict(os.environ, NUMBA_ENABLE_CUDASIM="1",
+               PYTHONPATH=os.pathsep.join([str(HERE.parent), *filter(None, [os.environ.get("PYTHONPATH")])]))
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(HERE / "cuda_sim")],
+                          env=env, capture_output=True, text=True, timeout=1500, cwd=HERE.parent)
+    assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-3000:]
+    assert " passed" in proc.stdout and "skipped" not in proc.stdout, proc.stdout[-2000:]
+
+
+def test_unusable_cuda_backend_is_refused_at_network_creation():
+    from fastspike.backends.cuda.availability import status
+
+    usable, reason = status()
+    if usable:
+        pytest.skip(f"the CUDA backend is usable here: {reason}")
+    with pytest.raises(RuntimeError) as err:
+        fs.Network(backend="cuda")
+    message = str(err.value)
+    assert "'cuda'" in message and "not available" in message
+    assert reason in message
+    assert "numba-cuda" in message or "GPU" in message  # says what is missing
+
+
+def test_info_lists_backends(capsys):
+    from fastspike import cli
+
+    cli.main(["info"])
+    out = capsys.readouterr().out
+    assert "cpu" in out and "cuda" in out
