@@ -1,4 +1,5 @@
-"""The ``fastspike`` command: ``fastspike info`` lists versions and backends."""
+"""The ``fastspike`` command: ``fastspike info`` lists versions and backends; ``fastspike bench``
+runs the standard networks (see :mod:`fastspike.bench`)."""
 from __future__ import annotations
 
 import argparse
@@ -32,7 +33,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="fastspike", description="fastspike command-line tools")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("info", help="versions and available backends")
-    args = parser.parse_args(argv)
+    sub.add_parser("bench", help="the standard networks on the available backends (fastspike bench -h)",
+                   add_help=False)
+    args, rest = parser.parse_known_args(argv)
+    if args.command == "bench":
+        from . import bench
+
+        return bench.main(rest)
+    if rest:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
     if args.command == "info":
         print(info())
     return 0

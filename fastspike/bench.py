@@ -1,0 +1,133 @@
+"""``fastspike bench``: the standard networks of BENCHMARKS.md on the backends available.
+
+Each (network, backend) runs in its own process, so that its peak memory is its own. The
+table gives build time (populations + connectivity), compile time (code generation and
+compilation or cache load, and for the GPU the first launches), wall time of the simulated
+time, real-time factor, spikes, rates per population, peak host RSS and device memory in
+use; with two backends, the GPU/CPU speed-up of each network. ``--json`` writes every row.
+
+    fastspike bench                                   # cuba, brunel on every usable backend
+    fastspike bench --net microcircuit --scale 0.1 --backend cpu,cuda --json out.json
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+
+NETS = ("cuba", "brunel", "microcircuit", "uncoupled")
+WARMUP_MS = {"microcircuit": 100.0}
+RESULT = "RESULT "
+
+
+def _measure(net_name: str, backend: str, scale: float, duration: float, dtype: str) -> dict:
+    """Build, compile and run one network in this process; the figures as a dict."""
+    from .networks import standard
+
+    t0 = time.perf_counter()
+    if net_name == "cuba":
+        net, pops = standard.cuba(dtype=dtype, backend=backend)
+    elif net_name == "uncoupled":
+        net, pops = standard.uncoupled(max(int(10**6 * scale), 1), dtype=dtype, backend=backend)
+    else:
+        net, pops = getattr(standard, net_name)(scale, dtype=dtype, backend=backend)
+    build_s = time.perf_counter() - t0
+    records = {name: net.record(pop, "spikes") for name, pop in pops.items()}
+    t0 = time.perf_counter()
+    net.build()
+    warmup = WARMUP_MS.get(net_name, 0.0)
+    net.run(warmup if warmup else net.dt, progress=False)  # first launches compile the GPU kernels
+    compile_s = time.perf_counter() - t0
+    for rec in records.values():
+        rec.clear()
+    t0 = time.perf_counter()
+    net.run(duration, progress=False)
+    wall = time.perf_counter() - t0
+    device_mb = None
+    if backend == "cuda":
+        from numba import cuda
+
+        try:
+            free, total = cuda.current_context().get_memory_info()
+            device_mb = (total - free) / 2**20 if total else None
+        except Exception:  # the simulator has no memory to report
+            device_mb = None
+    kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return {"net": net_name, "backend": backend, "scale": scale, "dtype": dtype, "duration_ms": duration,
+            "neurons": sum(p.n for p in pops.values()), "synapses": sum(p.n_synapses for p in net.projections),
+            "build_s": build_s, "compile_s": compile_s, "wall_s": wall, "rtf": wall / (duration / 1000.0),
+            "spikes": sum(len(r) for r in records.values()),
+            "rates_hz": {k: r.rate() for k, r in records.items()},
+            "peak_rss_mb": kb / 1024.0 if sys.platform != "darwin" else kb / 2**20, "device_mb": device_mb}
+
+
+def _worker(args) -> None:
+    print(RESULT + json.dumps(_measure(args.worker, args.worker_backend, args.scale, args.duration, args.dtype)))
+
+
+def _row(r: dict) -> str:
+    rates = " ".join(f"{k} {v:.2f}" for k, v in r["rates_hz"].items())
+    dev = "-" if r.get("device_mb") is None else f"{r['device_mb']:.0f}"
+    return (f"{r['net']:<13}{r['backend']:<6}{r['scale']:>6g}{r['neurons']:>9}{r['synapses']:>11}"
+            f"{r['build_s']:>9.2f}{r['compile_s']:>10.2f}{r['wall_s']:>9.3f}{r['rtf']:>9.3f}{r['spikes']:>9}"
+            f"{r['peak_rss_mb']:>9.0f}{dev:>8}  {rates}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    from . import backends
+
+    parser = argparse.ArgumentParser(prog="fastspike bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--backend", default=",".join(backends.available()),
+                        help="comma-separated backends (default: every usable one: %(default)s)")
+    parser.add_argument("--net", default="cuba,brunel", help=f"comma-separated, of {', '.join(NETS)}")
+    parser.add_argument("--scale", type=float, default=1.0,
+                        help="brunel/microcircuit scale; uncoupled: millions of neurons (default 1)")
+    parser.add_argument("--duration", type=float, default=1000.0, help="bio time measured (ms, default 1000)")
+    parser.add_argument("--dtype", default="float64", choices=["float32", "float64"])
+    parser.add_argument("--json", help="write the rows to this file")
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    parser.add_argument("--worker-backend", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.worker:
+        _worker(args)
+        return 0
+    names = [n.strip() for n in args.net.split(",") if n.strip()]
+    chosen = [b.strip() for b in args.backend.split(",") if b.strip()]
+    for n in names:
+        if n not in NETS:
+            parser.error(f"unknown network {n!r}; known: {', '.join(NETS)}")
+    for b in chosen:
+        backends.check(b)  # a clear error for an unknown or unusable backend
+    if not (args.duration > 0 and args.scale > 0):
+        parser.error("--duration and --scale must be > 0")
+    print(f"{'network':<13}{'backend':<6}{'scale':>6}{'neurons':>9}{'synapses':>11}{'build s':>9}{'compile s':>10}"
+          f"{'wall s':>9}{'RTF':>9}{'spikes':>9}{'RSS MB':>9}{'dev MB':>8}  rates (Hz)")
+    rows = []
+    for n in names:
+        for b in chosen:
+            cmd = [sys.executable, "-m", "fastspike.bench", "--worker", n, "--worker-backend", b,
+                   "--scale", str(args.scale), "--duration", str(args.duration), "--dtype", args.dtype]
+            proc = subprocess.run(cmd, capture_output=True, text=True, env=dict(os.environ))
+            lines = [ln for ln in proc.stdout.splitlines() if ln.startswith(RESULT)]
+            if proc.returncode != 0 or not lines:
+                print(f"{n:<13}{b:<6} failed: {(proc.stderr.strip().splitlines() or ['?'])[-1]}")
+                continue
+            rows.append(json.loads(lines[-1][len(RESULT):]))
+            print(_row(rows[-1]), flush=True)
+    by = {(r["net"], r["backend"]): r for r in rows}
+    for n in names:
+        if (n, "cpu") in by and (n, "cuda") in by:
+            print(f"{n}: GPU/CPU speed-up {by[(n, 'cpu')]['wall_s'] / by[(n, 'cuda')]['wall_s']:.2f}x")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(rows, f, indent=1)
+        print(f"wrote {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

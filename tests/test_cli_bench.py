@@ -1,0 +1,48 @@
+"""``fastspike bench`` and ``fastspike info`` from the command line."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess:
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]))
+    return subprocess.run([sys.executable, "-m", "fastspike.cli", *args], capture_output=True, text=True,
+                          timeout=600, env=env, cwd=ROOT)
+
+
+def test_bench_cuba_on_the_cpu_writes_a_table_and_json(tmp_path):
+    out = tmp_path / "bench.json"
+    proc = _cli("bench", "--net", "cuba", "--backend", "cpu", "--duration", "200", "--json", str(out))
+    assert proc.returncode == 0, proc.stderr
+    assert "RTF" in proc.stdout and "cuba" in proc.stdout
+    rows = json.loads(out.read_text())
+    assert len(rows) == 1
+    row = rows[0]
+    assert row["backend"] == "cpu" and row["neurons"] == 4000 and 300_000 < row["synapses"] < 340_000
+    assert row["wall_s"] > 0 and row["rtf"] == pytest.approx(row["wall_s"] / 0.2)
+    assert set(row["rates_hz"]) == {"exc", "inh"} and all(1.0 < r < 20.0 for r in row["rates_hz"].values())
+    assert row["spikes"] == pytest.approx(sum(r * n for r, n in zip(row["rates_hz"].values(), (3200, 800))) * 0.2)
+    assert row["peak_rss_mb"] > 10
+
+
+def test_bench_refuses_unknown_networks_and_unusable_backends():
+    proc = _cli("bench", "--net", "potjans")
+    assert proc.returncode != 0 and "unknown network 'potjans'" in proc.stderr
+    from fastspike import backends
+
+    if "cuda" not in backends.available():
+        proc = _cli("bench", "--backend", "cuda", "--net", "cuba")
+        assert proc.returncode != 0 and "'cuda' is not available" in proc.stderr
+
+
+def test_info():
+    proc = _cli("info")
+    assert proc.returncode == 0 and "backends:" in proc.stdout and "cpu" in proc.stdout
