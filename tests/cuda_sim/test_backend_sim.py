@@ -133,3 +133,35 @@ def test_integrators_and_models_on_the_gpu():
             [net.record(a, "v"), net.record(b, "v")]
 
     assert _compare(build, 5.0) > 0
+
+
+ZOO = [
+    (lambda: fs.QuadLIF(tau_m=10.0), None, 30.0),
+    (lambda: fs.Izhikevich.preset("RS"), "rk4", 10.0),
+    (lambda: fs.Izhikevich.preset("CH"), "euler", 10.0),
+    (lambda: fs.AdEx.preset("adapting"), None, 600.0),
+    (lambda: fs.FitzHughNagumo(), None, 1.0),
+    (lambda: fs.HodgkinHuxley(), None, 15.0),
+    (lambda: fs.HodgkinHuxley(), "rk4", 15.0),
+    (lambda: fs.ResonateAndFire(), None, 3.0),
+    (lambda: fs.SLIF(tau_m=10.0, v_thresh=1.0), None, 0.3),
+    (lambda: fs.WTAS(tau_m=1.0, n_units=4), None, 1.0),
+]
+
+
+@pytest.mark.parametrize("k", range(len(ZOO)))
+def test_model_zoo_identical_to_cpu(k):
+    """Every model of the zoo (its default integrator, and others) with a current, an
+    exponential and a delta synapse: the same traces and spikes on both backends."""
+    make, integrator, amp = ZOO[k]
+
+    def build(backend):
+        net = fs.Network(dt=0.05, seed=2, backend=backend)
+        src = net.population(fs.SpikeSource([0.5, 1.0, 1.5], [0, 1, 0]), n=2, name="src")
+        pop = net.population(make(), n=3, name="pop", integrator=integrator)
+        net.current(pop, fs.StepCurrent([0.2], [[amp, 1.5 * amp, 2.0 * amp]]))
+        net.connect(src, pop, fs.AllToAll(), synapse=fs.ExpCurrent(1.0), weight=0.2 * amp, delay=0.1)
+        net.connect(src, pop, fs.AllToAll(), synapse=fs.Delta(), weight=0.5, delay=0.2)
+        return net, {"pop": pop}, [net.record(pop, "spikes")], [net.record(pop, pop.state_names)]
+
+    _compare(build, 3.0)
