@@ -19,14 +19,14 @@ from .models import (IF, LIF, SLIF, WTAS, AdEx, FitzHughNagumo, HodgkinHuxley, I
 from .synapses import (AllToAll, Delta, ExpCurrent, FixedIndegree, FixedOutdegree, FixedProbability,
                        FixedTotalNumber, FromArrays, Normal, OneToOne, Projection, Uniform)
 from .network import Network, Population
-from .recording import SpikeRecord, StateRecord
+from .recording import SpikeRecord, StateRecord, load
 
 __all__ = [
     "__version__", "Network", "Population", "Projection", "Model", "LIF", "IF", "Lapicque", "QuadLIF", "Izhikevich",
     "AdEx", "FitzHughNagumo", "HodgkinHuxley", "ResonateAndFire", "SLIF", "WTAS", "PoissonSource",
     "SpikeSource", "StepCurrent", "ExpCurrent", "Delta", "AllToAll", "OneToOne", "FixedProbability",
     "FixedIndegree", "FixedOutdegree", "FixedTotalNumber", "FromArrays", "Normal", "Uniform",
-    "SpikeRecord", "StateRecord", "backends", "plot",
+    "SpikeRecord", "StateRecord", "load", "backends", "plot",
 ]
 
 

@@ -7,6 +7,7 @@ backend, which compiles the whole step sequence and runs it for many steps per c
 from __future__ import annotations
 
 import math
+import os
 import time
 from typing import Iterable, Sequence
 
@@ -208,6 +209,7 @@ class Network:
         self.records: list[SpikeRecord | StateRecord] = []
         self.step = 0
         self._engine = None
+        self._output = None  # the HDF5 writer of the last run with output= (appended to by the next)
         self.timings: dict[str, float] = {}
 
     # -- building -------------------------------------------------------------------------
@@ -367,7 +369,8 @@ class Network:
             self._engine = backends.create(self.backend_name, self)
             self.timings["build"] = time.perf_counter() - t0
 
-    def run(self, duration: float, progress: bool | None = None) -> None:
+    def run(self, duration: float, progress: bool | None = None, output: str | os.PathLike | None = None,
+            overwrite: bool = False, connectivity: bool = False) -> None:
         """Advance the network by ``duration`` ms (rounded to whole steps).
 
         Calling ``run()`` again continues from where the last call stopped.
@@ -377,14 +380,50 @@ class Network:
         duration : float, ms
         progress : bool or None
             Show a tqdm progress bar (None: only when the run lasts more than 2 s).
+        output : str or path, optional
+            Stream every record to this HDF5 file while the network runs, instead of keeping
+            them in memory (memory then stays bounded whatever the run length); the records
+            read their rows back from the file. A later ``run()`` with the same ``output``
+            appends to it. See the README, section *HDF5 layout*, and :func:`fastspike.load`.
+        overwrite : bool
+            Replace ``output`` if it exists (else an existing file that this network did not
+            write is an error).
+        connectivity : bool
+            Also store every projection's synapses (CSR arrays) in ``output``.
+
+        Raises
+        ------
+        FileExistsError, FileNotFoundError, PermissionError, IsADirectoryError, TypeError
+            A bad ``output``, before anything runs.
         """
         if not isinstance(duration, (int, float, np.floating, np.integer)) or not math.isfinite(duration) \
                 or duration < 0:
             raise ValueError(f"run: duration={duration!r} must be a finite number >= 0 (ms)")
         nsteps = int(round(duration / self.dt))
+        writer = None
+        if output is not None:
+            from .recording import hdf5
+
+            writer = hdf5.prepare(self, output, overwrite, connectivity)
         self.build()
-        if nsteps:
-            self._engine.run(nsteps, progress)
+        if writer is None:
+            if nsteps:
+                self._engine.run(nsteps, progress)
+            return
+        writer.start()
+        self._output = writer
+        try:
+            if nsteps:
+                self._engine.run(nsteps, progress, sink=writer)
+        except BaseException as error:
+            try:
+                writer.close(error)
+            except Exception as e:  # pragma: no cover - keep the first error
+                if hasattr(error, "add_note"):
+                    error.add_note(f"fastspike: closing the output file {writer.path!r} failed too: {e!r}")
+            raise
+        writer.close()
+        self.timings["output"] = writer.seconds
 
 
 def _indices(neurons: Iterable[int], population: Population) -> np.ndarray:

@@ -58,6 +58,13 @@ def _spike_arrays(spikes: Any) -> tuple[np.ndarray, np.ndarray]:
     return times, neurons.astype(np.int64, copy=False)
 
 
+def _end_time(record: Any) -> float | None:
+    """The time (ms) up to which a record runs: its network's time, or its ``t_stop`` (records
+    loaded from a file)."""
+    end = getattr(getattr(getattr(record, "population", None), "network", None), "t", None)
+    return end if end is not None else getattr(record, "t_stop", None)
+
+
 def _name(record: Any, default: str) -> str:
     pop = getattr(record, "population", None)
     name = getattr(pop, "name", None) if pop is not None else None
@@ -298,7 +305,7 @@ def raster(spikes: Any | Sequence[Any], ax: Axes | None = None, neurons: Iterabl
             ax.axhline(offset - 0.5, color="0.7", lw=0.8)
 
     ax.set_ylim(-0.5 - 0.02 * offset, offset - 0.5 + 0.02 * offset)
-    end = getattr(getattr(getattr(records[0], "population", None), "network", None), "t", None)
+    end = _end_time(records[0])
     ax.set_xlim(0.0, max(t_max, float(end or 0.0)) or 1.0)
     ax.set_xlabel("time (ms)")
     if len(records) > 1:
@@ -376,7 +383,9 @@ def rate(spikes: Any, bin: float = 5.0, n: int | None = None, t_start: float = 0
     Parameters
     ----------
     spikes : SpikeRecord
-        A spike record, or any object with arrays ``times`` (ms) and ``neurons``.
+        A spike record, or any object with arrays ``times`` (ms) and ``neurons``; a record
+        loaded from a file (``fs.load(path).spikes(name)``) is counted block by block, without
+        loading it whole.
     bin : float, ms
         Bin width (> 0). The last bin may be shorter; its rate uses its own width.
     n : int, optional
@@ -397,7 +406,10 @@ def rate(spikes: Any, bin: float = 5.0, n: int | None = None, t_start: float = 0
     """
     if not np.isfinite(bin) or bin <= 0:
         raise ValueError(f"rate: bin={bin!r} must be a number > 0 (ms)")
-    times, idx = _spike_arrays(spikes)
+    # records loaded from a file count their spikes per bin block by block (bounded memory)
+    streamed = callable(getattr(spikes, "bin_counts", None)) and getattr(spikes, "n", None) is not None \
+        and _end_time(spikes) is not None
+    times, idx = (None, None) if streamed else _spike_arrays(spikes)
     if n is None:
         n = getattr(spikes, "n", None)
         if n is None:
@@ -406,9 +418,9 @@ def rate(spikes: Any, bin: float = 5.0, n: int | None = None, t_start: float = 0
         raise ValueError(f"rate: n={n!r} must be >= 1")
     n = int(n)
     if t_stop is None:
-        t_stop = getattr(getattr(getattr(spikes, "population", None), "network", None), "t", None)
+        t_stop = _end_time(spikes)
         if t_stop is None or t_stop <= t_start:
-            t_stop = float(times.max()) if times.size else t_start + bin
+            t_stop = float(times.max()) if times is not None and times.size else t_start + bin
     if t_stop <= t_start:
         raise ValueError(f"rate: t_stop={t_stop} must be > t_start={t_start} (ms)")
 
@@ -416,9 +428,12 @@ def rate(spikes: Any, bin: float = 5.0, n: int | None = None, t_start: float = 0
     nbins = max(1, int(np.ceil((t_stop - t_start) / bin - 1e-9)))
     edges = t_start + bin * np.arange(nbins + 1)
     edges[-1] = t_stop
-    inside = (times > t_start + eps) & (times <= t_stop + eps)
-    which = np.ceil((times[inside] - t_start) / bin - 1e-9).astype(np.int64) - 1
-    counts = np.bincount(np.clip(which, 0, nbins - 1), minlength=nbins)
+    if streamed:
+        counts = np.asarray(spikes.bin_counts(edges))
+    else:
+        inside = (times > t_start + eps) & (times <= t_stop + eps)
+        which = np.ceil((times[inside] - t_start) / bin - 1e-9).astype(np.int64) - 1
+        counts = np.bincount(np.clip(which, 0, nbins - 1), minlength=nbins)
     widths = np.diff(edges)
     rates = counts / n / (widths / 1000.0)
 

@@ -1,8 +1,13 @@
-"""In-memory records filled by the backends chunk by chunk.
+"""Records filled by the backends chunk by chunk: in memory, or streamed to an HDF5 file.
 
 A spike is stamped with the end time of the step in which it happened, ``(k + 1) dt`` for
 step ``k``. A state sample is taken after the step and stamped with the time at which its
 values hold, also ``(k + 1) dt`` (NEST's multimeter convention).
+
+A record's rows are, in order, those of its *file segments* (row ranges of HDF5 datasets that
+``net.run(..., output=path)`` streamed them to; read from the file on each access) followed by
+those held in memory (runs without ``output=``). A run with ``output=`` first moves the rows
+held in memory to the file, so the rows kept in memory never grow during a streamed run.
 """
 from __future__ import annotations
 
@@ -13,7 +18,45 @@ import numpy as np
 if TYPE_CHECKING:  # pragma: no cover
     from ..network import Population
 
-__all__ = ["SpikeRecord", "StateRecord"]
+__all__ = ["SpikeRecord", "StateRecord", "FileSegment"]
+
+
+class FileSegment:
+    """Rows ``start:stop`` of a record's datasets in an HDF5 file written by fastspike.
+
+    Parameters
+    ----------
+    path : str
+        The file (absolute path).
+    group : str
+        The record's group in the file (``"spikes/exc"``).
+    file_id : str
+        The file's ``file_id`` root attribute, to detect a file replaced since.
+    start, stop : int
+        Row range; ``stop`` grows while the writer appends.
+    """
+
+    def __init__(self, path: str, group: str, file_id: str, start: int, stop: int) -> None:
+        self.path, self.group, self.file_id, self.start, self.stop = path, group, file_id, start, stop
+
+    def __len__(self) -> int:
+        return self.stop - self.start
+
+    def read(self, name: str) -> np.ndarray:
+        """Rows ``start:stop`` of dataset ``name`` of the record's group."""
+        from .hdf5 import read_segment  # the file layer depends on this module, not the reverse
+
+        return read_segment(self, name)
+
+    def __repr__(self) -> str:
+        return f"FileSegment({self.path!r}, {self.group!r}, rows {self.start}:{self.stop})"
+
+
+def _joined(parts: list[np.ndarray], empty: np.ndarray) -> np.ndarray:
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return empty
+    return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
 
 class _Chunks:
@@ -29,6 +72,15 @@ class _Chunks:
         if len(a):
             self.parts.append(np.array(a, dtype=self.dtype, copy=True))
             self._cache = None
+
+    def __len__(self) -> int:
+        return sum(len(p) for p in self.parts)
+
+    def take(self) -> np.ndarray:
+        """All rows held, concatenated; the list is emptied."""
+        a = self.array()
+        self.parts, self._cache = [], None
+        return a
 
     def array(self) -> np.ndarray:
         if self._cache is None:
@@ -52,6 +104,11 @@ class SpikeRecord:
         Index within the population of the neuron that spiked, one per spike.
     steps : ndarray of int64
         Spike times as step counts: ``times = steps * dt``.
+
+    Notes
+    -----
+    After ``net.run(..., output=path)`` the spikes are in the file, not in memory: each access
+    to ``steps``, ``times`` or ``neurons`` reads them back from it (see the module docstring).
     """
 
     kind = "spikes"
@@ -61,6 +118,7 @@ class SpikeRecord:
         self.dt = population.network.dt
         self.selection = selection
         self.start_step = population.network.step  # recording starts at the current time
+        self._segments: list[FileSegment] = []
         self._steps = _Chunks(np.int64)
         self._neurons = _Chunks(np.int32)
 
@@ -68,9 +126,18 @@ class SpikeRecord:
         self._steps.append(steps)
         self._neurons.append(neurons)
 
+    def _take_memory(self) -> tuple[np.ndarray, np.ndarray]:
+        """The rows held in memory ``(steps, neurons)``, which are then forgotten (moved to a file)."""
+        return self._steps.take(), self._neurons.take()
+
+    def _column(self, name: str, memory: _Chunks) -> np.ndarray:
+        if not self._segments:
+            return memory.array()
+        return _joined([seg.read(name) for seg in self._segments] + [memory.array()], memory.array())
+
     @property
     def steps(self) -> np.ndarray:
-        return self._steps.array()
+        return self._column("steps", self._steps)
 
     @property
     def times(self) -> np.ndarray:
@@ -78,15 +145,20 @@ class SpikeRecord:
 
     @property
     def neurons(self) -> np.ndarray:
-        return self._neurons.array()
+        return self._column("neurons", self._neurons)
 
     @property
     def n(self) -> int:
         """Number of neurons the record covers."""
         return self.population.n if self.selection is None else int(self.selection.size)
 
+    @property
+    def files(self) -> list[str]:
+        """The HDF5 files holding part of the record (empty when it is all in memory)."""
+        return list(dict.fromkeys(seg.path for seg in self._segments))
+
     def __len__(self) -> int:
-        return int(self.steps.size)
+        return sum(len(seg) for seg in self._segments) + len(self._steps)
 
     def counts(self) -> np.ndarray:
         """Number of spikes of each neuron of the population (length ``population.n``)."""
@@ -94,8 +166,10 @@ class SpikeRecord:
 
     def clear(self) -> None:
         """Forget the spikes recorded so far (after a warm-up, say): the record, and its
-        ``rate()``, start again at the network's current time."""
+        ``rate()``, start again at the network's current time. Spikes already streamed to a
+        file stay in the file; the record just no longer shows them."""
         self.start_step = self.population.network.step
+        self._segments = []
         self._steps = _Chunks(np.int64)
         self._neurons = _Chunks(np.int32)
 
@@ -107,7 +181,8 @@ class SpikeRecord:
         return len(self) / max(self.n, 1) / (duration / 1000.0) if duration > 0 else 0.0
 
     def __repr__(self) -> str:
-        return f"SpikeRecord({self.population.name!r}, {len(self)} spikes)"
+        where = f", in {', '.join(self.files)}" if self._segments else ""
+        return f"SpikeRecord({self.population.name!r}, {len(self)} spikes{where})"
 
 
 class StateRecord:
@@ -122,6 +197,11 @@ class StateRecord:
     variables : tuple of str
     <variable> : ndarray, shape (samples, len(neurons))
         One attribute per recorded variable (``trace.v``); also ``trace["v"]``.
+
+    Notes
+    -----
+    After ``net.run(..., output=path)`` the samples are in the file and each access reads
+    them back from it.
     """
 
     kind = "state"
@@ -132,41 +212,64 @@ class StateRecord:
         self.variables = tuple(variables)
         self.neurons = neurons
         self.every = every
+        self.start_step = population.network.step
+        self._segments: list[FileSegment] = []
         self._steps = _Chunks(np.int64)
-        self._values = {v: _Chunks(population.network.dtype, len(neurons)) for v in self.variables}
+        self._values = self._new_values()
+
+    def _new_values(self) -> dict[str, _Chunks]:
+        return {v: _Chunks(self.population.network.dtype, len(self.neurons)) for v in self.variables}
 
     def _append(self, steps: np.ndarray, values: dict[str, np.ndarray]) -> None:
         self._steps.append(steps)
         for name, chunk in values.items():
             self._values[name].append(chunk)
 
+    def _take_memory(self) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """The samples held in memory ``(steps, {variable: values})``, then forgotten."""
+        return self._steps.take(), {v: c.take() for v, c in self._values.items()}
+
+    def _column(self, name: str, memory: _Chunks) -> np.ndarray:
+        if not self._segments:
+            return memory.array()
+        return _joined([seg.read(name) for seg in self._segments] + [memory.array()], memory.array())
+
     @property
     def steps(self) -> np.ndarray:
-        return self._steps.array()
+        return self._column("steps", self._steps)
 
     @property
     def times(self) -> np.ndarray:
         return self.steps * self.dt
 
+    @property
+    def files(self) -> list[str]:
+        """The HDF5 files holding part of the record (empty when it is all in memory)."""
+        return list(dict.fromkeys(seg.path for seg in self._segments))
+
     def clear(self) -> None:
-        """Forget the samples taken so far (after a warm-up, say)."""
+        """Forget the samples taken so far (after a warm-up, say); samples already streamed to
+        a file stay in the file."""
+        self.start_step = self.population.network.step
+        self._segments = []
         self._steps = _Chunks(np.int64)
-        self._values = {v: _Chunks(self.population.network.dtype, len(self.neurons)) for v in self.variables}
+        self._values = self._new_values()
 
     def __getitem__(self, variable: str) -> np.ndarray:
         if variable not in self._values:
             raise KeyError(f"{variable!r} is not recorded; recorded: {', '.join(self.variables)}")
-        return self._values[variable].array()
+        return self._column(variable, self._values[variable])
 
     def __getattr__(self, name: str) -> np.ndarray:
         values = self.__dict__.get("_values")
         if values is not None and name in values:
-            return values[name].array()
+            return self._column(name, values[name])
         raise AttributeError(name)
 
     def __len__(self) -> int:
-        return int(self.steps.size)
+        return sum(len(seg) for seg in self._segments) + len(self._steps)
 
     def __repr__(self) -> str:
+        where = f", in {', '.join(self.files)}" if self._segments else ""
         return (f"StateRecord({self.population.name!r}, {list(self.variables)}, "
-                f"{len(self.neurons)} neurons, {len(self)} samples)")
+                f"{len(self.neurons)} neurons, {len(self)} samples{where})")

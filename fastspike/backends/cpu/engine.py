@@ -1,8 +1,10 @@
 """Run a compiled network on the CPU, chunk by chunk, draining record buffers between chunks."""
 from __future__ import annotations
 
+import signal
+import threading
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
@@ -12,7 +14,20 @@ from .compiler import arguments, compile_program, render
 if TYPE_CHECKING:  # pragma: no cover
     from ...network import Network
 
-__all__ = ["CPUEngine"]
+__all__ = ["CPUEngine", "Sink"]
+
+
+class Sink(Protocol):
+    """Where drained records go instead of memory (``fastspike.recording.hdf5.HDF5Writer``)."""
+
+    def until_flush(self, step: int) -> int:
+        """Steps the engine may run from ``step`` before it must call tick() (>= 1)."""
+
+    def spikes(self, record, steps: np.ndarray, neurons: np.ndarray) -> None: ...
+
+    def samples(self, record, steps: np.ndarray, values: dict[str, np.ndarray]) -> None: ...
+
+    def tick(self, step: int) -> None: ...
 
 # Chunks of steps run in one compiled call are sized to last about this long, so that
 # Ctrl-C, progress bars and buffer draining stay responsive whatever the network size.
@@ -44,6 +59,7 @@ class CPUEngine:
         net.timings["codegen"] = t1 - t0
         net.timings["compile"] = time.perf_counter() - t1
         self.chunk = 1000
+        self.sink: Sink | None = None
 
     @property
     def source(self) -> str:
@@ -55,41 +71,90 @@ class CPUEngine:
                                  self.sample_count, self.sample_limit, *self.arguments))
 
     def _drain(self) -> None:
+        """Move the rows of the record buffers to the records (or to the sink) and reuse the buffers."""
+        sink = self.sink
         for rec, steps, idx, k in self.program.spike_records:
             c = int(self.spike_count[k])
             if c:
-                rec._append(steps[:c], idx[:c])
+                if sink is None:
+                    rec._append(steps[:c], idx[:c])
+                else:
+                    sink.spikes(rec, steps[:c], idx[:c])
                 self.spike_count[k] = 0
         for k, (rec, steps, bufs) in enumerate(self.program.state_records):
             c = int(self.sample_count[k])
             if c:
-                rec._append(steps[:c], {v: b[:c] for v, b in bufs.items()})
+                values = {v: b[:c] for v, b in bufs.items()}
+                if sink is None:
+                    rec._append(steps[:c], values)
+                else:
+                    sink.samples(rec, steps[:c], values)
                 self.sample_count[k] = 0
 
-    def run(self, nsteps: int, progress: bool | None) -> None:
+    def run(self, nsteps: int, progress: bool | None, sink: Sink | None = None) -> None:
+        """Advance the network by ``nsteps`` steps; drained records go to ``sink`` when given
+        (chunks then stop when ``sink.until_flush`` says, and ``sink.tick`` follows each drain).
+
+        Ctrl-C is deferred to the end of the current chunk (a fraction of a second), so that the
+        network's step and its records agree when ``KeyboardInterrupt`` is raised.
+        """
         net = self.net
         bar = _progress_bar(nsteps * net.dt, progress)
         end = net.step + nsteps
+        self.sink = sink
         t_run = time.perf_counter()
         try:
-            while net.step < end:
-                todo = min(self.chunk, end - net.step)
-                t0 = time.perf_counter()
-                done = self._call(net.step, todo)
-                elapsed = time.perf_counter() - t0
-                net.step += done
-                self._drain()
-                if bar is not None:
-                    bar.update(done * net.dt)
-                if done == todo and elapsed < TARGET_CHUNK_SECONDS / 2:
-                    self.chunk = min(self.chunk * 2, 1 << 30)
-                elif elapsed > TARGET_CHUNK_SECONDS * 2 and self.chunk > 1:
-                    self.chunk = max(self.chunk // 2, 1)
+            with _DeferredInterrupt() as interrupt:
+                while net.step < end:
+                    todo = min(self.chunk, end - net.step)
+                    if sink is not None:
+                        todo = min(todo, sink.until_flush(net.step))
+                    t0 = time.perf_counter()
+                    done = self._call(net.step, todo)
+                    elapsed = time.perf_counter() - t0
+                    net.step += done
+                    self._drain()
+                    if sink is not None:
+                        sink.tick(net.step)
+                    if bar is not None:
+                        bar.update(done * net.dt)
+                    if interrupt.hit:
+                        raise KeyboardInterrupt
+                    if done == todo and elapsed < TARGET_CHUNK_SECONDS / 2:
+                        self.chunk = min(self.chunk * 2, 1 << 30)
+                    elif elapsed > TARGET_CHUNK_SECONDS * 2 and self.chunk > 1:
+                        self.chunk = max(self.chunk // 2, 1)
         finally:
-            self._drain()  # nothing recorded is lost, even on Ctrl-C or an error
-            net.timings["run"] = time.perf_counter() - t_run
-            if bar is not None:
-                bar.close()
+            try:
+                self._drain()  # nothing recorded is lost, even on Ctrl-C or an error
+            finally:
+                self.sink = None
+                net.timings["run"] = time.perf_counter() - t_run
+                if bar is not None:
+                    bar.close()
+
+
+class _DeferredInterrupt:
+    """While compiled code runs, Ctrl-C (SIGINT) only sets ``hit``; the run loop raises
+    ``KeyboardInterrupt`` after the chunk, once ``net.step`` and the records agree. Active
+    only in the main thread and when Python's default SIGINT handler is installed."""
+
+    def __init__(self) -> None:
+        self.hit = False
+        self._previous = None
+
+    def _handler(self, signum, frame) -> None:
+        self.hit = True
+
+    def __enter__(self) -> "_DeferredInterrupt":
+        if threading.current_thread() is threading.main_thread() \
+                and signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+            self._previous = signal.signal(signal.SIGINT, self._handler)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
 
 
 def _progress_bar(total_ms: float, progress: bool | None):
@@ -97,5 +162,9 @@ def _progress_bar(total_ms: float, progress: bool | None):
         return None
     from tqdm.auto import tqdm
 
-    return tqdm(total=round(total_ms, 6), unit="ms", delay=0 if progress else 2.0, desc="fastspike",
-                bar_format="{l_bar}{bar}| {n:.1f}/{total:.1f} ms [{elapsed}<{remaining}]")
+    class Bar(tqdm):
+        def update(self, n: float = 1) -> bool | None:  # sums of step * dt may pass the total by 1e-12
+            return super().update(min(n, self.total - self.n))
+
+    return Bar(total=round(total_ms, 6), unit="ms", delay=0 if progress else 2.0, desc="fastspike",
+               bar_format="{l_bar}{bar}| {n:.1f}/{total:.1f} ms [{elapsed}<{remaining}]")

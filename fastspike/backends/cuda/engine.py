@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..codegen import generate
-from ..cpu.engine import STATE_BUFFER_BYTES, TARGET_CHUNK_SECONDS, _progress_bar
+from ..cpu.engine import STATE_BUFFER_BYTES, TARGET_CHUNK_SECONDS, Sink, _DeferredInterrupt, _progress_bar
 from .availability import simulated
 from .compiler import compile_program, host_prelude, render
 
@@ -65,6 +65,7 @@ class CUDAEngine:
         net.timings["codegen"] = t1 - t0
         net.timings["compile"] = time.perf_counter() - t1  # kernels compile at their first launch
         self.chunk = 16
+        self.sink: Sink | None = None
 
     @property
     def source(self) -> str:
@@ -113,7 +114,10 @@ class CUDAEngine:
                     s = self._device[id(steps)][:c].copy_to_host()
                     n = self._device[id(idx)][:c].copy_to_host()
                     order = np.lexsort((n, s))  # the CPU order: by step, then neuron
-                    rec._append(s[order], n[order])
+                    if self.sink is None:
+                        rec._append(s[order], n[order])
+                    else:
+                        self.sink.spikes(rec, s[order], n[order])
             self.spike_count.copy_to_device(np.zeros_like(counts))
         if prog.state_records:
             counts = self.sample_count.copy_to_host()
@@ -121,7 +125,11 @@ class CUDAEngine:
                 c = int(counts[k])
                 if c:
                     s = self._device[id(steps)][:c].copy_to_host()
-                    rec._append(s, {v: self._device[id(b)][:c].copy_to_host() for v, b in bufs.items()})
+                    values = {v: self._device[id(b)][:c].copy_to_host() for v, b in bufs.items()}
+                    if self.sink is None:
+                        rec._append(s, values)
+                    else:
+                        self.sink.samples(rec, s, values)
             self.sample_count.copy_to_device(np.zeros_like(counts))
 
     def _launch(self, step0: int, nsteps: int) -> None:
@@ -131,30 +139,44 @@ class CUDAEngine:
             for kernel, pre, arrays in self.launches:
                 kernel(step, slot, self.ring_length, self.consts, self.spike_count, self.sample_count, *pre, *arrays)
 
-    def run(self, nsteps: int, progress: bool | None) -> None:
+    def run(self, nsteps: int, progress: bool | None, sink: Sink | None = None) -> None:
+        """Advance the network by ``nsteps`` steps; drained records go to ``sink`` when given
+        (``net.run(..., output=path)``: chunks stop when ``sink.until_flush`` says, and
+        ``sink.tick`` follows each drain). Ctrl-C is deferred to the end of the current chunk."""
         net = self.net
         bar = _progress_bar(nsteps * net.dt, progress)
         end = net.step + nsteps
+        self.sink = sink
         t_run = time.perf_counter()
         self._upload()
         try:
-            while net.step < end:
-                todo = min(self.chunk, end - net.step, self._steps_before_drain())
-                t0 = time.perf_counter()
-                self._launch(net.step, todo)
-                self._drain()  # synchronises
-                elapsed = time.perf_counter() - t0
-                net.step += todo
-                if bar is not None:
-                    bar.update(todo * net.dt)
-                if elapsed < TARGET_CHUNK_SECONDS / 2:
-                    self.chunk = min(self.chunk * 2, 1 << 20)
-                elif elapsed > TARGET_CHUNK_SECONDS * 2 and self.chunk > 1:
-                    self.chunk = max(self.chunk // 2, 1)
+            with _DeferredInterrupt() as interrupt:
+                while net.step < end:
+                    todo = min(self.chunk, end - net.step, self._steps_before_drain())
+                    if sink is not None:
+                        todo = min(todo, sink.until_flush(net.step))
+                    t0 = time.perf_counter()
+                    self._launch(net.step, todo)
+                    self._drain()  # synchronises
+                    elapsed = time.perf_counter() - t0
+                    net.step += todo
+                    if sink is not None:
+                        sink.tick(net.step)
+                    if bar is not None:
+                        bar.update(todo * net.dt)
+                    if interrupt.hit:
+                        raise KeyboardInterrupt
+                    if elapsed < TARGET_CHUNK_SECONDS / 2:
+                        self.chunk = min(self.chunk * 2, 1 << 20)
+                    elif elapsed > TARGET_CHUNK_SECONDS * 2 and self.chunk > 1:
+                        self.chunk = max(self.chunk // 2, 1)
         finally:
-            self.cuda.synchronize()
-            self._drain()
-            self._download()
-            net.timings["run"] = time.perf_counter() - t_run
-            if bar is not None:
-                bar.close()
+            try:
+                self.cuda.synchronize()
+                self._drain()
+                self._download()
+            finally:
+                self.sink = None
+                net.timings["run"] = time.perf_counter() - t_run
+                if bar is not None:
+                    bar.close()
