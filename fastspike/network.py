@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import os
 import time
+import warnings
 from typing import Iterable, Sequence
 
 import numpy as np
@@ -409,6 +410,7 @@ class Network:
         if writer is None:
             if nsteps:
                 self._engine.run(nsteps, progress)
+                self._check_finite()
             return
         writer.start()
         self._output = writer
@@ -424,6 +426,22 @@ class Network:
             raise
         writer.close()
         self.timings["output"] = writer.seconds
+        self._check_finite()
+
+    def _check_finite(self) -> None:
+        """Warn when a population's state is no longer finite: an explicit integrator diverged
+        (a step too large for the model's fastest dynamics), or the input overflowed."""
+        for pop in self.populations:
+            for name, values in pop.state.items():
+                bad = values.size - int(np.count_nonzero(np.isfinite(values)))
+                if bad:
+                    warnings.warn(
+                        f"population {pop.name!r}: {name} is not finite (inf or NaN) in {bad} of {pop.n} neurons "
+                        f"at t = {self.t:g} ms; the {pop.integrator!r} integrator diverged or the input overflowed: "
+                        f"use a smaller dt or a more stable integrator "
+                        f"(supported by {pop.model.name}: {', '.join(pop.model.integrators)})",
+                        RuntimeWarning, stacklevel=3)
+                    break
 
 
 def _indices(neurons: Iterable[int], population: Population) -> np.ndarray:

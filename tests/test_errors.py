@@ -242,3 +242,23 @@ def test_unusual_but_valid_input_runs():
     assert net.step == 100 and len(spikes) > 0
     assert set(np.unique(spikes.neurons)) <= {0, 2}
     assert re.search("LIF", repr(pop))
+
+
+def test_diverging_integrator_warns():
+    """Hodgkin-Huxley with explicit Euler at dt = 0.2 ms blows up during a spike: the run
+    warns, naming the population, the variable and the remedy (the default
+    exponential_euler stays stable at that step)."""
+    import warnings
+
+    net = fs.Network(dt=0.2, seed=1)
+    pop = net.population(fs.HodgkinHuxley(), n=2, name="hh", integrator="euler")
+    net.current(pop, 20.0)
+    with pytest.warns(RuntimeWarning, match=r"(?s)'hh'.*not finite.*'euler'.*smaller dt"):
+        net.run(20.0)
+    stable = fs.Network(dt=0.2, seed=1)
+    ok = stable.population(fs.HodgkinHuxley(), n=2, name="hh")
+    stable.current(ok, 20.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        stable.run(20.0)
+    assert np.all(np.isfinite(ok.v))
