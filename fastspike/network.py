@@ -226,6 +226,11 @@ class Network:
         if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n <= 0:
             raise ValueError(f"population: n={n!r} is not allowed; it must be an integer > 0")
         integrator = model.check_integrator(integrator)
+        clash = sorted(set(model.state_names) & _POPULATION_ATTRIBUTES)
+        if clash:
+            raise ValueError(f"population: {model.name} declares the state variable {clash[0]!r}, which is also an "
+                             f"attribute of every Population ({', '.join(sorted(_POPULATION_ATTRIBUTES))} are "
+                             f"taken); rename it in the model (e.g. {clash[0] + '_gate'!r})")
         if isinstance(model, Source):
             model.check_size(int(n))
         name = f"pop{len(self.populations)}" if name is None else str(name)
@@ -442,6 +447,13 @@ class Network:
                         f"(supported by {pop.model.name}: {', '.join(pop.model.integrators)})",
                         RuntimeWarning, stacklevel=3)
                     break
+
+
+_POPULATION_ATTRIBUTES = frozenset({"network", "model", "n", "name", "integrator", "index", "state", "params",
+                                    "refractory_count", "currents", "poisson_inputs", "key", "spike_history",
+                                    "spike_history_counts", "state_names"}
+                                   | {a for a in dir(Population) if not a.startswith("_")})
+"""Names a state variable may not take: ``pop.<variable>`` must reach the variable."""
 
 
 def _indices(neurons: Iterable[int], population: Population) -> np.ndarray:

@@ -262,3 +262,23 @@ def test_diverging_integrator_warns():
         warnings.simplefilter("error", RuntimeWarning)
         stable.run(20.0)
     assert np.all(np.isfinite(ok.v))
+
+
+def test_state_variable_named_like_a_population_attribute_is_refused():
+    """``pop.n`` is the population size: a model whose state variable is called ``n`` could
+    not be read as ``pop.n``, so the population is refused with a clear message."""
+    from fastspike.models.base import Model, StateVariable
+
+    def gate_dynamics(v, n, I):
+        return -v + I, -n
+
+    class Gate(Model):
+        state_variables = (StateVariable("v", "mV", 0.0), StateVariable("n", "1", 0.0))
+        dynamics = staticmethod(gate_dynamics)
+        threshold = staticmethod(lambda v: v > 1.0)
+        reset = staticmethod(lambda v, n: (0.0, n))
+
+    net = fs.Network(dt=0.1)
+    check_raises(ValueError, r"(?s)state variable 'n'.*attribute of every Population.*rename",
+                 lambda: net.population(Gate(), n=3, name="g"))
+    assert net.populations == []
