@@ -6,8 +6,11 @@ state, parameters, ``I`` and ``dt``; integers for options).
 """
 from __future__ import annotations
 
+import math
 import types
 from typing import Callable
+
+import numpy as np
 
 from .models.base import Model, equation_arguments
 
@@ -41,26 +44,46 @@ def argument_kinds(model: Model, fn: Callable) -> list[str]:
     return kinds
 
 
-def compile_scalar(fn: Callable, jit: Callable, _memo: dict | None = None) -> Callable:
+def compile_scalar(fn: Callable, jit: Callable, _memo: dict | None = None, dtype=None) -> Callable:
     """Compile a scalar function with ``jit`` (``numba.njit`` or ``cuda.jit(device=True)``).
 
     Plain Python functions that ``fn`` calls through its globals (helpers of a model, the
     random-number functions) are compiled the same way first and bound in a copy of its
     globals, so equation code can call helpers without knowing which backend compiles it.
+
+    With ``dtype`` float32, the float literals of the functions (``0.04`` in Izhikevich's
+    ``0.04 v**2``) become float32 constants, so that float32 state is not promoted to
+    float64 arithmetic; a literal that float32 cannot represent (it would round to 0 or
+    overflow) is left as it is.
     """
-    memo = _COMPILED.setdefault(jit, {}) if _memo is None else _memo
+    single = dtype is not None and np.dtype(dtype) == np.float32
+    memo = _COMPILED.setdefault((jit, single), {}) if _memo is None else _memo
     if fn in memo:
         return memo[fn]
     namespace = dict(fn.__globals__)
     for name in fn.__code__.co_names:
         target = namespace.get(name)
         if isinstance(target, types.FunctionType) and target is not fn:
-            namespace[name] = compile_scalar(target, jit, memo)
-    rebound = types.FunctionType(fn.__code__, namespace, fn.__name__, fn.__defaults__, fn.__closure__)
+            namespace[name] = compile_scalar(target, jit, memo, dtype)
+    code = fn.__code__
+    if single:
+        code = code.replace(co_consts=tuple(_single(c) for c in code.co_consts))
+    rebound = types.FunctionType(code, namespace, fn.__name__, fn.__defaults__, fn.__closure__)
     rebound.__qualname__ = fn.__qualname__
     rebound.__module__ = fn.__module__
     memo[fn] = jit(rebound)
     return memo[fn]
+
+
+def _single(c):
+    """A float literal as a float32 constant when float32 represents it (else unchanged)."""
+    if type(c) is not float:
+        return c
+    with np.errstate(over="ignore", under="ignore"):
+        f = np.float32(c)
+    if c != 0.0 and math.isfinite(c) and (f == 0.0 or not math.isfinite(f)):
+        return c
+    return f
 
 
 _COMPILED: dict[Callable, dict[Callable, Callable]] = {}

@@ -46,9 +46,14 @@ def cache_dir() -> Path:
     return path
 
 
-def jit_function(fn: Callable) -> Callable:
-    """The ``@njit`` version of a scalar equation function (one per process and function)."""
-    return compile_scalar(fn, njit)
+def jit_function(fn: Callable, dtype=None) -> Callable:
+    """The ``@njit`` version of a scalar equation function (one per process, function and
+    precision: with ``dtype`` float32 its float literals are float32)."""
+    return compile_scalar(fn, njit, dtype=dtype)
+
+
+LITERALS = "model-literals-in-network-dtype"
+"""Part of the cache key: model equations compile with float literals in the network dtype."""
 
 
 def _constants(indent: str) -> list[str]:
@@ -200,7 +205,7 @@ def compile_program(prog: StepProgram) -> Callable:
     source = render(prog)
     functions = {name: fn for k in prog.kernels().values() for name, fn in k.functions.items()}
     h = hashlib.sha256()
-    for part in (source, __version__, str(prog.dtype)):
+    for part in (source, __version__, str(prog.dtype), LITERALS):
         h.update(part.encode())
     for name in sorted(functions):
         h.update(name.encode())
@@ -217,7 +222,10 @@ def compile_program(prog: StepProgram) -> Callable:
         return sys.modules[module_name].run_chunk
     spec = importlib.util.spec_from_file_location(module_name, path)
     module = importlib.util.module_from_spec(spec)
-    module.__dict__.update({name: jit_function(fn) for name, fn in functions.items()})
+    # model equations (``_f_...``) take the network's precision; fastspike's own helpers (random
+    # numbers, propagators) keep theirs, so that draws do not depend on the dtype
+    module.__dict__.update({name: jit_function(fn, prog.dtype if name.startswith("_f_") else None)
+                            for name, fn in functions.items()})
     module.__dict__.update(np=np, math=math, _cast=prog.dtype.type)
     spec.loader.exec_module(module)
     sys.modules[module_name] = module

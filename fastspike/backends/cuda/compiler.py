@@ -23,7 +23,7 @@ import numpy as np
 from ... import __version__
 from ...equations import compile_scalar
 from ..codegen import CONSTANTS, Kernel, NeuronLoop, StepProgram
-from ..cpu.compiler import _dependency_key, cache_dir
+from ..cpu.compiler import LITERALS, _dependency_key, cache_dir
 from .availability import simulated
 
 __all__ = ["render", "compile_program", "host_prelude", "LEADING"]
@@ -82,7 +82,7 @@ def compile_program(prog: StepProgram):
     source = render(prog)
     functions: dict[str, Callable] = {n: f for k in prog.kernels().values() for n, f in k.functions.items()}
     h = hashlib.sha256()
-    for part in (source, __version__, str(prog.dtype), str(simulated())):
+    for part in (source, __version__, str(prog.dtype), str(simulated()), LITERALS):
         h.update(part.encode())
     for name in sorted(functions):
         h.update(name.encode())
@@ -100,7 +100,8 @@ def compile_program(prog: StepProgram):
     spec = importlib.util.spec_from_file_location(module_name, path)
     module = importlib.util.module_from_spec(spec)
     device = _device_decorator()
-    module.__dict__.update({name: compile_scalar(fn, device) for name, fn in functions.items()})
+    module.__dict__.update({name: compile_scalar(fn, device, dtype=prog.dtype if name.startswith("_f_") else None)
+                            for name, fn in functions.items()})
     module.__dict__.update(np=np, math=math, _cast=prog.dtype.type, cuda=cuda)
     spec.loader.exec_module(module)
     sys.modules[module_name] = module
