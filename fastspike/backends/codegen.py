@@ -522,41 +522,49 @@ def _spike_source(pop: "Population", target: str = "cpu") -> _Builder:
 
 
 # -- delivery and recording ---------------------------------------------------------------
+def _delivery_builder(kind: str, proj, target: str, extra: list[int]) -> tuple[_Builder, str]:
+    """The arrays and constants every delivery kernel has: the pre population's spike
+    history, the connectivity, ``first`` (the step from which spikes use the projection) and
+    ``DM[1:]`` = ``extra``; returns the builder and the weight expression of synapse ``s_``."""
+    b = _Builder(kind, target, proj.pre.n)
+    b.arg("SH", proj.pre.spike_history)
+    b.arg("NH", proj.pre.spike_history_counts)
+    b.arg("A" if kind == "deliver" else "R",
+          proj.post.synaptic_input(proj.synapse) if kind == "deliver" else proj.post.ring_buffer(proj.synapse))
+    b.arg("IP", proj.indptr)
+    b.arg("TG", proj.targets)
+    b.arg("WT", proj.weights)
+    b.kernel.prelude.append(f"first = {b.arg('DM', np.array([proj.start_step, *extra], np.int64))}[0]")
+    if proj.weights.size == 1:
+        b.kernel.prelude.append("w = _cast(WT[0])")
+    return b, "w" if proj.weights.size == 1 else "WT[s_]"
+
+
+def _each_spike(target: str, row: str) -> list[str]:
+    """Lines binding ``j_`` to each neuron of the spike history row ``r_ = row``: a loop on the
+    CPU, one thread per spike on a GPU (whose thread index is ``i``)."""
+    if target == "cuda":
+        return [f"r_ = {row}", "if i < NH[r_]:", "    j_ = SH[r_, i]"]
+    return [f"r_ = {row}", "for a_ in range(NH[r_]):", "    j_ = SH[r_, a_]"]
+
+
+def _add(array: str, index: str, value: str, target: str) -> str:
+    """``array[index] += value``; atomic on a GPU, where threads add into the same targets
+    (``index``: one index, or several separated by commas)."""
+    return f"cuda.atomic.add({array}, ({index}), {value})" if target == "cuda" else f"{array}[{index}] += {value}"
+
+
 def _delivery(proj, target: str = "cpu") -> Call:
     """Uniform delay D: add to the post population's channel input the weights of the synapses
     of the neurons that fired D steps ago (read from the pre population's spike history)."""
     if proj.delivery == "ring":
         return _ring_delivery(proj, target)
-    b = _Builder("deliver", target, proj.pre.n)
-    b.arg("SH", proj.pre.spike_history)
-    b.arg("NH", proj.pre.spike_history_counts)
-    b.arg("A", proj.post.synaptic_input(proj.synapse))
-    b.arg("IP", proj.indptr)
-    b.arg("TG", proj.targets)
-    b.arg("WT", proj.weights)
-    b.kernel.prelude += [f"first = {b.arg('DM', np.array([proj.start_step, proj.min_delay], np.int64))}[0]",
-                         "dd = DM[1]"]
-    if proj.weights.size == 1:
-        b.kernel.prelude.append("w = _cast(WT[0])")
-    weight = "w" if proj.weights.size == 1 else "WT[s_]"
-    if target == "cuda":  # one thread per spike
-        b.kernel.body = [
-            "if step - dd >= first:",
-            "    r_ = (step - dd) & (ring_length - 1)",
-            "    if i < NH[r_]:",
-            "        j_ = SH[r_, i]",
-            "        for s_ in range(IP[j_], IP[j_ + 1]):",
-            f"            cuda.atomic.add(A, TG[s_], {weight})",
-        ]
-        return b.call()
-    b.kernel.body = [
-        "if step - dd >= first:",
-        "    r_ = (step - dd) & (ring_length - 1)",
-        "    for a_ in range(NH[r_]):",
-        "        j_ = SH[r_, a_]",
-        "        for s_ in range(IP[j_], IP[j_ + 1]):",
-        f"            A[TG[s_]] += {weight}",
-    ]
+    b, weight = _delivery_builder("deliver", proj, target, [proj.min_delay])
+    b.kernel.prelude.append("dd = DM[1]")
+    b.kernel.body = ["if step - dd >= first:",
+                     *_indent(_each_spike(target, "(step - dd) & (ring_length - 1)")),
+                     "        for s_ in range(IP[j_], IP[j_ + 1]):",
+                     f"            {_add('A', 'TG[s_]', weight, target)}"]
     return b.call()
 
 
@@ -565,39 +573,23 @@ def _ring_delivery(proj, target: str = "cpu") -> Call:
     buffer at row ``(step - 1 + delay) mod L``, the row its population reads in that step.
     Rows grouped by delay are walked group by group (one ring row per group), so each spike's
     synapses are read once, in order."""
-    b = _Builder("deliver_ring", target, proj.pre.n)
-    b.arg("SH", proj.pre.spike_history)
-    b.arg("NH", proj.pre.spike_history_counts)
-    b.arg("R", proj.post.ring_buffer(proj.synapse))
-    b.arg("IP", proj.indptr)
-    b.arg("TG", proj.targets)
-    b.arg("WT", proj.weights)
     grouped = proj.delay_offsets is not None
     dn = proj.delay_offsets.shape[1] - 1 if grouped else 0
-    b.kernel.prelude += [f"first = {b.arg('DM', np.array([proj.start_step, proj.min_delay, dn], np.int64))}[0]",
-                         "dmin = DM[1]", "dn = DM[2]"]
-    if proj.weights.size == 1:
-        b.kernel.prelude.append("w = _cast(WT[0])")
-    weight = "w" if proj.weights.size == 1 else "WT[s_]"
-
-    def add(row: str) -> str:
-        if target == "cuda":
-            return f"cuda.atomic.add(R, ({row}, TG[s_]), {weight})"
-        return f"R[{row}, TG[s_]] += {weight}"
-
+    b, weight = _delivery_builder("deliver_ring", proj, target, [proj.min_delay, dn])
+    b.kernel.prelude += ["dmin = DM[1]", "dn = DM[2]"]
     if grouped:  # rows grouped by delay: one target row of the ring per group
         b.arg("DO", proj.delay_offsets)
         inner = ["o_ = IP[j_]", "for g_ in range(dn):",
                  "    q_ = (step - 1 + dmin + g_) & (ring_length - 1)",
                  "    for s_ in range(o_ + DO[j_, g_], o_ + DO[j_, g_ + 1]):",
-                 f"        {add('q_')}"]
+                 f"        {_add('R', 'q_, TG[s_]', weight, target)}"]
     else:
         b.arg("DL", proj.delays)
+        row = "(step - 1 + np.int64(DL[s_])) & (ring_length - 1)"
         inner = ["for s_ in range(IP[j_], IP[j_ + 1]):",
-                 f"    {add('(step - 1 + np.int64(DL[s_])) & (ring_length - 1)')}"]
-    spikes = ["    if i < NH[r_]:", "        j_ = SH[r_, i]"] if target == "cuda" else \
-             ["    for a_ in range(NH[r_]):", "        j_ = SH[r_, a_]"]  # GPU: one thread per spike
-    b.kernel.body = ["if step - 1 >= first:", "    r_ = (step - 1) & (ring_length - 1)", *spikes, *_indent(inner, 2)]
+                 f"    {_add('R', f'{row}, TG[s_]', weight, target)}"]
+    b.kernel.body = ["if step - 1 >= first:", *_indent(_each_spike(target, "(step - 1) & (ring_length - 1)")),
+                     *_indent(inner, 2)]
     return b.call()
 
 

@@ -200,33 +200,43 @@ def _dependency_key(fn: Callable) -> str:
                      repr(code.co_consts), repr(code.co_names), _file_hash(source_file)])
 
 
-def compile_program(prog: StepProgram) -> Callable:
-    """Write, import and return the (lazily compiled, disk-cached) ``run_chunk`` of ``prog``."""
-    source = render(prog)
+def import_generated(source: str, prog: StepProgram, prefix: str, compile_fn: Callable,
+                     globals_: dict, key_parts: tuple[str, ...] = ()):
+    """Write ``source`` to the cache folder under a name hashed from it, the fastspike version,
+    the program's dtype, ``key_parts`` and the code of every function its kernels call, and
+    import it as a module whose globals are those functions, compiled by
+    ``compile_fn(fn, dtype)``, plus ``globals_``. Model equations (``_f_...``) take the
+    network's precision; fastspike's own helpers (random numbers, propagators) keep theirs,
+    so that draws do not depend on the dtype. Shared by the CPU and CUDA backends."""
     functions = {name: fn for k in prog.kernels().values() for name, fn in k.functions.items()}
     h = hashlib.sha256()
-    for part in (source, __version__, str(prog.dtype), LITERALS):
+    for part in (source, __version__, str(prog.dtype), LITERALS, *key_parts):
         h.update(part.encode())
     for name in sorted(functions):
         h.update(name.encode())
         h.update(_dependency_key(functions[name]).encode())
     key = h.hexdigest()[:24]
     folder = cache_dir()
-    path = folder / f"fs_step_{key}.py"
+    path = folder / f"fs_{prefix}_{key}.py"
     if not path.exists():
         tmp = folder / f".{path.name}.{os.getpid()}.tmp"
         tmp.write_text(source)
         os.replace(tmp, path)  # atomic: concurrent builders write the same content
-    module_name = f"fastspike._generated.step_{key}"
+    module_name = f"fastspike._generated.{prefix}_{key}"
     if module_name in sys.modules:
-        return sys.modules[module_name].run_chunk
+        return sys.modules[module_name]
     spec = importlib.util.spec_from_file_location(module_name, path)
     module = importlib.util.module_from_spec(spec)
-    # model equations (``_f_...``) take the network's precision; fastspike's own helpers (random
-    # numbers, propagators) keep theirs, so that draws do not depend on the dtype
-    module.__dict__.update({name: jit_function(fn, prog.dtype if name.startswith("_f_") else None)
+    module.__dict__.update({name: compile_fn(fn, prog.dtype if name.startswith("_f_") else None)
                             for name, fn in functions.items()})
-    module.__dict__.update(np=np, math=math, _cast=prog.dtype.type)
+    module.__dict__.update(globals_)
     spec.loader.exec_module(module)
     sys.modules[module_name] = module
+    return module
+
+
+def compile_program(prog: StepProgram) -> Callable:
+    """Write, import and return the (lazily compiled, disk-cached) ``run_chunk`` of ``prog``."""
+    module = import_generated(render(prog), prog, "step", jit_function,
+                              dict(np=np, math=math, _cast=prog.dtype.type))
     return module.run_chunk

@@ -11,19 +11,13 @@ functions (``cuda.jit(device=True)``): the same functions as on the CPU.
 """
 from __future__ import annotations
 
-import hashlib
-import importlib.util
 import math
-import os
-import sys
-from typing import Callable
 
 import numpy as np
 
-from ... import __version__
 from ...equations import compile_scalar
 from ..codegen import CONSTANTS, Kernel, NeuronLoop, StepProgram
-from ..cpu.compiler import LITERALS, _dependency_key, cache_dir
+from ..cpu.compiler import _constants, import_generated
 from .availability import simulated
 
 __all__ = ["render", "compile_program", "host_prelude", "LEADING"]
@@ -34,7 +28,7 @@ LEADING = ("step", "slot", "ring_length", "consts", "spike_count", "sample_count
 def _kernel_source(name: str, k: Kernel) -> list[str]:
     decorator = "@cuda.jit" if simulated() else "@cuda.jit(cache=True)"
     out = ["", "", decorator, f"def {name}({', '.join([*LEADING, *k.constants, *k.params])}):"]
-    out += [f"    {c} = consts[{j}]" for j, c in enumerate(CONSTANTS)]
+    out += _constants("    ")
     out.append("    i = cuda.grid(1)")
     for block in k.body:
         if isinstance(block, NeuronLoop):
@@ -79,30 +73,6 @@ def compile_program(prog: StepProgram):
     """Write and import the module of the program's CUDA kernels; returns the module."""
     from numba import cuda
 
-    source = render(prog)
-    functions: dict[str, Callable] = {n: f for k in prog.kernels().values() for n, f in k.functions.items()}
-    h = hashlib.sha256()
-    for part in (source, __version__, str(prog.dtype), str(simulated()), LITERALS):
-        h.update(part.encode())
-    for name in sorted(functions):
-        h.update(name.encode())
-        h.update(_dependency_key(functions[name]).encode())
-    key = h.hexdigest()[:24]
-    folder = cache_dir()
-    path = folder / f"fs_cuda_{key}.py"
-    if not path.exists():
-        tmp = folder / f".{path.name}.{os.getpid()}.tmp"
-        tmp.write_text(source)
-        os.replace(tmp, path)
-    module_name = f"fastspike._generated.cuda_{key}"
-    if module_name in sys.modules:
-        return sys.modules[module_name]
-    spec = importlib.util.spec_from_file_location(module_name, path)
-    module = importlib.util.module_from_spec(spec)
     device = _device_decorator()
-    module.__dict__.update({name: compile_scalar(fn, device, dtype=prog.dtype if name.startswith("_f_") else None)
-                            for name, fn in functions.items()})
-    module.__dict__.update(np=np, math=math, _cast=prog.dtype.type, cuda=cuda)
-    spec.loader.exec_module(module)
-    sys.modules[module_name] = module
-    return module
+    return import_generated(render(prog), prog, "cuda", lambda fn, dtype: compile_scalar(fn, device, dtype=dtype),
+                            dict(np=np, math=math, _cast=prog.dtype.type, cuda=cuda), (str(simulated()),))
