@@ -68,6 +68,26 @@ def fixed_probability(n_pre, n_post, p, key, same):
 
 
 @njit(cache=True)
+def _draw_row(key, base, n, exclude, multapses, mark, out):
+    """Fill ``out`` with indices in [0, n) drawn uniformly from counters ``base``, ``base + 1``,
+    ... (never ``exclude``), all different unless ``multapses`` (``mark``: n False flags,
+    left all False)."""
+    m = np.uint64(0)
+    for c in range(out.size):
+        while True:
+            x = _draw_index(key, base + m, n, exclude)
+            m += np.uint64(1)
+            if multapses or not mark[x]:
+                break
+        if not multapses:
+            mark[x] = True
+        out[c] = x
+    if not multapses:
+        for c in range(out.size):
+            mark[out[c]] = False
+
+
+@njit(cache=True)
 def fixed_indegree(n_pre, n_post, k, key, same, multapses):
     """Each post neuron gets k pre neurons drawn uniformly (without itself when not ``same``)."""
     counts = np.zeros(n_pre + 1, np.int64)
@@ -82,21 +102,9 @@ def fixed_indegree(n_pre, n_post, k, key, same, multapses):
             pos = indptr[:-1].copy()
             targets = np.empty(indptr[-1], np.int32)
         for i in range(n_post):
-            base = np.uint64(i) * _ROW
-            m = np.uint64(0)
-            for c in range(k):
-                while True:
-                    pre = _draw_index(key, base + m, n_pre, i if same else -1)
-                    m += np.uint64(1)
-                    if multapses or not mark[pre]:
-                        break
-                if not multapses:
-                    mark[pre] = True
-                chosen[c] = pre
+            _draw_row(key, np.uint64(i) * _ROW, n_pre, i if same else -1, multapses, mark, chosen)
             for c in range(k):
                 pre = chosen[c]
-                if not multapses:
-                    mark[pre] = False
                 if fill:
                     targets[pos[pre]] = i
                     pos[pre] += 1
@@ -112,20 +120,7 @@ def fixed_outdegree(n_pre, n_post, k, key, same, multapses):
     targets = np.empty(n_pre * k, np.int32)
     mark = np.zeros(n_post if not multapses else 0, np.bool_)
     for j in range(n_pre):
-        base = np.uint64(j) * _ROW
-        m = np.uint64(0)
-        for c in range(k):
-            while True:
-                post = _draw_index(key, base + m, n_post, j if same else -1)
-                m += np.uint64(1)
-                if multapses or not mark[post]:
-                    break
-            if not multapses:
-                mark[post] = True
-            targets[j * k + c] = post
-        if not multapses:
-            for c in range(k):
-                mark[targets[j * k + c]] = False
+        _draw_row(key, np.uint64(j) * _ROW, n_post, j if same else -1, multapses, mark, targets[j * k:(j + 1) * k])
     return indptr, targets
 
 
