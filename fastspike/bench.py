@@ -8,6 +8,7 @@ use; with two backends, the GPU/CPU speed-up of each network. ``--json`` writes 
 
     fastspike bench                                   # cuba, brunel on every usable backend
     fastspike bench --net microcircuit --scale 0.1 --backend cpu,cuda --json out.json
+    fastspike bench --backend cuda --cuda-launch steps,stages   # compare the GPU launch modes
 """
 from __future__ import annotations
 
@@ -47,8 +48,9 @@ def _measure(net_name: str, backend: str, scale: float, duration: float, dtype: 
     t0 = time.perf_counter()
     net.run(duration, progress=False)
     wall = time.perf_counter() - t0
-    device_mb = None
+    device_mb, launch = None, None
     if backend == "cuda":
+        launch = f"{net._engine.mode} grid {net._engine.grid[0]}x{net._engine.grid[1]}"
         from numba import cuda
 
         try:
@@ -62,7 +64,8 @@ def _measure(net_name: str, backend: str, scale: float, duration: float, dtype: 
             "build_s": build_s, "compile_s": compile_s, "wall_s": wall, "rtf": wall / (duration / 1000.0),
             "spikes": sum(len(r) for r in records.values()),
             "rates_hz": {k: r.rate() for k, r in records.items()},
-            "peak_rss_mb": kb / 1024.0 if sys.platform != "darwin" else kb / 2**20, "device_mb": device_mb}
+            "peak_rss_mb": kb / 1024.0 if sys.platform != "darwin" else kb / 2**20, "device_mb": device_mb,
+            "launch": launch}
 
 
 def _worker(args) -> None:
@@ -72,9 +75,9 @@ def _worker(args) -> None:
 def _row(r: dict) -> str:
     rates = " ".join(f"{k} {v:.2f}" for k, v in r["rates_hz"].items())
     dev = "-" if r.get("device_mb") is None else f"{r['device_mb']:.0f}"
-    return (f"{r['net']:<13}{r['backend']:<6}{r['scale']:>6g}{r['neurons']:>9}{r['synapses']:>11}"
+    return (f"{r['net']:<13}{r['label']:<13}{r['scale']:>6g}{r['neurons']:>9}{r['synapses']:>11}"
             f"{r['build_s']:>9.2f}{r['compile_s']:>10.2f}{r['wall_s']:>9.3f}{r['rtf']:>9.3f}{r['spikes']:>9}"
-            f"{r['peak_rss_mb']:>9.0f}{dev:>8}  {rates}")
+            f"{r['peak_rss_mb']:>9.0f}{dev:>8}  {rates}" + (f"  [{r['launch']}]" if r.get("launch") else ""))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -88,6 +91,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="brunel/microcircuit scale; uncoupled: millions of neurons (default 1)")
     parser.add_argument("--duration", type=float, default=1000.0, help="bio time measured (ms, default 1000)")
     parser.add_argument("--dtype", default="float64", choices=["float32", "float64"])
+    parser.add_argument("--cuda-launch", default="steps",
+                        help="comma-separated GPU launch modes, of steps (one cooperative launch per chunk of "
+                             "steps) and stages (one launch per stage of a step); default %(default)s")
     parser.add_argument("--json", help="write the rows to this file")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--worker-backend", help=argparse.SUPPRESS)
@@ -102,26 +108,36 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"unknown network {n!r}; known: {', '.join(NETS)}")
     for b in chosen:
         backends.check(b)  # a clear error for an unknown or unusable backend
+    from .backends.cuda.engine import LAUNCH_MODES
+
+    modes = [m.strip() for m in args.cuda_launch.split(",") if m.strip()]
+    for m in modes:
+        if m not in LAUNCH_MODES:
+            parser.error(f"unknown --cuda-launch {m!r}; known: {', '.join(LAUNCH_MODES)}")
+    runs = [(b, m) for b in chosen for m in (modes if b == "cuda" else [None])]
     if not (args.duration > 0 and args.scale > 0):
         parser.error("--duration and --scale must be > 0")
-    print(f"{'network':<13}{'backend':<6}{'scale':>6}{'neurons':>9}{'synapses':>11}{'build s':>9}{'compile s':>10}"
+    print(f"{'network':<13}{'backend':<13}{'scale':>6}{'neurons':>9}{'synapses':>11}{'build s':>9}{'compile s':>10}"
           f"{'wall s':>9}{'RTF':>9}{'spikes':>9}{'RSS MB':>9}{'dev MB':>8}  rates (Hz)")
     rows = []
     for n in names:
-        for b in chosen:
+        for b, mode in runs:
+            label = b if mode is None or len(modes) == 1 else f"{b}:{mode}"
             cmd = [sys.executable, "-m", "fastspike.bench", "--worker", n, "--worker-backend", b,
                    "--scale", str(args.scale), "--duration", str(args.duration), "--dtype", args.dtype]
-            proc = subprocess.run(cmd, capture_output=True, text=True, env=dict(os.environ))
+            env = dict(os.environ, **({"FASTSPIKE_CUDA_LAUNCH": mode} if mode else {}))
+            proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
             lines = [ln for ln in proc.stdout.splitlines() if ln.startswith(RESULT)]
             if proc.returncode != 0 or not lines:
-                print(f"{n:<13}{b:<6} failed: {(proc.stderr.strip().splitlines() or ['?'])[-1]}")
+                print(f"{n:<13}{label:<13} failed: {(proc.stderr.strip().splitlines() or ['?'])[-1]}")
                 continue
-            rows.append(json.loads(lines[-1][len(RESULT):]))
+            rows.append(dict(json.loads(lines[-1][len(RESULT):]), label=label))
             print(_row(rows[-1]), flush=True)
-    by = {(r["net"], r["backend"]): r for r in rows}
     for n in names:
-        if (n, "cpu") in by and (n, "cuda") in by:
-            print(f"{n}: GPU/CPU speed-up {by[(n, 'cpu')]['wall_s'] / by[(n, 'cuda')]['wall_s']:.2f}x")
+        cpu = [r for r in rows if r["net"] == n and r["backend"] == "cpu"]
+        for r in (r for r in rows if r["net"] == n and r["backend"] == "cuda"):
+            if cpu:
+                print(f"{n}: GPU/CPU speed-up ({r['label']}) {cpu[0]['wall_s'] / r['wall_s']:.2f}x")
     if args.json:
         with open(args.json, "w") as f:
             json.dump(rows, f, indent=1)

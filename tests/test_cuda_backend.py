@@ -43,3 +43,16 @@ def test_info_lists_backends(capsys):
     cli.main(["info"])
     out = capsys.readouterr().out
     assert "cpu" in out and "cuda" in out
+
+
+def test_launch_mode_comes_from_the_environment_and_is_checked(monkeypatch):
+    from fastspike.backends.cuda.engine import LAUNCH_MODES, launch_mode
+
+    monkeypatch.delenv("FASTSPIKE_CUDA_LAUNCH", raising=False)
+    assert launch_mode() == "steps"
+    for mode in LAUNCH_MODES:
+        monkeypatch.setenv("FASTSPIKE_CUDA_LAUNCH", mode)
+        assert launch_mode() == mode
+    monkeypatch.setenv("FASTSPIKE_CUDA_LAUNCH", "graphs")
+    with pytest.raises(ValueError, match="FASTSPIKE_CUDA_LAUNCH='graphs'.*steps, stages"):
+        launch_mode()

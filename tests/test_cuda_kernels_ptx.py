@@ -49,7 +49,7 @@ def test_every_kernel_compiles_to_ptx(dtype, monkeypatch):
     from numba import cuda
 
     from fastspike.backends.codegen import generate
-    from fastspike.backends.cuda.compiler import LEADING, compile_program, host_prelude
+    from fastspike.backends.cuda.compiler import SCALARS, compile_program, layout
 
     if not cuda.is_available():  # device functions ask the current device for its capability
         import numba.cuda.dispatcher as dispatcher
@@ -63,25 +63,24 @@ def test_every_kernel_compiles_to_ptx(dtype, monkeypatch):
                           net.ring_length(), 0)
     assert any(p.delay_offsets is not None for p in net.projections)
     prog = generate(net, 64, target="cuda")
-    module = compile_program(prog)
     consts = np.zeros(5, net.dtype)
-    kinds = set()
-    for call in prog.calls:
-        k = call.kernel
-        pre = host_prelude(k, call.arrays, consts, net.dtype)
-        args = [np.int64(0), np.int64(0), np.int64(1), consts, np.zeros(1, np.int64), np.zeros(1, np.int64),
-                *pre, *call.arrays]
-        assert len(args) == len(LEADING) + len(k.constants) + len(k.params)
-        sig = []
-        for a in args:
-            t = numba.typeof(a)
-            sig.append(numba.types.Array(t.dtype, t.ndim, "C") if isinstance(t, numba.types.Array) else t)
+    lay = layout(prog, consts)
+    assert {c.kernel.kind for c in prog.calls} == {"deliver", "deliver_ring", "population", "poisson_source",
+                                                    "spike_source", "sample"}
+    assert [g.stage for g in lay.groups] == sorted(g.stage for g in lay.groups)
+    module = compile_program(prog, lay)
+    arenas = [numba.types.Array(numba.from_dtype(np.dtype(name)), 1, "C") for name in lay.arenas]
+    scalars = [numba.int64, numba.types.Array(numba.from_dtype(net.dtype), 1, "C"),
+               numba.types.Array(numba.int64, 1, "C"), numba.types.Array(numba.int64, 1, "C"),
+               numba.types.Array(numba.int64, 1, "C")]
+    assert len(scalars) == len(SCALARS)
+    for name, leading in (("run_steps", 2), ("stage_deliver", 1), ("stage_update", 1), ("stage_sample", 1)):
+        sig = (numba.int64,) * leading + tuple(scalars) + tuple(arenas)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            ptx, _ = cuda.compile_ptx(getattr(module, k.name).py_func, tuple(sig), cc=(8, 0))
-        assert ".entry" in ptx, k.kind
-        if k.kind.startswith("deliver"):
-            assert "atom" in ptx or "red." in ptx, f"{k.kind}: no atomic add in the PTX"
-        kinds.add(k.kind)
-    assert kinds == {"deliver", "deliver_ring", "population", "poisson_source", "spike_source", "sample",
-                     "sample_commit"}
+            ptx, _ = cuda.compile_ptx(getattr(module, name).py_func, sig, cc=(8, 0))
+        assert ".entry" in ptx, name
+        if name in ("run_steps", "stage_deliver"):
+            assert "atom" in ptx or "red." in ptx, f"{name}: no atomic add in the PTX"
+        if name == "run_steps":
+            assert "cudaCGSynchronize" in ptx  # the grid-wide barrier of a cooperative launch

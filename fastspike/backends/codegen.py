@@ -6,7 +6,8 @@ its Poisson afferents drawn inline) and per state record (sampling). A kernel's 
 only its own names (no population index), so populations and projections of the same
 structure share one kernel: the microcircuit's 55 projections are delivered by two compiled
 functions. A backend compiles each distinct kernel once and generates the driver that calls
-them (the CPU backend: one ``@njit`` loop over steps; a GPU backend: kernel launches).
+them (the CPU backend: one ``@njit`` loop over steps; the GPU backend: device functions
+over work items, run a stage or a chunk of steps per launch).
 
 A kernel has parameters (arrays), a *prelude* (constants computed from them once per
 compiled call: uniform parameters, exact propagators) and a *body* of lines and
@@ -14,7 +15,8 @@ compiled call: uniform parameters, exact propagators) and a *body* of lines and
 receives ``step``, ``slot`` (``step mod L``, the row of the step in the spike histories and
 ring buffers), ``ring_length`` (L, a power of two above the largest delay), ``consts`` (dt,
 0, dt/2, dt/6, 2 in the network dtype), ``spike_count``, ``sample_count`` (record buffer
-fill levels) and its prelude's constants ``pre``, then its arrays. The calls of a step come
+fill levels; on a GPU, the base row of the samples, see ``_state_record``) and its
+prelude's constants ``pre``, then its arrays. The calls of a step come
 in phases (deliveries, populations and sources, samples); the calls of one phase are
 independent of each other's order, so a backend may group the calls of one kernel.
 
@@ -88,10 +90,13 @@ class Kernel:
     constants: list[str] = field(default_factory=list)
     body: list = field(default_factory=list)
     functions: dict[str, Callable] = field(default_factory=dict)
+    items: str = ""
+    """GPU: the number of work items of the step (an expression of the kernel's names), when
+    it is not the call's fixed ``threads`` (deliveries: the spikes to deliver x WARP)."""
 
     def text(self) -> str:
         """A canonical description of the kernel (its identity)."""
-        parts = [self.kind, ",".join(self.params), *self.prelude, "|",
+        parts = [self.kind, ",".join(self.params), self.items, *self.prelude, "|",
                  ",".join(self.constants), "|"]
         for block in self.body:
             if isinstance(block, NeuronLoop):
@@ -106,7 +111,12 @@ class Kernel:
         return f"{self.kind}_{hashlib.sha1(self.text().encode()).hexdigest()[:10]}"
 
 
-PHASES = ("deliver", "deliver_ring", "population", "poisson_source", "spike_source", "sample", "sample_commit")
+PHASES = ("deliver", "deliver_ring", "population", "poisson_source", "spike_source", "sample")
+STAGES = {"deliver": 0, "deliver_ring": 0, "population": 1, "poisson_source": 1, "spike_source": 1, "sample": 2}
+"""The stages of a step: the calls of one stage are independent of each other (a GPU runs a
+stage's calls together, with a grid-wide barrier between stages)."""
+WARP = 32
+"""GPU: the threads that deliver one spike (consecutive threads stride over its synapses)."""
 
 
 @dataclass
@@ -121,6 +131,10 @@ class Call:
     @property
     def phase(self) -> int:
         return PHASES.index(self.kernel.kind)
+
+    @property
+    def stage(self) -> int:
+        return STAGES[self.kernel.kind]
 
 
 @dataclass
@@ -190,9 +204,11 @@ def generate(net: "Network", sample_rows: int, target: str = "cpu", spike_buffer
     """Build the :class:`StepProgram` of ``net``; state buffers hold ``sample_rows`` samples.
 
     ``target`` is ``"cpu"`` (sequential loops over neurons: a ``NeuronLoop`` is a ``for``
-    loop, emitting a spike appends to a list) or ``"cuda"`` (a ``NeuronLoop`` is the work of
-    one thread, spikes are appended with atomic additions and the spike history row of the
-    next step is cleared here, since threads cannot count spikes in order). Spike record
+    loop, emitting a spike appends to a list) or ``"cuda"``: every kernel has one
+    ``NeuronLoop``, the work of item ``i`` (a thread), preceded by lines that only compute
+    locals of the step; ``Kernel.items`` or the call's ``threads`` is the number of items;
+    spikes are appended with atomic additions and the spike history row of the next step is
+    cleared by item 0, since threads cannot count spikes in order. Spike record
     buffers hold ``spike_buffer_steps`` steps of every neuron firing (at least 2^16 spikes).
     """
     prog = StepProgram(net.dtype, ring_length=net.ring_length())
@@ -216,8 +232,6 @@ def generate(net: "Network", sample_rows: int, target: str = "cpu", spike_buffer
         prog.calls.append(_delivery(proj, target))
     for k, rec in enumerate(state_recs):
         prog.calls.append(_state_record(prog, k, rec, sample_rows, target))
-        if target != "cpu":
-            prog.calls.append(_sample_commit(k, rec))
     prog.calls.sort(key=lambda c: c.phase)  # stable: order within a phase is kept
     return prog
 
@@ -271,8 +285,9 @@ def _spike_recording(prog: StepProgram, b: _Builder, pop: "Population", spike_re
             body.append(NeuronLoop(block.n, expand(block.body)))
         else:
             body += expand([block])
-    if cuda:  # the row of the next step is cleared now: this step's deliveries have read it
-        k.body = (["if i == 0:", "    NH[(slot + 1) & (ring_length - 1)] = 0"] if sender else []) + body
+    if cuda:  # item 0 clears the row of the next step now: this step's deliveries have read it
+        clear = ["if i == 0:", "    NH[(slot + 1) & (ring_length - 1)] = 0"] if sender else []
+        k.body = [NeuronLoop(x.n, clear + x.body) if isinstance(x, NeuronLoop) else x for x in body]
     else:
         k.body = body + (["NH[slot] = nsp"] if sender else [])
 
@@ -404,7 +419,8 @@ def _population(pop: "Population", record_I: bool, fed: set, ringed: set, target
     test = call("threshold", n_loc)
     flags = np.zeros(-(-pop.n // 8) * 8, np.bool_)  # padded to whole words, the padding stays False
     b.arg("F", flags)
-    b.arg("F8", flags.view(np.uint64))
+    if target != "cuda":
+        b.arg("F8", flags.view(np.uint64))
     body.append(f"F[i] = on_ and {test}" if model.refractory else f"F[i] = {test}")
     body += [f"x_{v}[i] = {n_}" for v, n_ in zip(state, n_loc) if v not in frozen]
 
@@ -420,6 +436,7 @@ def _population(pop: "Population", record_I: bool, fed: set, ringed: set, target
         spike.append(f"RC[i] = RS[{'0' if uniform else 'i'}]")
     if target == "cuda":  # one thread per neuron: the few that fire reset at once
         b.kernel.body = [*per_step, NeuronLoop("n", body + ["if F[i]:", *_indent(spike), "    <spike>"])]
+        b.kernel.items = "n"
         return b
     # the flags are scanned 8 at a time: most words are 0 (no spike among 8 neurons)
     b.kernel.body = ["nsp = 0", *per_step, NeuronLoop("n", body),
@@ -504,6 +521,8 @@ def _poisson_source(pop: "Population", target: str = "cpu") -> _Builder:
         prob = "PR[ptr]" if probs.ndim == 1 else "PR[ptr, i]"
     b.kernel.body = body + [NeuronLoop("n", [f"if _uniform(key, np.uint64(step) * np.uint64(n) + np.uint64(i)) < "
                                              f"{prob}:", "    <spike>"])]
+    if target == "cuda":
+        b.kernel.items = "n"
     return b
 
 
@@ -513,9 +532,10 @@ def _spike_source(pop: "Population", target: str = "cpu") -> _Builder:
     b.arg("GS", steps)
     b.arg("GN", neurons.astype(np.int32))
     loop = ["while g_ < GS.size and GS[g_] == step:", "    i = GN[g_]", "    g_ += 1", "    <spike>"]
-    if target == "cuda":  # one thread replays the step's spikes
+    if target == "cuda":  # one work item replays the step's spikes
         b.function("_search_left", search_left, fixed=True)
-        b.kernel.body = ["if i == 0:", "    g_ = _search_left(GS, step)", *_indent(loop)]
+        b.kernel.body = [NeuronLoop("1", ["g_ = _search_left(GS, step)", *loop])]
+        b.kernel.items = "1"
     else:
         b.kernel.body = ["nsp = 0", "g_ = np.searchsorted(GS, step)", *loop]
     return b
@@ -540,12 +560,23 @@ def _delivery_builder(kind: str, proj, target: str, extra: list[int]) -> tuple[_
     return b, "w" if proj.weights.size == 1 else "WT[s_]"
 
 
-def _each_spike(target: str, row: str) -> list[str]:
-    """Lines binding ``j_`` to each neuron of the spike history row ``r_ = row``: a loop on the
-    CPU, one thread per spike on a GPU (whose thread index is ``i``)."""
+def _each_spike(b: _Builder, row: str, since: str) -> tuple[list[str], str]:
+    """Lines binding ``j_`` to each neuron of the spike history row ``r_ = row`` (when
+    ``since`` holds), and the indentation of what follows. On the CPU, a loop over the row. On
+    a GPU, work item ``i`` is lane ``l_ = i % WARP`` of spike ``i // WARP``: the lanes of a
+    warp read one row's consecutive synapses together (see :func:`_synapses`)."""
+    if b.target == "cuda":
+        b.kernel.items = f"(NH[{row}] * {WARP} if {since} else 0)"
+        return [f"r_ = {row}", f"j_ = SH[r_, i // {WARP}]", f"l_ = i % {WARP}"], ""
+    return [f"if {since}:", f"    r_ = {row}", "    for a_ in range(NH[r_]):", "        j_ = SH[r_, a_]"], "        "
+
+
+def _synapses(start: str, stop: str, target: str) -> str:
+    """The loop over synapses ``s_`` from ``start`` to ``stop`` of one spike: all of them on
+    the CPU, every WARP-th from lane ``l_`` on a GPU."""
     if target == "cuda":
-        return [f"r_ = {row}", "if i < NH[r_]:", "    j_ = SH[r_, i]"]
-    return [f"r_ = {row}", "for a_ in range(NH[r_]):", "    j_ = SH[r_, a_]"]
+        return f"for s_ in range({start} + l_, {stop}, {WARP}):"
+    return f"for s_ in range({start}, {stop}):"
 
 
 def _add(array: str, index: str, value: str, target: str) -> str:
@@ -561,11 +592,15 @@ def _delivery(proj, target: str = "cpu") -> Call:
         return _ring_delivery(proj, target)
     b, weight = _delivery_builder("deliver", proj, target, [proj.min_delay])
     b.kernel.prelude.append("dd = DM[1]")
-    b.kernel.body = ["if step - dd >= first:",
-                     *_indent(_each_spike(target, "(step - dd) & (ring_length - 1)")),
-                     "        for s_ in range(IP[j_], IP[j_ + 1]):",
-                     f"            {_add('A', 'TG[s_]', weight, target)}"]
+    spikes, pad = _each_spike(b, "(step - dd) & (ring_length - 1)", "step - dd >= first")
+    b.kernel.body = _per_item(target, [*spikes, pad + _synapses("IP[j_]", "IP[j_ + 1]", target),
+                                       f"{pad}    {_add('A', 'TG[s_]', weight, target)}"])
     return b.call()
+
+
+def _per_item(target: str, lines: list[str]) -> list:
+    """GPU: the lines after the first (``r_ = ...``) are the work of item ``i``."""
+    return [lines[0], NeuronLoop("items", lines[1:])] if target == "cuda" else lines
 
 
 def _ring_delivery(proj, target: str = "cpu") -> Call:
@@ -581,15 +616,15 @@ def _ring_delivery(proj, target: str = "cpu") -> Call:
         b.arg("DO", proj.delay_offsets)
         inner = ["o_ = IP[j_]", "for g_ in range(dn):",
                  "    q_ = (step - 1 + dmin + g_) & (ring_length - 1)",
-                 "    for s_ in range(o_ + DO[j_, g_], o_ + DO[j_, g_ + 1]):",
+                 "    " + _synapses("o_ + DO[j_, g_]", "o_ + DO[j_, g_ + 1]", target),
                  f"        {_add('R', 'q_, TG[s_]', weight, target)}"]
     else:
         b.arg("DL", proj.delays)
         row = "(step - 1 + np.int64(DL[s_])) & (ring_length - 1)"
-        inner = ["for s_ in range(IP[j_], IP[j_ + 1]):",
+        inner = [_synapses("IP[j_]", "IP[j_ + 1]", target),
                  f"    {_add('R', f'{row}, TG[s_]', weight, target)}"]
-    b.kernel.body = ["if step - 1 >= first:", *_indent(_each_spike(target, "(step - 1) & (ring_length - 1)")),
-                     *_indent(inner, 2)]
+    spikes, pad = _each_spike(b, "(step - 1) & (ring_length - 1)", "step - 1 >= first")
+    b.kernel.body = _per_item(target, [*spikes, *[pad + ln for ln in inner]])
     return b.call()
 
 
@@ -606,24 +641,17 @@ def _state_record(prog: StepProgram, k: int, rec: StateRecord, rows: int, target
         b.arg(f"x{j}", pop.input_current() if v == "I" else pop.state[v])
     prog.state_records.append((rec, b.arrays[2], bufs))  # arrays: G, X, ST, ...
     prog.sample_limits.append(rows)
-    if target == "cuda":  # one thread per recorded neuron; the count moves on in sample_commit
-        b.kernel.body = [f"if (step + 1) % {rec.every} == 0 and i < X.size:", "    row_ = sample_count[g]",
-                         "    if i == 0:", f"        {steps}[row_] = step + 1", "    n_ = X[i]",
-                         *[f"    V{j}[row_, i] = x{j}[n_]" for j in range(len(rec.variables))]]
+    if target == "cuda":  # item i: recorded neuron i. Rows follow from the step: sample_count[g]
+        # holds (filled rows) - (step0 // every) - 1 for the steps from step0 the engine runs
+        b.kernel.items = f"(X.size if (step + 1) % {rec.every} == 0 else 0)"
+        b.kernel.body = [f"row_ = sample_count[g] + (step + 1) // {rec.every}",
+                         NeuronLoop("items", ["if i == 0:", f"    {steps}[row_] = step + 1", "n_ = X[i]",
+                                              *[f"V{j}[row_, i] = x{j}[n_]" for j in range(len(rec.variables))]])]
         return b.call()
     b.kernel.body = [f"if (step + 1) % {rec.every} == 0:", "    row_ = sample_count[g]", f"    {steps}[row_] = step + 1",
                      "    for j_ in range(X.size):", "        n_ = X[j_]",
                      *[f"        V{j}[row_, j_] = x{j}[n_]" for j in range(len(rec.variables))],
                      "    sample_count[g] = row_ + 1"]
-    return b.call()
-
-
-def _sample_commit(k: int, rec: StateRecord) -> Call:
-    """GPU: count the sample of state record ``k`` taken in this step (after every thread of
-    its sample kernel has read the count)."""
-    b = _Builder("sample_commit", "cuda", 1)
-    b.kernel.prelude.append(f"g = {b.arg('G', np.array([k], np.int64))}[0]")
-    b.kernel.body = [f"if i == 0 and (step + 1) % {rec.every} == 0:", "    sample_count[g] += 1"]
     return b.call()
 
 

@@ -20,7 +20,14 @@ warnings.filterwarnings("ignore")
 DT = 0.1
 
 
-def _compare(build, duration, runs=1):
+@pytest.fixture(params=["steps", "stages"])
+def launch(request, monkeypatch):
+    """Both GPU launch modes: a chunk of steps per cooperative launch, a stage per launch."""
+    monkeypatch.setenv("FASTSPIKE_CUDA_LAUNCH", request.param)
+    return request.param
+
+
+def _compare(build, duration, runs=1, launch=None):
     out = {}
     for backend in ("cpu", "cuda"):
         net, pops, spikes, traces = build(backend)
@@ -29,6 +36,8 @@ def _compare(build, duration, runs=1):
         out[backend] = (net, pops, spikes, traces)
     (_, pops_c, sp_c, tr_c), (net_g, pops_g, sp_g, tr_g) = out["cpu"], out["cuda"]
     assert net_g._engine.__class__.__name__ == "CUDAEngine"
+    if launch is not None:
+        assert net_g._engine.mode == launch
     total = 0
     for a, b in zip(sp_c, sp_g):
         np.testing.assert_array_equal(a.steps, b.steps)
@@ -45,7 +54,7 @@ def _compare(build, duration, runs=1):
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
-def test_deterministic_network_identical_to_cpu(dtype):
+def test_deterministic_network_identical_to_cpu(dtype, launch):
     """Step currents, replayed spikes, exp and delta synapses with a uniform delay, per-synapse
     delays and delays grouped in rows, refractoriness and an adaptive threshold."""
     def build(backend):
@@ -70,10 +79,10 @@ def test_deterministic_network_identical_to_cpu(dtype):
     net = build("cpu")[0]
     assert {p.delivery for p in net.projections} == {"deferred", "ring"}
     assert any(p.delay_offsets is not None for p in net.projections)
-    assert _compare(build, 4.0) > 10
+    assert _compare(build, 4.0, launch=launch) > 10
 
 
-def test_poisson_input_and_sources_identical_to_cpu():
+def test_poisson_input_and_sources_identical_to_cpu(launch):
     """Counter-based random streams: the GPU draws the numbers the CPU draws."""
     def build(backend):
         net = fs.Network(dt=DT, seed=11, backend=backend)
@@ -87,7 +96,30 @@ def test_poisson_input_and_sources_identical_to_cpu():
         spikes = [net.record(ps, "spikes"), net.record(pv, "spikes"), net.record(pop, "spikes")]
         return net, {"pop": pop}, spikes, [net.record(pop, "v", neurons=[0, 1])]
 
-    assert _compare(build, 3.0) > 20
+    assert _compare(build, 3.0, launch=launch) > 20
+
+
+def test_work_of_a_stage_spreads_over_more_items_than_threads(launch):
+    """Populations larger than the grid (32 simulated threads), 48 spikes in one step, rows of
+    more synapses than a warp's lanes, several calls of one kernel in a stage: every item is
+    done once (dyadic weights: sums are exact in any order of the atomic additions)."""
+    def build(backend):
+        net = fs.Network(dt=DT, seed=4, backend=backend)
+        src = net.population(fs.SpikeSource(np.repeat([0.3, 0.6, 1.5], 48), np.tile(np.arange(48), 3)), n=48,
+                             name="src")
+        a = net.population(fs.LIF(tau_m=10.0, v_rest=0.0, v_reset=0.0, v_thresh=4.0, t_ref=0.5), n=70, name="a")
+        b = net.population(fs.LIF(tau_m=5.0, v_rest=0.0, v_reset=0.0, v_thresh=2.0), n=37, name="b")
+        c = net.population(fs.IF(tau_m=5.0, v_rest=0.0, v_reset=0.0, v_thresh=1.0), n=41, name="c")
+        net.connect(src, a, fs.AllToAll(), synapse=fs.ExpCurrent(2.0), weight=0.125, delay=0.2)
+        net.connect(src, b, fs.AllToAll(), synapse=fs.Delta(), weight=0.0625, delay=0.1)
+        net.connect(a, b, fs.AllToAll(), synapse=fs.ExpCurrent(1.0), weight=0.25, delay=np.resize([0.1, 0.2, 0.3, 0.1], (70, 37)))
+        net.connect(a, c, fs.FixedIndegree(40), synapse=fs.Delta(), weight=0.5, delay=0.3)
+        net.connect(b, c, fs.AllToAll(), synapse=fs.Delta(), weight=-0.25, delay=0.1)
+        spikes = [net.record(p, "spikes") for p in (a, b, c)]
+        return net, {"a": a, "b": b, "c": c}, spikes, [net.record(a, ["v", "I"], neurons=np.arange(0, 70, 2))]
+
+    assert build("cpu")[0].projections[2].delivery == "ring"
+    assert _compare(build, 3.0, launch=launch) > 100
 
 
 def test_repeated_runs_and_state_assignment():

@@ -1,16 +1,23 @@
 """Run a network on an NVIDIA GPU with ``numba.cuda``.
 
-The arrays of the step program live on the device for the engine's lifetime; the arrays a
-user can see (state variables, synaptic currents, spike histories, ring buffers) are
-uploaded when a ``run()`` starts and downloaded when it ends, so ``pop.v`` and repeated runs
-behave as on the CPU. Each step launches the program's kernels in order (deliveries,
-populations and sources, samples). Spikes are appended to device buffers with atomic
-additions; every few steps (as many as the buffers are guaranteed to hold) the host copies
-the counts and the filled parts back, sorts each chunk by (step, neuron) — the order of
-the CPU backend — and appends it to the records.
+All arrays of the step program live on the device, in one arena per dtype (see
+:mod:`fastspike.backends.cuda.compiler`), for the engine's lifetime; the arrays a user can
+see (state variables, synaptic currents, spike histories, ring buffers) are uploaded when a
+``run()`` starts and downloaded when it ends, so ``pop.v`` and repeated runs behave as on
+the CPU.
+
+Launches. By default one cooperative launch runs a whole chunk of steps
+(``run_steps``: grid-wide barriers between the stages of a step, as many blocks as fit on
+the GPU at once); ``FASTSPIKE_CUDA_LAUNCH=stages`` launches each stage of each step instead
+(2 launches per step, 3 on sampling steps), and is what runs where cooperative launches are
+not supported. Spikes are appended to device buffers with atomic additions; after each
+chunk (at most as many steps as the buffers are guaranteed to hold) the host copies the
+counts and the filled parts back, sorts each chunk by (step, neuron) — the order of the CPU
+backend — and appends it to the records or the HDF5 file.
 """
 from __future__ import annotations
 
+import os
 import time
 from typing import TYPE_CHECKING
 
@@ -19,64 +26,128 @@ import numpy as np
 from ..codegen import generate
 from ..cpu.engine import STATE_BUFFER_BYTES, TARGET_CHUNK_SECONDS, Sink, _DeferredInterrupt, _progress_bar
 from .availability import simulated
-from .compiler import compile_program, host_prelude, render
+from .compiler import check_no_aliases, compile_program, layout, render
 
 if TYPE_CHECKING:  # pragma: no cover
     from ...network import Network
 
-__all__ = ["CUDAEngine"]
+__all__ = ["CUDAEngine", "LAUNCH_MODES"]
 
 BLOCK = 128
-SPIKE_BUFFER_STEPS = 16  # spike buffers hold 16 steps of every neuron firing
+SIMULATOR_BLOCK = 32  # the simulator runs one Python thread per GPU thread
+SPIKE_BUFFER_ENTRIES = 1 << 26
+"""Spike record buffers together hold about this many spikes (12 bytes each on the device):
+as many steps of every recorded neuron firing as fit, between 16 and 1024 steps."""
+LAUNCH_MODES = ("steps", "stages")
+"""``steps``: one cooperative launch per chunk of steps; ``stages``: one launch per stage."""
+
+
+def launch_mode() -> str:
+    """The launch mode asked for by ``$FASTSPIKE_CUDA_LAUNCH`` (default ``steps``)."""
+    mode = os.environ.get("FASTSPIKE_CUDA_LAUNCH", "steps") or "steps"
+    if mode not in LAUNCH_MODES:
+        raise ValueError(f"FASTSPIKE_CUDA_LAUNCH={mode!r}: expected one of {', '.join(LAUNCH_MODES)}")
+    return mode
 
 
 class CUDAEngine:
-    """A network's kernels on the GPU, launched step by step."""
+    """A network's kernels on the GPU, a chunk of steps per launch (or a stage per launch)."""
 
     def __init__(self, net: "Network") -> None:
         from numba import cuda
 
         self.cuda = cuda
         self.net = net
+        self.mode = launch_mode()
         row_bytes = max((len(r.neurons) * net.dtype.itemsize * len(r.variables) for r in net.records
                          if r.kind == "state"), default=1)
         self.sample_rows = int(np.clip(STATE_BUFFER_BYTES // row_bytes, 64, 1 << 16))
         t0 = time.perf_counter()
-        prog = self.program = generate(net, self.sample_rows, target="cuda", spike_buffer_steps=SPIKE_BUFFER_STEPS)
-        module = compile_program(prog)
-        t1 = time.perf_counter()
+        recorded = sum(r.population.n for r in net.records if r.kind == "spikes")
+        buffer_steps = int(np.clip(SPIKE_BUFFER_ENTRIES // max(recorded, 1), 16, 1024))
+        prog = self.program = generate(net, self.sample_rows, target="cuda", spike_buffer_steps=buffer_steps)
         self.consts_host = np.array([net.dt, 0.0, net.dt / 2, net.dt / 6, 2.0], dtype=net.dtype)
-        self._device: dict[int, object] = {}  # id(host array) -> device array
-        self._host: dict[int, np.ndarray] = {}
-        self.launches = []
-        for call in prog.calls:
-            fn = getattr(module, call.kernel.name)
-            pre = host_prelude(call.kernel, call.arrays, self.consts_host, net.dtype)
-            arrays = [self._to_device(a) for a in call.arrays]
-            threads = max(int(call.threads), 1)
-            block = min(BLOCK, threads) if simulated() else BLOCK
-            self.launches.append((fn[(threads + block - 1) // block, block], pre, arrays))
+        lay = self.layout = layout(prog, self.consts_host)
+        self.mutable = self._mutable_arrays()
+        check_no_aliases(list(lay.arrays.values()), set(self.mutable) | self._record_buffers())
+        module = self.module = compile_program(prog, lay)
+        t1 = time.perf_counter()
+        self.arenas = {name: cuda.device_array(max(size, 1), dtype=np.dtype(name)) for name, size in lay.sizes.items()}
+        for key in lay.arrays:
+            self._copy(key, to_device=True)
+        self.table = cuda.to_device(lay.table)
         self.consts = cuda.to_device(self.consts_host)
         self.spike_count = cuda.to_device(np.zeros(max(len(prog.spike_records), 1), np.int64))
-        self.sample_count = cuda.to_device(np.zeros(max(len(prog.state_records), 1), np.int64))
+        self.sample_fill = np.zeros(max(len(prog.state_records), 1), np.int64)
+        self.sample_base = cuda.to_device(self.sample_fill)
+        self.every = [rec.every for rec, _, _ in prog.state_records]
         self.capacity = [(steps.size, rec.population.n) for rec, steps, _, _ in prog.spike_records]
         self.ring_length = prog.ring_length
-        self.mutable = self._mutable_arrays()
+        self.stages = [any(g.stage == s for g in lay.groups) for s in range(3)]
+        self.arguments = (self.ring_length, self.consts, self.spike_count, self.sample_base, self.table,
+                          *(self.arenas[name] for name in lay.arenas))
+        t2 = time.perf_counter()
+        self._configure(module)
         net.timings["codegen"] = t1 - t0
-        net.timings["compile"] = time.perf_counter() - t1  # kernels compile at their first launch
+        net.timings["upload"] = t2 - t1
+        net.timings["compile"] = time.perf_counter() - t2
         self.chunk = 16
         self.sink: Sink | None = None
 
+    # -- compilation and launch configuration -------------------------------------------------
+    def _compiled(self, kernel, *leading):
+        """Compile ``kernel`` for this engine's arguments now (so that the compile time is
+        measured at build, not at the first launch); returns the compiled kernel."""
+        if simulated():
+            return None
+        import numba
+
+        return kernel.compile(tuple(numba.typeof(a) for a in (*leading, *self.arguments)))
+
+    def _blocks(self, items: int) -> int:
+        """Blocks of an ordinary launch with ``items`` work items (at most a full GPU)."""
+        if simulated():
+            return 1
+        sms = self.cuda.get_current_device().MULTIPROCESSOR_COUNT
+        return int(np.clip(-(-items // BLOCK), 1, sms * (2048 // BLOCK)))
+
+    def _configure(self, module) -> None:
+        lay, block = self.layout, (SIMULATOR_BLOCK if simulated() else BLOCK)
+        items = [lay.stage_items(s) for s in range(3)]
+        if self.mode == "steps":
+            compiled = self._compiled(module.run_steps, 0, 0)
+            fit = 1 if compiled is None else compiled.max_cooperative_grid_blocks(block)
+            blocks = int(np.clip(-(-max(items) // block), 1, max(fit, 1)))
+            self.run_steps = module.run_steps[blocks, block]
+            self.grid = (blocks, block)
+        else:
+            self.stage_kernels = []
+            for s, name in enumerate(("stage_deliver", "stage_update", "stage_sample")):
+                kernel = getattr(module, name)
+                if self.stages[s]:
+                    self._compiled(kernel, 0)
+                self.stage_kernels.append(kernel[self._blocks(items[s]), block])
+            self.grid = (self._blocks(max(items)), block)
+
     @property
     def source(self) -> str:
-        return render(self.program)
+        return render(self.program, self.layout)
 
-    def _to_device(self, a: np.ndarray):
-        key = id(a)
-        if key not in self._device:
-            self._device[key] = self.cuda.to_device(a)
-            self._host[key] = a
-        return self._device[key]
+    # -- arrays ---------------------------------------------------------------------------
+    def _view(self, key: int, size: int | None = None):
+        """The (1-D) device view of the array with id ``key`` in its arena (its first ``size``
+        elements)."""
+        name, offset = self.layout.places[key]
+        a = self.layout.arrays[key]
+        return self.arenas[name][offset: offset + (a.size if size is None else size)]
+
+    def _copy(self, key: int, to_device: bool) -> None:
+        a = self.layout.arrays[key]
+        if a.size:
+            if to_device:
+                self._view(key).copy_to_device(np.ascontiguousarray(a).reshape(-1))
+            else:
+                self._view(key).copy_to_host(a.reshape(-1))
 
     def _mutable_arrays(self) -> list[int]:
         """Arrays a user or a later run may read or change between runs."""
@@ -86,17 +157,25 @@ class CUDAEngine:
                       *pop._extra.values(), pop.spike_history, pop.spike_history_counts]
             if pop.refractory_count is not None:
                 arrays.append(pop.refractory_count)
-            ids += [id(a) for a in arrays if id(a) in self._device]
+            ids += [id(a) for a in arrays if id(a) in self.layout.places]
+        return ids
+
+    def _record_buffers(self) -> set[int]:
+        prog = self.program
+        ids = {id(a) for _, steps, idx, _ in prog.spike_records for a in (steps, idx)}
+        for _, steps, bufs in prog.state_records:
+            ids |= {id(steps), *(id(b) for b in bufs.values())}
         return ids
 
     def _upload(self) -> None:
         for key in self.mutable:
-            self._device[key].copy_to_device(self._host[key])
+            self._copy(key, to_device=True)
 
     def _download(self) -> None:
         for key in self.mutable:
-            self._device[key].copy_to_host(self._host[key])
+            self._copy(key, to_device=False)
 
+    # -- records ------------------------------------------------------------------------------
     def _steps_before_drain(self) -> int:
         """How many steps the record buffers are sure to hold (all neurons firing every step)."""
         k = self.sample_rows
@@ -104,40 +183,60 @@ class CUDAEngine:
             k = min(k, cap // max(n, 1))
         return max(k, 1)
 
+    def _set_sample_base(self, step0: int) -> None:
+        """Sample kernels write step k's sample to row ``base + (k + 1) // every``: the base makes
+        the first sample from ``step0`` on land after the rows already filled."""
+        if self.every:
+            base = self.sample_fill.copy()
+            for g, every in enumerate(self.every):
+                base[g] -= step0 // every + 1
+            self.sample_base.copy_to_device(base)
+
+    def _count_samples(self, step0: int, nsteps: int) -> None:
+        for g, every in enumerate(self.every):
+            self.sample_fill[g] += (step0 + nsteps) // every - step0 // every
+
     def _drain(self) -> None:
         prog = self.program
         if prog.spike_records:
             counts = self.spike_count.copy_to_host()
             for rec, steps, idx, k in prog.spike_records:
-                c = int(counts[k])
+                c = min(int(counts[k]), steps.size)
                 if c:
-                    s = self._device[id(steps)][:c].copy_to_host()
-                    n = self._device[id(idx)][:c].copy_to_host()
+                    s = self._view(id(steps), c).copy_to_host()
+                    n = self._view(id(idx), c).copy_to_host()
                     order = np.lexsort((n, s))  # the CPU order: by step, then neuron
                     if self.sink is None:
                         rec._append(s[order], n[order])
                     else:
                         self.sink.spikes(rec, s[order], n[order])
             self.spike_count.copy_to_device(np.zeros_like(counts))
-        if prog.state_records:
-            counts = self.sample_count.copy_to_host()
-            for k, (rec, steps, bufs) in enumerate(prog.state_records):
-                c = int(counts[k])
-                if c:
-                    s = self._device[id(steps)][:c].copy_to_host()
-                    values = {v: self._device[id(b)][:c].copy_to_host() for v, b in bufs.items()}
-                    if self.sink is None:
-                        rec._append(s, values)
-                    else:
-                        self.sink.samples(rec, s, values)
-            self.sample_count.copy_to_device(np.zeros_like(counts))
+        for k, (rec, steps, bufs) in enumerate(prog.state_records):
+            c = int(self.sample_fill[k])
+            if c:
+                s = self._view(id(steps), c).copy_to_host()
+                values = {v: self._view(id(b), c * b.shape[1]).copy_to_host().reshape(c, b.shape[1])
+                          for v, b in bufs.items()}
+                if self.sink is None:
+                    rec._append(s, values)
+                else:
+                    self.sink.samples(rec, s, values)
+        self.sample_fill[:] = 0
 
+    # -- running --------------------------------------------------------------------------
     def _launch(self, step0: int, nsteps: int) -> None:
-        mask = self.ring_length - 1
-        for step in range(step0, step0 + nsteps):
-            slot = step & mask
-            for kernel, pre, arrays in self.launches:
-                kernel(step, slot, self.ring_length, self.consts, self.spike_count, self.sample_count, *pre, *arrays)
+        self._set_sample_base(step0)
+        if self.mode == "steps":
+            self.run_steps(step0, nsteps, *self.arguments)
+        else:
+            deliver, update, sample = self.stage_kernels
+            for step in range(step0, step0 + nsteps):
+                if self.stages[0]:
+                    deliver(step, *self.arguments)
+                update(step, *self.arguments)
+                if self.stages[2] and any((step + 1) % e == 0 for e in self.every):
+                    sample(step, *self.arguments)
+        self._count_samples(step0, nsteps)
 
     def run(self, nsteps: int, progress: bool | None, sink: Sink | None = None) -> None:
         """Advance the network by ``nsteps`` steps; drained records go to ``sink`` when given
