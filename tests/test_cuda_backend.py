@@ -14,13 +14,26 @@ import fastspike as fs
 HERE = Path(__file__).resolve().parent
 
 
-def test_cuda_backend_under_the_simulator():
-    env = dict(os.environ, NUMBA_ENABLE_CUDASIM="1",
+def _run_cuda_tests(**env_vars: str) -> None:
+    env = dict(os.environ, **env_vars,
                PYTHONPATH=os.pathsep.join([str(HERE.parent), *filter(None, [os.environ.get("PYTHONPATH")])]))
     proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(HERE / "cuda_sim")],
                           env=env, capture_output=True, text=True, timeout=1500, cwd=HERE.parent)
     assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-3000:]
     assert " passed" in proc.stdout and "skipped" not in proc.stdout, proc.stdout[-2000:]
+
+
+def test_cuda_backend_under_the_simulator():
+    _run_cuda_tests(NUMBA_ENABLE_CUDASIM="1")
+
+
+def test_cuda_backend_on_a_real_gpu():
+    """The same tests on the GPU, where one is usable (the CUDA simulator is not a GPU)."""
+    from fastspike.backends.cuda.availability import simulated, status
+
+    if simulated() or not status()[0]:
+        pytest.skip(f"no usable GPU here: {status()[1]}")
+    _run_cuda_tests(NUMBA_ENABLE_CUDASIM="0", FASTSPIKE_GPU_TESTS="1")
 
 
 def test_unusable_cuda_backend_is_refused_at_network_creation():
