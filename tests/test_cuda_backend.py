@@ -62,7 +62,7 @@ def test_launch_mode_comes_from_the_environment_and_is_checked(monkeypatch):
     from fastspike.backends.cuda.engine import LAUNCH_MODES, launch_mode
 
     monkeypatch.delenv("FASTSPIKE_CUDA_LAUNCH", raising=False)
-    assert launch_mode() == "steps"
+    assert launch_mode() is None  # steps where cooperative launches work, else stages
     for mode in LAUNCH_MODES:
         monkeypatch.setenv("FASTSPIKE_CUDA_LAUNCH", mode)
         assert launch_mode() == mode

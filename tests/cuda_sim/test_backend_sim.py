@@ -198,3 +198,28 @@ def test_model_zoo_identical_to_cpu(k):
         return net, {"pop": pop}, [net.record(pop, "spikes")], [net.record(pop, pop.state_names)]
 
     _compare(build, 3.0)
+
+
+def test_falls_back_to_a_launch_per_stage_when_cooperative_launches_fail(monkeypatch):
+    """Without FASTSPIKE_CUDA_LAUNCH, a cooperative kernel that cannot be set up (no device
+    runtime to link, no block fits) leaves the network running, one launch per stage, with a
+    warning; asked for explicitly, the failure is an error."""
+    from fastspike.backends.cuda.engine import CUDAEngine
+
+    def broken(self, module):
+        raise RuntimeError("cannot link cudadevrt")
+
+    monkeypatch.setattr(CUDAEngine, "_configure_steps", broken)
+
+    def build(backend):
+        net = fs.Network(dt=DT, seed=5, backend=backend)
+        pop = net.population(fs.LIF(tau_m=8.0, v_rest=0.0, v_reset=0.0, v_thresh=1.0), n=4, name="pop")
+        net.current(pop, [5.0, 10.0, 20.0, 40.0])
+        return net, {"pop": pop}, [net.record(pop, "spikes")], [net.record(pop, "v")]
+
+    monkeypatch.delenv("FASTSPIKE_CUDA_LAUNCH", raising=False)
+    with pytest.warns(RuntimeWarning, match="cannot link cudadevrt.*one kernel per stage"):
+        assert _compare(build, 3.0, launch="stages") > 3
+    monkeypatch.setenv("FASTSPIKE_CUDA_LAUNCH", "steps")
+    with pytest.raises(RuntimeError, match="cannot link cudadevrt"):
+        build("cuda")[0].run(0.1)

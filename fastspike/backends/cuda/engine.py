@@ -9,8 +9,9 @@ the CPU.
 Launches. By default one cooperative launch runs a whole chunk of steps
 (``run_steps``: grid-wide barriers between the stages of a step, as many blocks as fit on
 the GPU at once); ``FASTSPIKE_CUDA_LAUNCH=stages`` launches each stage of each step instead
-(2 launches per step, 3 on sampling steps), and is what runs where cooperative launches are
-not supported. Spikes are appended to device buffers with atomic additions; after each
+(2 launches per step, 3 on sampling steps). If the cooperative kernel cannot be compiled or
+placed (no device runtime to link, or not one block fits), the engine warns and uses stages,
+unless ``FASTSPIKE_CUDA_LAUNCH=steps`` asked for it explicitly. Spikes are appended to device buffers with atomic additions; after each
 chunk (at most as many steps as the buffers are guaranteed to hold) the host copies the
 counts and the filled parts back, sorts each chunk by (step, neuron) — the order of the CPU
 backend — and appends it to the records or the HDF5 file.
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import os
 import time
+import warnings
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -42,10 +44,11 @@ LAUNCH_MODES = ("steps", "stages")
 """``steps``: one cooperative launch per chunk of steps; ``stages``: one launch per stage."""
 
 
-def launch_mode() -> str:
-    """The launch mode asked for by ``$FASTSPIKE_CUDA_LAUNCH`` (default ``steps``)."""
-    mode = os.environ.get("FASTSPIKE_CUDA_LAUNCH", "steps") or "steps"
-    if mode not in LAUNCH_MODES:
+def launch_mode() -> str | None:
+    """The launch mode asked for by ``$FASTSPIKE_CUDA_LAUNCH``, or None (not set: ``steps``
+    where it works, else ``stages``)."""
+    mode = os.environ.get("FASTSPIKE_CUDA_LAUNCH") or None
+    if mode is not None and mode not in LAUNCH_MODES:
         raise ValueError(f"FASTSPIKE_CUDA_LAUNCH={mode!r}: expected one of {', '.join(LAUNCH_MODES)}")
     return mode
 
@@ -58,7 +61,7 @@ class CUDAEngine:
 
         self.cuda = cuda
         self.net = net
-        self.mode = launch_mode()
+        self.mode = launch_mode()  # settled by _configure
         row_bytes = max((len(r.neurons) * net.dtype.itemsize * len(r.variables) for r in net.records
                          if r.kind == "state"), default=1)
         self.sample_rows = int(np.clip(STATE_BUFFER_BYTES // row_bytes, 64, 1 << 16))
@@ -112,22 +115,46 @@ class CUDAEngine:
         return int(np.clip(-(-items // BLOCK), 1, sms * (2048 // BLOCK)))
 
     def _configure(self, module) -> None:
-        lay, block = self.layout, (SIMULATOR_BLOCK if simulated() else BLOCK)
-        items = [lay.stage_items(s) for s in range(3)]
-        if self.mode == "steps":
-            compiled = self._compiled(module.run_steps, 0, 0)
-            fit = 1 if compiled is None else compiled.max_cooperative_grid_blocks(block)
-            blocks = int(np.clip(-(-max(items) // block), 1, max(fit, 1)))
-            self.run_steps = module.run_steps[blocks, block]
-            self.grid = (blocks, block)
-        else:
-            self.stage_kernels = []
-            for s, name in enumerate(("stage_deliver", "stage_update", "stage_sample")):
-                kernel = getattr(module, name)
-                if self.stages[s]:
-                    self._compiled(kernel, 0)
-                self.stage_kernels.append(kernel[self._blocks(items[s]), block])
-            self.grid = (self._blocks(max(items)), block)
+        if self.mode in (None, "steps"):
+            try:
+                self._configure_steps(module)
+                self.mode = "steps"
+                return
+            except Exception as exc:
+                if self.mode == "steps":
+                    raise
+                warnings.warn(f"CUDA backend: cooperative launches unavailable ({type(exc).__name__}: {exc}); "
+                              "launching one kernel per stage of each step instead", RuntimeWarning, stacklevel=2)
+        self._configure_stages(module)
+        self.mode = "stages"
+
+    def _block(self) -> int:
+        return SIMULATOR_BLOCK if simulated() else BLOCK
+
+    def _configure_steps(self, module) -> None:
+        """One cooperative launch per chunk of steps: as many blocks as the largest stage has
+        work for, at most as many as fit on the GPU at once (a grid barrier needs them all
+        resident)."""
+        block = self._block()
+        compiled = self._compiled(module.run_steps, 0, 0)
+        fit = 1 if compiled is None else compiled.max_cooperative_grid_blocks(block)
+        if fit < 1:
+            raise RuntimeError(f"no block of {block} threads of run_steps fits on the GPU")
+        items = max(self.layout.stage_items(s) for s in range(3))
+        blocks = int(np.clip(-(-items // block), 1, fit))
+        self.run_steps = module.run_steps[blocks, block]
+        self.grid = (blocks, block)
+
+    def _configure_stages(self, module) -> None:
+        block = self._block()
+        items = [self.layout.stage_items(s) for s in range(3)]
+        self.stage_kernels = []
+        for s, name in enumerate(("stage_deliver", "stage_update", "stage_sample")):
+            kernel = getattr(module, name)
+            if self.stages[s]:
+                self._compiled(kernel, 0)
+            self.stage_kernels.append(kernel[self._blocks(items[s]), block])
+        self.grid = (self._blocks(max(items)), block)
 
     @property
     def source(self) -> str:
