@@ -46,3 +46,11 @@ def test_bench_refuses_unknown_networks_and_unusable_backends():
 def test_info():
     proc = _cli("info")
     assert proc.returncode == 0 and "backends:" in proc.stdout and "cpu" in proc.stdout
+
+
+def test_python_dash_m_fastspike_is_the_fastspike_command():
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]))
+    proc = subprocess.run([sys.executable, "-m", "fastspike", "info"], capture_output=True, text=True, timeout=300,
+                          env=env, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr
+    assert "backends:" in proc.stdout and "cpu" in proc.stdout and "cuda" in proc.stdout
