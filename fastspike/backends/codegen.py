@@ -487,10 +487,14 @@ def _poisson_terms(b: _Builder, pop: "Population", body: list[str]) -> dict[tupl
         if means.size == 1 and means[0] < rnd.POISSON_TABLE_MAX_MEAN:
             thresholds = b.arg(f"TP{m}", rnd.poisson_thresholds(float(means[0])))
             b.function("_poisson_bits", rnd.poisson_bits, fixed=True)
-            # "0 + " makes the sum an integer under NumPy semantics too (CUDA simulator), where
-            # bool + bool is a logical or
-            count = " + ".join(["0", *(f"(z{m}_ > {thresholds}[{k}])" for k in range(b.arrays[-1].size))])
-            body += [f"z{m}_ = _poisson_bits(kp{m}, c_)", f"k{m}_ = {count}"]
+            body.append(f"z{m}_ = _poisson_bits(kp{m}, c_)")
+            if b.target == "cuda":  # a search that stops early (the thresholds ascend): the
+                # sum below would keep every threshold in registers across the neuron loop
+                body += [f"k{m}_ = 0", f"while k{m}_ < {thresholds}.size and z{m}_ > {thresholds}[k{m}_]:",
+                         f"    k{m}_ += 1"]
+            else:  # branch-free: the neuron loop vectorizes
+                count = " + ".join(["0", *(f"(z{m}_ > {thresholds}[{k}])" for k in range(b.arrays[-1].size))])
+                body.append(f"k{m}_ = {count}")
         else:
             lam = b.arg(f"LP{m}", means)
             b.function("_poisson", rnd.poisson, fixed=True)
