@@ -223,3 +223,49 @@ def test_falls_back_to_a_launch_per_stage_when_cooperative_launches_fail(monkeyp
     monkeypatch.setenv("FASTSPIKE_CUDA_LAUNCH", "steps")
     with pytest.raises(RuntimeError, match="cannot link cudadevrt"):
         build("cuda")[0].run(0.1)
+
+
+def test_launches_per_step(monkeypatch):
+    """steps: one launch per chunk of steps (chunks start at 16 steps and double while they
+    take under half a target time); stages: deliveries and updates each step, samples on sampling steps only."""
+    def build():
+        net = fs.Network(dt=DT, seed=5, backend="cuda")
+        src = net.population(fs.SpikeSource([0.5, 1.0], [0, 0]), n=1, name="src")
+        pop = net.population(fs.LIF(tau_m=8.0, v_rest=0.0, v_reset=0.0, v_thresh=1.0), n=4, name="pop")
+        net.connect(src, pop, fs.AllToAll(), synapse=fs.Delta(), weight=0.5, delay=0.2)
+        net.record(pop, "v", every=5)
+        net.build()
+        return net
+
+    def counting(engine, name):
+        counts = {"n": 0}
+        kernel = getattr(engine, name)
+
+        def launch(*args):
+            counts["n"] += 1
+            return kernel(*args)
+        return counts, launch
+
+    import fastspike.backends.cuda.engine as engine_module
+
+    monkeypatch.setattr(engine_module, "TARGET_CHUNK_SECONDS", 1e9)  # chunks only grow (the simulator is slow)
+    monkeypatch.setenv("FASTSPIKE_CUDA_LAUNCH", "steps")
+    net = build()
+    counts, launch = counting(net._engine, "run_steps")
+    net._engine.run_steps = launch
+    net.run(4.0)  # 40 steps: 16 + 24
+    assert counts["n"] == 2
+    net._engine.chunk = 1000
+    net.run(10.0)  # 100 steps in one launch
+    assert counts["n"] == 3
+
+    monkeypatch.setenv("FASTSPIKE_CUDA_LAUNCH", "stages")
+    net = build()
+    engine = net._engine
+    tallies = []
+    for k in range(3):
+        counts, launch = counting(engine.stage_kernels[k], "__call__")
+        engine.stage_kernels[k] = launch
+        tallies.append(counts)
+    net.run(4.0)
+    assert [t["n"] for t in tallies] == [40, 40, 8]
