@@ -322,10 +322,10 @@ def test_load_refuses_other_files(tmp_path):
 # --------------------------------------------------------------------------------------------
 def _stop_after(monkeypatch, calls: int, action, where: str = "_drain"):
     """Run in chunks of at most 200 steps, and do ``action()`` after the ``calls``-th compiled
-    call (``where="_call"``: while the network's step is not yet advanced, as a signal arriving
+    call (``where="_advance"``: while the network's step is not yet advanced, as a signal arriving
     during compiled code) or after the ``calls``-th drain of the record buffers (``"_drain"``:
     an exception from Python code inside the run loop)."""
-    original_call, original_drain = CPUEngine._call, CPUEngine._drain
+    original_advance, original_drain = CPUEngine._advance, CPUEngine._drain
     count = {"n": 0}
 
     def hit():
@@ -334,8 +334,8 @@ def _stop_after(monkeypatch, calls: int, action, where: str = "_drain"):
             action()
 
     def call(self, step0, nsteps):
-        done = original_call(self, step0, min(nsteps, 200))
-        if where == "_call":
+        done = original_advance(self, step0, min(nsteps, 200))
+        if where == "_advance":
             hit()
         return done
 
@@ -344,7 +344,7 @@ def _stop_after(monkeypatch, calls: int, action, where: str = "_drain"):
         if where == "_drain":
             hit()
 
-    monkeypatch.setattr(CPUEngine, "_call", call)
+    monkeypatch.setattr(CPUEngine, "_advance", call)
     monkeypatch.setattr(CPUEngine, "_drain", drain)
 
 
@@ -383,7 +383,7 @@ def test_keyboard_interrupt_leaves_an_incomplete_readable_file(tmp_path, monkeyp
     path = tmp_path / "run.h5"
     net, recs = small_network()
     # Ctrl-C while compiled code runs: the engine defers it to the end of the chunk
-    _stop_after(monkeypatch, 5, lambda: os.kill(os.getpid(), signal.SIGINT), where="_call")
+    _stop_after(monkeypatch, 5, lambda: os.kill(os.getpid(), signal.SIGINT), where="_advance")
     with pytest.raises(KeyboardInterrupt):
         net.run(5000.0, output=path)
     assert net.step == 800  # calls: 1 to compile (0 steps), 4 chunks of 200 steps, then SIGINT

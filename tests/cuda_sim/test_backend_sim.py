@@ -246,9 +246,9 @@ def test_launches_per_step(monkeypatch):
             return kernel(*args)
         return counts, launch
 
-    import fastspike.backends.cuda.engine as engine_module
+    import fastspike.backends.cpu.engine as run_loop  # ChunkedEngine.run, shared by the engines
 
-    monkeypatch.setattr(engine_module, "TARGET_CHUNK_SECONDS", 1e9)  # chunks only grow (the simulator is slow)
+    monkeypatch.setattr(run_loop, "TARGET_CHUNK_SECONDS", 1e9)  # chunks only grow (the simulator is slow)
     monkeypatch.setenv("FASTSPIKE_CUDA_LAUNCH", "steps")
     net = build()
     counts, launch = counting(net._engine, "run_steps")

@@ -14,7 +14,7 @@ from .compiler import arguments, compile_program, render
 if TYPE_CHECKING:  # pragma: no cover
     from ...network import Network
 
-__all__ = ["CPUEngine", "Sink"]
+__all__ = ["CPUEngine", "ChunkedEngine", "Sink", "sample_rows"]
 
 
 class Sink(Protocol):
@@ -35,61 +35,54 @@ TARGET_CHUNK_SECONDS = 0.25
 STATE_BUFFER_BYTES = 8 << 20
 
 
-class CPUEngine:
-    """A network compiled to one ``@njit`` function that advances it by many steps per call."""
+def sample_rows(net: "Network") -> int:
+    """Rows of the state record buffers: about STATE_BUFFER_BYTES for the widest record."""
+    row_bytes = max((len(r.neurons) * net.dtype.itemsize * len(r.variables) for r in net.records
+                     if r.kind == "state"), default=1)
+    return int(np.clip(STATE_BUFFER_BYTES // row_bytes, 64, 1 << 16))
 
-    def __init__(self, net: "Network") -> None:
-        self.net = net
-        row_bytes = max((len(r.neurons) * net.dtype.itemsize * len(r.variables) for r in net.records
-                         if r.kind == "state"), default=1)
-        self.sample_rows = int(np.clip(STATE_BUFFER_BYTES // row_bytes, 64, 1 << 16))
-        t0 = time.perf_counter()
-        self.program = generate(net, self.sample_rows)
-        self.function = compile_program(self.program)
-        prog = self.program
-        self.consts = np.array([net.dt, 0.0, net.dt / 2, net.dt / 6, 2.0], dtype=net.dtype)
-        self.spike_count = np.zeros(len(prog.spike_records), np.int64)
-        self.spike_limit = np.array(prog.spike_limits, np.int64)
-        self.sample_count = np.zeros(len(prog.state_records), np.int64)
-        self.sample_limit = np.array(prog.sample_limits, np.int64)
-        self.ring_length = prog.ring_length
-        self.arguments = arguments(prog)
-        t1 = time.perf_counter()
-        self._call(net.step, 0)  # compile now (or load from cache) so run() times the simulation only
-        net.timings["codegen"] = t1 - t0
-        net.timings["compile"] = time.perf_counter() - t1
-        self.chunk = 1000
-        self.sink: Sink | None = None
 
-    @property
-    def source(self) -> str:
-        """The generated source of the step sequence (for inspection)."""
-        return render(self.program)
+class ChunkedEngine:
+    """The run loop the engines share: chunks of steps, records drained between chunks (to
+    memory or to a sink), progress bar, deferred Ctrl-C, chunk size adapted to last about
+    TARGET_CHUNK_SECONDS. An engine provides ``_advance`` and ``_drain`` (and may bound
+    chunks, and act when a run starts and ends)."""
 
-    def _call(self, step0: int, nsteps: int) -> int:
-        return int(self.function(step0, nsteps, self.consts, self.ring_length, self.spike_count, self.spike_limit,
-                                 self.sample_count, self.sample_limit, *self.arguments))
+    net: "Network"
+    chunk: int
+    sink: Sink | None = None
+    MAX_CHUNK = 1 << 30
+
+    def _advance(self, step0: int, nsteps: int) -> int:
+        """Run up to ``nsteps`` steps from ``step0`` (finished when it returns); the steps run."""
+        raise NotImplementedError
 
     def _drain(self) -> None:
-        """Move the rows of the record buffers to the records (or to the sink) and reuse the buffers."""
-        sink = self.sink
-        for rec, steps, idx, k in self.program.spike_records:
-            c = int(self.spike_count[k])
-            if c:
-                if sink is None:
-                    rec._append(steps[:c], idx[:c])
-                else:
-                    sink.spikes(rec, steps[:c], idx[:c])
-                self.spike_count[k] = 0
-        for k, (rec, steps, bufs) in enumerate(self.program.state_records):
-            c = int(self.sample_count[k])
-            if c:
-                values = {v: b[:c] for v, b in bufs.items()}
-                if sink is None:
-                    rec._append(steps[:c], values)
-                else:
-                    sink.samples(rec, steps[:c], values)
-                self.sample_count[k] = 0
+        """Hand the records buffered so far to ``_spikes_out`` / ``_samples_out``."""
+        raise NotImplementedError
+
+    def _chunk_bound(self) -> int:
+        """The most steps one chunk may run (what the record buffers can hold)."""
+        return self.MAX_CHUNK
+
+    def _start(self) -> None:
+        """Called when a run starts."""
+
+    def _finish(self) -> None:
+        """Called when a run ends, also on an error or Ctrl-C: nothing recorded is lost."""
+        self._drain()
+
+    def _spikes_out(self, rec, steps: np.ndarray, neurons: np.ndarray) -> None:
+        if self.sink is None:
+            rec._append(steps, neurons)
+        else:
+            self.sink.spikes(rec, steps, neurons)
+
+    def _samples_out(self, rec, steps: np.ndarray, values: dict[str, np.ndarray]) -> None:
+        if self.sink is None:
+            rec._append(steps, values)
+        else:
+            self.sink.samples(rec, steps, values)
 
     def run(self, nsteps: int, progress: bool | None, sink: Sink | None = None) -> None:
         """Advance the network by ``nsteps`` steps; drained records go to ``sink`` when given
@@ -103,14 +96,15 @@ class CPUEngine:
         end = net.step + nsteps
         self.sink = sink
         t_run = time.perf_counter()
+        self._start()
         try:
             with _DeferredInterrupt() as interrupt:
                 while net.step < end:
-                    todo = min(self.chunk, end - net.step)
+                    todo = min(self.chunk, end - net.step, self._chunk_bound())
                     if sink is not None:
                         todo = min(todo, sink.until_flush(net.step))
                     t0 = time.perf_counter()
-                    done = self._call(net.step, todo)
+                    done = self._advance(net.step, todo)
                     elapsed = time.perf_counter() - t0
                     net.step += done
                     self._drain()
@@ -121,17 +115,63 @@ class CPUEngine:
                     if interrupt.hit:
                         raise KeyboardInterrupt
                     if done == todo and elapsed < TARGET_CHUNK_SECONDS / 2:
-                        self.chunk = min(self.chunk * 2, 1 << 30)
+                        self.chunk = min(self.chunk * 2, self.MAX_CHUNK)
                     elif elapsed > TARGET_CHUNK_SECONDS * 2 and self.chunk > 1:
                         self.chunk = max(self.chunk // 2, 1)
         finally:
             try:
-                self._drain()  # nothing recorded is lost, even on Ctrl-C or an error
+                self._finish()
             finally:
                 self.sink = None
                 net.timings["run"] = time.perf_counter() - t_run
                 if bar is not None:
                     bar.close()
+
+
+class CPUEngine(ChunkedEngine):
+    """A network compiled to one ``@njit`` function that advances it by many steps per call."""
+
+    def __init__(self, net: "Network") -> None:
+        self.net = net
+        self.sample_rows = sample_rows(net)
+        t0 = time.perf_counter()
+        self.program = generate(net, self.sample_rows)
+        self.function = compile_program(self.program)
+        prog = self.program
+        self.consts = np.array([net.dt, 0.0, net.dt / 2, net.dt / 6, 2.0], dtype=net.dtype)
+        self.spike_count = np.zeros(len(prog.spike_records), np.int64)
+        self.spike_limit = np.array(prog.spike_limits, np.int64)
+        self.sample_count = np.zeros(len(prog.state_records), np.int64)
+        self.sample_limit = np.array(prog.sample_limits, np.int64)
+        self.ring_length = prog.ring_length
+        self.arguments = arguments(prog)
+        t1 = time.perf_counter()
+        self._advance(net.step, 0)  # compile now (or load from cache) so run() times the simulation only
+        net.timings["codegen"] = t1 - t0
+        net.timings["compile"] = time.perf_counter() - t1
+        self.chunk = 1000
+
+    @property
+    def source(self) -> str:
+        """The generated source of the step sequence (for inspection)."""
+        return render(self.program)
+
+    def _advance(self, step0: int, nsteps: int) -> int:
+        return int(self.function(step0, nsteps, self.consts, self.ring_length, self.spike_count, self.spike_limit,
+                                 self.sample_count, self.sample_limit, *self.arguments))
+
+    def _drain(self) -> None:
+        """Move the rows of the record buffers to the records (or to the sink) and reuse the buffers."""
+        for rec, steps, idx, k in self.program.spike_records:
+            c = int(self.spike_count[k])
+            if c:
+                self._spikes_out(rec, steps[:c], idx[:c])
+                self.spike_count[k] = 0
+        for k, (rec, steps, bufs) in enumerate(self.program.state_records):
+            c = int(self.sample_count[k])
+            if c:
+                self._samples_out(rec, steps[:c], {v: b[:c] for v, b in bufs.items()})
+                self.sample_count[k] = 0
 
 
 class _DeferredInterrupt:

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..codegen import generate
-from ..cpu.engine import STATE_BUFFER_BYTES, TARGET_CHUNK_SECONDS, Sink, _DeferredInterrupt, _progress_bar
+from ..cpu.engine import ChunkedEngine, sample_rows
 from .availability import simulated
 from .compiler import check_no_aliases, compile_program, layout, render
 
@@ -53,8 +53,10 @@ def launch_mode() -> str | None:
     return mode
 
 
-class CUDAEngine:
+class CUDAEngine(ChunkedEngine):
     """A network's kernels on the GPU, a chunk of steps per launch (or a stage per launch)."""
+
+    MAX_CHUNK = 1 << 20
 
     def __init__(self, net: "Network") -> None:
         from numba import cuda
@@ -62,9 +64,7 @@ class CUDAEngine:
         self.cuda = cuda
         self.net = net
         self.mode = launch_mode()  # settled by _configure
-        row_bytes = max((len(r.neurons) * net.dtype.itemsize * len(r.variables) for r in net.records
-                         if r.kind == "state"), default=1)
-        self.sample_rows = int(np.clip(STATE_BUFFER_BYTES // row_bytes, 64, 1 << 16))
+        self.sample_rows = sample_rows(net)
         t0 = time.perf_counter()
         recorded = sum(r.population.n for r in net.records if r.kind == "spikes")
         buffer_steps = int(np.clip(SPIKE_BUFFER_ENTRIES // max(recorded, 1), 16, 1024))
@@ -95,7 +95,6 @@ class CUDAEngine:
         net.timings["upload"] = t2 - t1
         net.timings["compile"] = time.perf_counter() - t2
         self.chunk = 16
-        self.sink: Sink | None = None
 
     # -- compilation and launch configuration -------------------------------------------------
     def _compiled(self, kernel, *leading):
@@ -203,7 +202,7 @@ class CUDAEngine:
             self._copy(key, to_device=False)
 
     # -- records ------------------------------------------------------------------------------
-    def _steps_before_drain(self) -> int:
+    def _chunk_bound(self) -> int:
         """How many steps the record buffers are sure to hold (all neurons firing every step)."""
         k = self.sample_rows
         for cap, n in self.capacity:
@@ -233,25 +232,18 @@ class CUDAEngine:
                     s = self._view(id(steps), c).copy_to_host()
                     n = self._view(id(idx), c).copy_to_host()
                     order = np.lexsort((n, s))  # the CPU order: by step, then neuron
-                    if self.sink is None:
-                        rec._append(s[order], n[order])
-                    else:
-                        self.sink.spikes(rec, s[order], n[order])
+                    self._spikes_out(rec, s[order], n[order])
             self.spike_count.copy_to_device(np.zeros_like(counts))
         for k, (rec, steps, bufs) in enumerate(prog.state_records):
             c = int(self.sample_fill[k])
             if c:
                 s = self._view(id(steps), c).copy_to_host()
-                values = {v: self._view(id(b), c * b.shape[1]).copy_to_host().reshape(c, b.shape[1])
-                          for v, b in bufs.items()}
-                if self.sink is None:
-                    rec._append(s, values)
-                else:
-                    self.sink.samples(rec, s, values)
+                self._samples_out(rec, s, {v: self._view(id(b), c * b.shape[1]).copy_to_host().reshape(c, b.shape[1])
+                                           for v, b in bufs.items()})
         self.sample_fill[:] = 0
 
-    # -- running --------------------------------------------------------------------------
-    def _launch(self, step0: int, nsteps: int) -> None:
+    # -- running (the loop is ChunkedEngine.run) -------------------------------------------
+    def _advance(self, step0: int, nsteps: int) -> int:
         self._set_sample_base(step0)
         if self.mode == "steps":
             self.run_steps(step0, nsteps, *self.arguments)
@@ -264,45 +256,13 @@ class CUDAEngine:
                 if self.stages[2] and any((step + 1) % e == 0 for e in self.every):
                     sample(step, *self.arguments)
         self._count_samples(step0, nsteps)
+        self.cuda.synchronize()  # the chunk's time is the GPU's
+        return nsteps
 
-    def run(self, nsteps: int, progress: bool | None, sink: Sink | None = None) -> None:
-        """Advance the network by ``nsteps`` steps; drained records go to ``sink`` when given
-        (``net.run(..., output=path)``: chunks stop when ``sink.until_flush`` says, and
-        ``sink.tick`` follows each drain). Ctrl-C is deferred to the end of the current chunk."""
-        net = self.net
-        bar = _progress_bar(nsteps * net.dt, progress)
-        end = net.step + nsteps
-        self.sink = sink
-        t_run = time.perf_counter()
+    def _start(self) -> None:
         self._upload()
-        try:
-            with _DeferredInterrupt() as interrupt:
-                while net.step < end:
-                    todo = min(self.chunk, end - net.step, self._steps_before_drain())
-                    if sink is not None:
-                        todo = min(todo, sink.until_flush(net.step))
-                    t0 = time.perf_counter()
-                    self._launch(net.step, todo)
-                    self._drain()  # synchronises
-                    elapsed = time.perf_counter() - t0
-                    net.step += todo
-                    if sink is not None:
-                        sink.tick(net.step)
-                    if bar is not None:
-                        bar.update(todo * net.dt)
-                    if interrupt.hit:
-                        raise KeyboardInterrupt
-                    if elapsed < TARGET_CHUNK_SECONDS / 2:
-                        self.chunk = min(self.chunk * 2, 1 << 20)
-                    elif elapsed > TARGET_CHUNK_SECONDS * 2 and self.chunk > 1:
-                        self.chunk = max(self.chunk // 2, 1)
-        finally:
-            try:
-                self.cuda.synchronize()
-                self._drain()
-                self._download()
-            finally:
-                self.sink = None
-                net.timings["run"] = time.perf_counter() - t_run
-                if bar is not None:
-                    bar.close()
+
+    def _finish(self) -> None:
+        self.cuda.synchronize()
+        self._drain()
+        self._download()
