@@ -77,12 +77,11 @@ def main() -> int:
     parser.add_argument("--ptxas", default=shutil.which("ptxas"), help="ptxas executable (default: on the PATH)")
     args = parser.parse_args()
 
-    import numba
     from numba import cuda
     import numba.cuda.dispatcher as dispatcher
 
     from fastspike.backends.codegen import generate
-    from fastspike.backends.cuda.compiler import compile_program, layout
+    from fastspike.backends.cuda.compiler import compile_program, layout, signature
 
     major, minor = (int(x) for x in args.cc.split("."))
 
@@ -98,15 +97,12 @@ def main() -> int:
         prog = generate(net, 64, target="cuda")
         lay = layout(prog, np.array([net.dt, 0, net.dt / 2, net.dt / 6, 2], net.dtype))
         module = compile_program(prog, lay)
-        arenas = tuple(numba.types.Array(numba.from_dtype(np.dtype(a)), 1, "C") for a in lay.arenas)
-        i64 = numba.types.Array(numba.int64, 1, "C")
-        scalars = (numba.int64, numba.types.Array(numba.from_dtype(net.dtype), 1, "C"), i64, i64, i64)
         times, ptxs = {}, {}
-        for kernel, leading in (("run_steps", 2), ("stage_deliver", 1), ("stage_update", 1), ("stage_sample", 1)):
+        for kernel in ("run_steps", "stage_deliver", "stage_update", "stage_sample"):
             t0 = time.perf_counter()
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                ptx, _ = cuda.compile_ptx(getattr(module, kernel).py_func, (numba.int64,) * leading + scalars + arenas,
+                ptx, _ = cuda.compile_ptx(getattr(module, kernel).py_func, signature(kernel, lay, net.dtype),
                                           cc=(major, minor))
             times[kernel] = time.perf_counter() - t0
             ptxs[kernel] = ptx

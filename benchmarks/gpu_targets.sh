@@ -15,6 +15,7 @@ nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv | tee -a "$
 python -m pytest -q -p no:cacheprovider tests/test_cuda_backend.py tests/test_cuda_kernels_ptx.py 2>&1 | tee "$out/tests.txt"
 FASTSPIKE_GPU_TESTS=1 python -m pytest -q -p no:cacheprovider tests/cuda_sim 2>&1 | tee "$out/tests_gpu.txt"
 python benchmarks/cuda_kernels.py 2>&1 | tee "$out/kernels.txt" || true
+python benchmarks/bench_spike_order.py 2>&1 | tee "$out/spike_order.txt"  # host side of every drain, all cores
 bench() { python -m fastspike bench "$@" 2>&1 | tee -a "$out/bench.txt"; }
 bench --net cuba,brunel --backend cpu,cuda --cuda-launch steps,stages --json "$out/b1b2.json"
 bench --net uncoupled --scale 1 --backend cpu,cuda --cuda-launch steps,stages --dtype float32 --json "$out/b4.json"

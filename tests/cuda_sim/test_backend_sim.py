@@ -269,3 +269,42 @@ def test_launches_per_step(monkeypatch):
         tallies.append(counts)
     net.run(4.0)
     assert [t["n"] for t in tallies] == [40, 40, 8]
+
+
+def test_a_chunk_ends_before_a_spike_buffer_can_overflow(launch, monkeypatch):
+    """Spike buffers of 16 steps of every neuron firing, neurons firing every 1-4 steps: in
+    ``steps`` mode run_steps stops a chunk early (before the step that could overflow a
+    buffer), in ``stages`` mode chunks never pass 16 steps; either way every spike is kept,
+    in the CPU backend's order."""
+    import fastspike.backends.codegen as codegen
+    import fastspike.backends.cpu.engine as run_loop
+    import fastspike.backends.cuda.engine as cuda_engine
+
+    monkeypatch.setattr(codegen, "SPIKE_BUFFER_MIN", 1)
+    monkeypatch.setattr(cuda_engine, "SPIKE_BUFFER_ENTRIES", 1)  # buffers of 16 steps x n spikes
+    monkeypatch.setattr(run_loop, "TARGET_CHUNK_SECONDS", 1e9)  # chunks grow to the buffer's bound
+
+    def build(backend):
+        net = fs.Network(dt=DT, seed=6, backend=backend)
+        pop = net.population(fs.LIF(tau_m=8.0, v_rest=0.0, v_reset=0.0, v_thresh=1.0), n=20, name="pop")
+        net.current(pop, np.linspace(20.0, 100.0, 20))
+        spikes = net.record(pop, "spikes")
+        net.build()
+        if backend == "cuda":
+            engine = net._engine
+            advance = engine._advance
+
+            def logged(step0, nsteps):
+                done = advance(step0, nsteps)
+                chunks.append((nsteps, done))
+                return done
+            engine._advance = logged
+        return net, {"pop": pop}, [spikes], []
+
+    chunks: list[tuple[int, int]] = []
+    assert _compare(build, 15.0, launch=launch) > 16 * 20  # more spikes than one buffer holds
+    assert sum(done for _, done in chunks) == 150
+    if launch == "steps":
+        assert any(done < todo for todo, done in chunks)
+    else:
+        assert max(todo for todo, _ in chunks) <= 16

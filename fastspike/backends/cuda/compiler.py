@@ -16,10 +16,14 @@ of a stage spreads over the whole grid however it is split among populations and
 projections. A step has three stages: deliveries; population updates and sources; state
 samples. A stage's calls are independent of each other.
 
-**Kernels.** ``run_steps(step0, nsteps, ...)`` runs ``nsteps`` whole steps in one
-cooperative launch, with a grid-wide barrier (``cuda.cg.this_grid().sync()``) after the
-deliveries and after the updates; the samples of step k run with the deliveries of step
-k + 1 (they read what neither writes). ``stage_deliver``, ``stage_update`` and
+**Kernels.** ``run_steps(step0, nsteps, spike_limit, done, ...)`` runs up to ``nsteps``
+whole steps in one cooperative launch, with a grid-wide barrier
+(``cuda.cg.this_grid().sync()``) after the deliveries and after the updates; the samples of
+step k run with the deliveries of step k + 1 (they read what neither writes). It stops
+early, before a step, once a spike record buffer holds more than its ``spike_limit`` (so
+that the next step cannot overflow it), and writes the steps it ran to ``done[0]``: a
+chunk lasts as long as the spikes actually fired fit, as in the CPU backend, not as long
+as the worst case (every neuron firing every step) would. ``stage_deliver``, ``stage_update`` and
 ``stage_sample`` run one stage of one step each (ordinary launches: 2 per step, 3 on
 sampling steps) when cooperative launches are not wanted or not possible.
 
@@ -38,7 +42,8 @@ from ..codegen import CONSTANTS, WARP, Call, Kernel, NeuronLoop, StepProgram
 from ..cpu.compiler import _constants, import_generated
 from .availability import simulated
 
-__all__ = ["Layout", "layout", "render", "compile_program", "host_prelude", "check_no_aliases", "STAGES", "SCALARS"]
+__all__ = ["Layout", "layout", "render", "compile_program", "host_prelude", "check_no_aliases", "signature", "STAGES",
+           "SCALARS"]
 
 STAGES = ("deliver", "update", "sample")
 SCALARS = ("ring_length", "consts", "spike_count", "sample_count", "TAB")
@@ -203,18 +208,41 @@ def render(prog: StepProgram, lay: Layout) -> str:
     for stage in STAGES:
         out += ["", "", kernel, f"def stage_{stage}(step, {scalars}, {arenas}):",
                 f"    {stage}(step, {scalars}, cuda.grid(1), cuda.gridsize(1), {arenas})"]
-    out += ["", "", kernel, f"def run_steps(step0, nsteps, {scalars}, {arenas}):",
+    out += ["", "", kernel, f"def run_steps(step0, nsteps, spike_limit, done, {scalars}, {arenas}):",
             "    grid = cuda.cg.this_grid()", "    gi = cuda.grid(1)", "    G_ = cuda.gridsize(1)",
-            "    for s_ in range(nsteps):",
+            "    s_ = 0",
+            "    while s_ < nsteps:",
+            "        if s_ > 0:  # after a barrier: every thread reads the same counts, and all stop or none",
+            "            full_ = False",
+            "            for k_ in range(spike_limit.size):",
+            "                if spike_count[k_] > spike_limit[k_]:",
+            "                    full_ = True",
+            "            if full_:",
+            "                break",
             f"        deliver(step0 + s_, {scalars}, gi, G_, {arenas})",
             "        if s_ > 0:",
             f"            sample(step0 + s_ - 1, {scalars}, gi, G_, {arenas})",
             "        grid.sync()",
             f"        update(step0 + s_, {scalars}, gi, G_, {arenas})",
             "        grid.sync()",
-            "    if nsteps > 0:",
-            f"        sample(step0 + nsteps - 1, {scalars}, gi, G_, {arenas})"]
+            "        s_ += 1",
+            "    if s_ > 0:",
+            f"        sample(step0 + s_ - 1, {scalars}, gi, G_, {arenas})",
+            "    if gi == 0:",
+            "        done[0] = s_"]
     return "\n".join(out) + "\n"
+
+
+def signature(kernel: str, lay: Layout, dtype: np.dtype) -> tuple:
+    """The Numba types of the arguments of the rendered ``kernel`` (``run_steps`` or
+    ``stage_<stage>``): to compile it ahead of a launch, or to PTX without a GPU."""
+    import numba
+
+    i64 = numba.types.Array(numba.int64, 1, "C")
+    leading = (numba.int64, numba.int64, i64, i64) if kernel == "run_steps" else (numba.int64,)
+    scalars = (numba.int64, numba.types.Array(numba.from_dtype(np.dtype(dtype)), 1, "C"), i64, i64, i64)
+    assert len(scalars) == len(SCALARS)
+    return leading + scalars + tuple(numba.types.Array(numba.from_dtype(np.dtype(a)), 1, "C") for a in lay.arenas)
 
 
 _DEVICE: list = []

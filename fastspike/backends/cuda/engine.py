@@ -11,10 +11,14 @@ Launches. By default one cooperative launch runs a whole chunk of steps
 the GPU at once); ``FASTSPIKE_CUDA_LAUNCH=stages`` launches each stage of each step instead
 (2 launches per step, 3 on sampling steps). If the cooperative kernel cannot be compiled or
 placed (no device runtime to link, or not one block fits), the engine warns and uses stages,
-unless ``FASTSPIKE_CUDA_LAUNCH=steps`` asked for it explicitly. Spikes are appended to device buffers with atomic additions; after each
-chunk (at most as many steps as the buffers are guaranteed to hold) the host copies the
-counts and the filled parts back, sorts each chunk by (step, neuron) — the order of the CPU
-backend — and appends it to the records or the HDF5 file.
+unless ``FASTSPIKE_CUDA_LAUNCH=steps`` asked for it explicitly.
+
+Records. Spikes are appended to device buffers with atomic additions. A chunk ends when
+``run_steps`` sees a spike buffer that the next step could overflow (``stages`` mode: after
+as many steps as the buffers are sure to hold); the host then copies the counts and the
+filled parts back, orders each chunk by (step, neuron), the order of the CPU backend
+(:func:`~fastspike.backends.cuda.spike_order.order_spikes`, linear time), and appends it
+to the records or the HDF5 file.
 """
 from __future__ import annotations
 
@@ -29,6 +33,7 @@ from ..codegen import generate
 from ..cpu.engine import ChunkedEngine, sample_rows
 from .availability import simulated
 from .compiler import check_no_aliases, compile_program, layout, render
+from .spike_order import order_spikes
 
 if TYPE_CHECKING:  # pragma: no cover
     from ...network import Network
@@ -81,10 +86,13 @@ class CUDAEngine(ChunkedEngine):
         self.table = cuda.to_device(lay.table)
         self.consts = cuda.to_device(self.consts_host)
         self.spike_count = cuda.to_device(np.zeros(max(len(prog.spike_records), 1), np.int64))
+        self.spike_limit = cuda.to_device(np.array(prog.spike_limits or [np.iinfo(np.int64).max], np.int64))
+        self.steps_done = cuda.to_device(np.zeros(1, np.int64))
         self.sample_fill = np.zeros(max(len(prog.state_records), 1), np.int64)
         self.sample_base = cuda.to_device(self.sample_fill)
         self.every = [rec.every for rec, _, _ in prog.state_records]
         self.capacity = [(steps.size, rec.population.n) for rec, steps, _, _ in prog.spike_records]
+        self.population_size = {id(rec): rec.population.n for rec, _, _, _ in prog.spike_records}
         self.ring_length = prog.ring_length
         self.stages = [any(g.stage == s for g in lay.groups) for s in range(3)]
         self.arguments = (self.ring_length, self.consts, self.spike_count, self.sample_base, self.table,
@@ -135,7 +143,7 @@ class CUDAEngine(ChunkedEngine):
         work for, at most as many as fit on the GPU at once (a grid barrier needs them all
         resident)."""
         block = self._block()
-        compiled = self._compiled(module.run_steps, 0, 0)
+        compiled = self._compiled(module.run_steps, 0, 0, self.spike_limit, self.steps_done)
         fit = 1 if compiled is None else compiled.max_cooperative_grid_blocks(block)
         if fit < 1:
             raise RuntimeError(f"no block of {block} threads of run_steps fits on the GPU")
@@ -203,10 +211,13 @@ class CUDAEngine(ChunkedEngine):
 
     # -- records ------------------------------------------------------------------------------
     def _chunk_bound(self) -> int:
-        """How many steps the record buffers are sure to hold (all neurons firing every step)."""
+        """How many steps the record buffers are sure to hold: the sample rows; in ``stages``
+        mode also the steps of every neuron firing every step (``run_steps`` checks the spike
+        buffers itself and stops before they can overflow)."""
         k = self.sample_rows
-        for cap, n in self.capacity:
-            k = min(k, cap // max(n, 1))
+        if self.mode != "steps":
+            for cap, n in self.capacity:
+                k = min(k, cap // max(n, 1))
         return max(k, 1)
 
     def _set_sample_base(self, step0: int) -> None:
@@ -231,8 +242,7 @@ class CUDAEngine(ChunkedEngine):
                 if c:
                     s = self._view(id(steps), c).copy_to_host()
                     n = self._view(id(idx), c).copy_to_host()
-                    order = np.lexsort((n, s))  # the CPU order: by step, then neuron
-                    self._spikes_out(rec, s[order], n[order])
+                    self._spikes_out(rec, *order_spikes(s, n, self.population_size[id(rec)]))
             self.spike_count.copy_to_device(np.zeros_like(counts))
         for k, (rec, steps, bufs) in enumerate(prog.state_records):
             c = int(self.sample_fill[k])
@@ -246,7 +256,8 @@ class CUDAEngine(ChunkedEngine):
     def _advance(self, step0: int, nsteps: int) -> int:
         self._set_sample_base(step0)
         if self.mode == "steps":
-            self.run_steps(step0, nsteps, *self.arguments)
+            self.run_steps(step0, nsteps, self.spike_limit, self.steps_done, *self.arguments)
+            nsteps = int(self.steps_done.copy_to_host()[0])  # fewer when a spike buffer filled up
         else:
             deliver, update, sample = self.stage_kernels
             for step in range(step0, step0 + nsteps):
