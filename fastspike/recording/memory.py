@@ -93,7 +93,52 @@ class _Chunks:
         return self._cache
 
 
-class SpikeRecord:
+class _Record:
+    """What spike and state records share: rows of steps held in memory chunks and in file
+    segments (after ``run(..., output=...)``), read back as one column on each access."""
+
+    def __init__(self, population: "Population") -> None:
+        self.population = population
+        self.dt = population.network.dt
+        self._start()
+
+    def _start(self) -> None:
+        """Start recording (again) at the network's current step, with nothing recorded."""
+        self.start_step = self.population.network.step
+        self._segments: list[FileSegment] = []
+        self._steps = _Chunks(np.int64)
+        self._new_memory()
+
+    def _new_memory(self) -> None:
+        """Empty memory chunks for the columns other than the steps."""
+        raise NotImplementedError
+
+    def _column(self, name: str, memory: _Chunks) -> np.ndarray:
+        if not self._segments:
+            return memory.array()
+        return _joined([seg.read(name) for seg in self._segments] + [memory.array()], memory.array())
+
+    @property
+    def steps(self) -> np.ndarray:
+        return self._column("steps", self._steps)
+
+    @property
+    def times(self) -> np.ndarray:
+        return self.steps * self.dt
+
+    @property
+    def files(self) -> list[str]:
+        """The HDF5 files holding part of the record (empty when it is all in memory)."""
+        return list(dict.fromkeys(seg.path for seg in self._segments))
+
+    def __len__(self) -> int:
+        return sum(len(seg) for seg in self._segments) + len(self._steps)
+
+    def _where(self) -> str:
+        return f", in {', '.join(self.files)}" if self._segments else ""
+
+
+class SpikeRecord(_Record):
     """The spikes of a population (or of a selection of its neurons).
 
     Attributes
@@ -114,12 +159,10 @@ class SpikeRecord:
     kind = "spikes"
 
     def __init__(self, population: "Population", selection: np.ndarray | None) -> None:
-        self.population = population
-        self.dt = population.network.dt
         self.selection = selection
-        self.start_step = population.network.step  # recording starts at the current time
-        self._segments: list[FileSegment] = []
-        self._steps = _Chunks(np.int64)
+        super().__init__(population)  # recording starts at the current time
+
+    def _new_memory(self) -> None:
         self._neurons = _Chunks(np.int32)
 
     def _append(self, steps: np.ndarray, neurons: np.ndarray) -> None:
@@ -130,19 +173,6 @@ class SpikeRecord:
         """The rows held in memory ``(steps, neurons)``, which are then forgotten (moved to a file)."""
         return self._steps.take(), self._neurons.take()
 
-    def _column(self, name: str, memory: _Chunks) -> np.ndarray:
-        if not self._segments:
-            return memory.array()
-        return _joined([seg.read(name) for seg in self._segments] + [memory.array()], memory.array())
-
-    @property
-    def steps(self) -> np.ndarray:
-        return self._column("steps", self._steps)
-
-    @property
-    def times(self) -> np.ndarray:
-        return self.steps * self.dt
-
     @property
     def neurons(self) -> np.ndarray:
         return self._column("neurons", self._neurons)
@@ -152,14 +182,6 @@ class SpikeRecord:
         """Number of neurons the record covers."""
         return self.population.n if self.selection is None else int(self.selection.size)
 
-    @property
-    def files(self) -> list[str]:
-        """The HDF5 files holding part of the record (empty when it is all in memory)."""
-        return list(dict.fromkeys(seg.path for seg in self._segments))
-
-    def __len__(self) -> int:
-        return sum(len(seg) for seg in self._segments) + len(self._steps)
-
     def counts(self) -> np.ndarray:
         """Number of spikes of each neuron of the population (length ``population.n``)."""
         return np.bincount(self.neurons, minlength=self.population.n)
@@ -168,10 +190,7 @@ class SpikeRecord:
         """Forget the spikes recorded so far (after a warm-up, say): the record, and its
         ``rate()``, start again at the network's current time. Spikes already streamed to a
         file stay in the file; the record just no longer shows them."""
-        self.start_step = self.population.network.step
-        self._segments = []
-        self._steps = _Chunks(np.int64)
-        self._neurons = _Chunks(np.int32)
+        self._start()
 
     def rate(self, duration: float | None = None) -> float:
         """Mean firing rate (Hz) of the recorded neurons over ``duration`` ms (default: the time
@@ -181,11 +200,10 @@ class SpikeRecord:
         return len(self) / max(self.n, 1) / (duration / 1000.0) if duration > 0 else 0.0
 
     def __repr__(self) -> str:
-        where = f", in {', '.join(self.files)}" if self._segments else ""
-        return f"SpikeRecord({self.population.name!r}, {len(self)} spikes{where})"
+        return f"SpikeRecord({self.population.name!r}, {len(self)} spikes{self._where()})"
 
 
-class StateRecord:
+class StateRecord(_Record):
     """Sampled state variables of chosen neurons of a population.
 
     Attributes
@@ -207,18 +225,13 @@ class StateRecord:
     kind = "state"
 
     def __init__(self, population: "Population", variables: Sequence[str], neurons: np.ndarray, every: int) -> None:
-        self.population = population
-        self.dt = population.network.dt
         self.variables = tuple(variables)
         self.neurons = neurons
         self.every = every
-        self.start_step = population.network.step
-        self._segments: list[FileSegment] = []
-        self._steps = _Chunks(np.int64)
-        self._values = self._new_values()
+        super().__init__(population)
 
-    def _new_values(self) -> dict[str, _Chunks]:
-        return {v: _Chunks(self.population.network.dtype, len(self.neurons)) for v in self.variables}
+    def _new_memory(self) -> None:
+        self._values = {v: _Chunks(self.population.network.dtype, len(self.neurons)) for v in self.variables}
 
     def _append(self, steps: np.ndarray, values: dict[str, np.ndarray]) -> None:
         self._steps.append(steps)
@@ -229,31 +242,10 @@ class StateRecord:
         """The samples held in memory ``(steps, {variable: values})``, then forgotten."""
         return self._steps.take(), {v: c.take() for v, c in self._values.items()}
 
-    def _column(self, name: str, memory: _Chunks) -> np.ndarray:
-        if not self._segments:
-            return memory.array()
-        return _joined([seg.read(name) for seg in self._segments] + [memory.array()], memory.array())
-
-    @property
-    def steps(self) -> np.ndarray:
-        return self._column("steps", self._steps)
-
-    @property
-    def times(self) -> np.ndarray:
-        return self.steps * self.dt
-
-    @property
-    def files(self) -> list[str]:
-        """The HDF5 files holding part of the record (empty when it is all in memory)."""
-        return list(dict.fromkeys(seg.path for seg in self._segments))
-
     def clear(self) -> None:
         """Forget the samples taken so far (after a warm-up, say); samples already streamed to
         a file stay in the file."""
-        self.start_step = self.population.network.step
-        self._segments = []
-        self._steps = _Chunks(np.int64)
-        self._values = self._new_values()
+        self._start()
 
     def __getitem__(self, variable: str) -> np.ndarray:
         if variable not in self._values:
@@ -266,10 +258,6 @@ class StateRecord:
             return self._column(name, values[name])
         raise AttributeError(name)
 
-    def __len__(self) -> int:
-        return sum(len(seg) for seg in self._segments) + len(self._steps)
-
     def __repr__(self) -> str:
-        where = f", in {', '.join(self.files)}" if self._segments else ""
         return (f"StateRecord({self.population.name!r}, {list(self.variables)}, "
-                f"{len(self.neurons)} neurons, {len(self)} samples{where})")
+                f"{len(self.neurons)} neurons, {len(self)} samples{self._where()})")

@@ -248,6 +248,19 @@ class SpikeData(_Spikes):
         return f"SpikeData({self.name!r}, {len(self)} spikes)"
 
 
+def _bind(record, run: RunFile, group: h5py.Group):
+    """Set what every record of a file has (run, group, name, population, dt, t_start);
+    returns the group's attributes."""
+    a = group.attrs
+    record.run = run
+    record.group = group
+    record.name = group.name.rsplit("/", 1)[1]
+    record.population = _text(a["population"])
+    record.dt = float(a["dt"])
+    record.t_start = int(a["start_step"]) * record.dt
+    return a
+
+
 class LoadedSpikes(_Spikes):
     """A spike record of a file; arrays are read when accessed.
 
@@ -270,15 +283,9 @@ class LoadedSpikes(_Spikes):
     """
 
     def __init__(self, run: RunFile, group: h5py.Group) -> None:
-        a = group.attrs
-        self.run = run
-        self.group = group
-        self.name = group.name.rsplit("/", 1)[1]
-        self.population = _text(a["population"])
+        a = _bind(self, run, group)
         self.population_size = int(a["population_size"])
         self.n = int(a["n"])
-        self.dt = float(a["dt"])
-        self.t_start = int(a["start_step"]) * self.dt
         self.t_stop = run.t_stop
         self.selection = group["selection"][()] if "selection" in group else None
 
@@ -389,16 +396,10 @@ class LoadedState:
     kind = "state"
 
     def __init__(self, run: RunFile, group: h5py.Group) -> None:
-        a = group.attrs
-        self.run = run
-        self.group = group
-        self.name = group.name.rsplit("/", 1)[1]
-        self.population = _text(a["population"])
+        a = _bind(self, run, group)
         self.variables = tuple(json.loads(a["variables"]))
         self.units = json.loads(a["units"])
         self.every = int(a["every"])
-        self.dt = float(a["dt"])
-        self.t_start = int(a["start_step"]) * self.dt
         self.neurons = group["neurons"][()]
 
     def __len__(self) -> int:
