@@ -88,6 +88,24 @@ def _draw_row(key, base, n, exclude, multapses, mark, out):
 
 
 @njit(cache=True)
+def _start_fill(counts, size):
+    """After the counting pass (``counts[j + 1]``: synapses of row j): the CSR row pointers,
+    each row's next free position, and the targets to fill."""
+    indptr = np.cumsum(counts)
+    return indptr, indptr[:-1].copy(), np.empty(size, np.int32)
+
+
+@njit(cache=True)
+def _count_or_place(fill, counts, pos, targets, pre, post):
+    """Counting pass: one more synapse in row ``pre``; filling pass: put ``post`` there."""
+    if fill:
+        targets[pos[pre]] = post
+        pos[pre] += 1
+    else:
+        counts[pre + 1] += 1
+
+
+@njit(cache=True)
 def fixed_indegree(n_pre, n_post, k, key, same, multapses):
     """Each post neuron gets k pre neurons drawn uniformly (without itself when not ``same``)."""
     counts = np.zeros(n_pre + 1, np.int64)
@@ -98,18 +116,11 @@ def fixed_indegree(n_pre, n_post, k, key, same, multapses):
     targets = np.empty(0, np.int32)
     for fill in range(2):
         if fill:
-            indptr = np.cumsum(counts)
-            pos = indptr[:-1].copy()
-            targets = np.empty(indptr[-1], np.int32)
+            indptr, pos, targets = _start_fill(counts, counts.sum())
         for i in range(n_post):
             _draw_row(key, np.uint64(i) * _ROW, n_pre, i if same else -1, multapses, mark, chosen)
             for c in range(k):
-                pre = chosen[c]
-                if fill:
-                    targets[pos[pre]] = i
-                    pos[pre] += 1
-                else:
-                    counts[pre + 1] += 1
+                _count_or_place(fill, counts, pos, targets, chosen[c], i)
     return indptr, targets
 
 
@@ -133,18 +144,12 @@ def fixed_total_number(n_pre, n_post, total, key, same):
     targets = np.empty(0, np.int32)
     for fill in range(2):
         if fill:
-            indptr = np.cumsum(counts)
-            pos = indptr[:-1].copy()
-            targets = np.empty(total, np.int32)
+            indptr, pos, targets = _start_fill(counts, total)
         for c in range(total):
             cc = np.uint64(c) * np.uint64(2)
             pre = _draw_index(key, cc, n_pre, -1)
             post = _draw_index(key, cc + np.uint64(1), n_post, pre if same else -1)
-            if fill:
-                targets[pos[pre]] = post
-                pos[pre] += 1
-            else:
-                counts[pre + 1] += 1
+            _count_or_place(fill, counts, pos, targets, pre, post)
     return indptr, targets
 
 
