@@ -1,6 +1,10 @@
 """Ordering of the spikes drained from the GPU (host code: runs without a GPU)."""
 from __future__ import annotations
 
+import os
+import signal
+import time
+
 import numpy as np
 import pytest
 
@@ -48,3 +52,28 @@ def test_steps_out_of_order_are_sorted_too():
 def test_no_spikes():
     s, n = order_spikes(np.zeros(0, np.int64), np.zeros(0, np.int32), 5)
     assert s.size == 0 and n.size == 0
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_threads_work_in_a_forked_child(monkeypatch):
+    """A process forked after the worker threads started gets its own (it has none of its
+    parent's threads, and waiting on them would hang)."""
+    monkeypatch.setattr(spike_order, "PARALLEL_MIN", 10)
+    rng = np.random.default_rng(4)
+    steps, neurons = _drain(rng, 1000, [50, 60, 70, 80])
+    order_spikes(steps.copy(), neurons.copy(), 1000)  # the parent's threads
+    pid = os.fork()
+    if pid == 0:  # child: exit 0 only if the ordering completes and is right
+        s, n = order_spikes(steps.copy(), neurons.copy(), 1000)
+        o = np.lexsort((neurons, steps))
+        os._exit(0 if np.array_equal(n, neurons[o]) else 1)
+    for _ in range(300):  # at most 30 s
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            break
+        time.sleep(0.1)
+    else:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        pytest.fail("ordering in a forked child hung")
+    assert os.waitstatus_to_exitcode(status) == 0

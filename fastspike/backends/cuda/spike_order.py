@@ -100,7 +100,7 @@ def _order_each_step(steps, neurons, n):
         a = b
 
 
-_POOL: list = []
+_POOL: dict[int, ThreadPoolExecutor] = {}
 
 
 def _threads() -> int:
@@ -108,9 +108,13 @@ def _threads() -> int:
 
 
 def _pool() -> ThreadPoolExecutor:
-    if not _POOL:
-        _POOL.append(ThreadPoolExecutor(max_workers=_threads(), thread_name_prefix="fastspike-order"))
-    return _POOL[0]
+    """The worker threads of this process (a forked child makes its own: it has none of its
+    parent's threads)."""
+    pid = os.getpid()
+    if pid not in _POOL:
+        _POOL.clear()
+        _POOL[pid] = ThreadPoolExecutor(max_workers=_threads(), thread_name_prefix="fastspike-order")
+    return _POOL[pid]
 
 
 def order_spikes(steps: np.ndarray, neurons: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
