@@ -109,10 +109,10 @@ def layout(prog: StepProgram, consts: np.ndarray) -> Layout:
     group, then one row per call."""
     out = Layout()
     groups: dict[tuple, Group] = {}
-    constants: dict[int, list] = {}
-    for c, call in enumerate(prog.calls):
+    constants: dict[int, list] = {}  # id(call) -> its prelude constants
+    for call in prog.calls:
         values = [np.asarray(v) for v in host_prelude(call.kernel, call.arrays, consts, prog.dtype)]
-        constants[c] = values
+        constants[id(call)] = values
         sig = tuple((_arena(v.dtype), 0) for v in values) + tuple((_arena(a.dtype), a.ndim) for a in call.arrays)
         key = (call.stage, call.kernel.name, sig)
         if key not in groups:
@@ -129,15 +129,13 @@ def layout(prog: StepProgram, consts: np.ndarray) -> Layout:
             out.arrays[key] = a
         return out.places[key][1]
 
-    index = {id(call): c for c, call in enumerate(prog.calls)}
     table = [0] * (2 * len(out.groups))
     for k, g in enumerate(out.groups):
         table[2 * k], table[2 * k + 1] = len(table), len(g.calls)
         for call in g.calls:
             row = []
-            for v in constants[index[id(call)]]:
-                scalar = v.reshape(1)
-                row.append(place(scalar))
+            for v in constants[id(call)]:
+                row.append(place(v.reshape(1)))
             for a in call.arrays:
                 row += [place(a), *a.shape]
             row.append(int(call.threads))
