@@ -92,7 +92,6 @@ class CUDAEngine(ChunkedEngine):
         self.sample_base = cuda.to_device(self.sample_fill)
         self.every = [rec.every for rec, _, _ in prog.state_records]
         self.capacity = [(steps.size, rec.population.n) for rec, steps, _, _ in prog.spike_records]
-        self.population_size = {id(rec): rec.population.n for rec, _, _, _ in prog.spike_records}
         self.ring_length = prog.ring_length
         self.stages = [any(g.stage == s for g in lay.groups) for s in range(3)]
         self.arguments = (self.ring_length, self.consts, self.spike_count, self.sample_base, self.table,
@@ -242,7 +241,7 @@ class CUDAEngine(ChunkedEngine):
                 if c:
                     s = self._view(id(steps), c).copy_to_host()
                     n = self._view(id(idx), c).copy_to_host()
-                    self._spikes_out(rec, *order_spikes(s, n, self.population_size[id(rec)]))
+                    self._spikes_out(rec, *order_spikes(s, n, rec.population.n))
             self.spike_count.copy_to_device(np.zeros_like(counts))
         for k, (rec, steps, bufs) in enumerate(prog.state_records):
             c = int(self.sample_fill[k])
