@@ -24,7 +24,6 @@ import tempfile
 import time
 import warnings
 
-import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
@@ -80,7 +79,7 @@ def main() -> int:
     from numba import cuda
     import numba.cuda.dispatcher as dispatcher
 
-    from fastspike.backends.codegen import generate
+    from fastspike.backends.codegen import constant_values, generate
     from fastspike.backends.cuda.compiler import compile_program, layout, signature
 
     major, minor = (int(x) for x in args.cc.split("."))
@@ -95,7 +94,7 @@ def main() -> int:
     for name, net in _networks(args.dtype):
         net.build()  # the CPU build sizes spike histories and rings; the CUDA program reads them
         prog = generate(net, 64, target="cuda")
-        lay = layout(prog, np.array([net.dt, 0, net.dt / 2, net.dt / 6, 2], net.dtype))
+        lay = layout(prog, constant_values(net))
         module = compile_program(prog, lay)
         times, ptxs = {}, {}
         for kernel in ("run_steps", "stage_deliver", "stage_update", "stage_sample"):

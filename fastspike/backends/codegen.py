@@ -62,13 +62,18 @@ from ..synapses.types import Delta
 if TYPE_CHECKING:  # pragma: no cover
     from ..network import Network, Population
 
-__all__ = ["StepProgram", "Kernel", "Call", "NeuronLoop", "generate", "KERNEL_ARGS"]
+__all__ = ["StepProgram", "Kernel", "Call", "NeuronLoop", "generate", "constant_values", "KERNEL_ARGS"]
 
 SPIKE_BUFFER_MIN = 1 << 16
 KERNEL_ARGS = ("step", "slot", "ring_length", "consts", "spike_count", "sample_count", "pre")
 """The leading arguments of every kernel."""
 CONSTANTS = ("dt", "zero", "half_dt", "sixth_dt", "two")
 """The names bound from ``consts`` in every kernel and prelude."""
+
+
+def constant_values(net: "Network") -> np.ndarray:
+    """``consts``: the values of :data:`CONSTANTS` in the network's dtype (dt in ms)."""
+    return np.array([net.dt, 0.0, net.dt / 2, net.dt / 6, 2.0], dtype=net.dtype)
 
 
 @dataclass

@@ -30,7 +30,7 @@ from numba import njit, typed
 
 from ..._version import __version__
 from ...equations import compile_scalar
-from ..codegen import CONSTANTS, KERNEL_ARGS, Kernel, NeuronLoop, StepProgram
+from ..codegen import CONSTANTS, KERNEL_ARGS, Call, Kernel, NeuronLoop, StepProgram
 
 __all__ = ["cache_dir", "compile_program", "render", "jit_function"]
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
-from ..codegen import generate
+from ..codegen import constant_values, generate
 from .compiler import arguments, compile_program, render
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -138,7 +138,7 @@ class CPUEngine(ChunkedEngine):
         self.program = generate(net, self.sample_rows)
         self.function = compile_program(self.program)
         prog = self.program
-        self.consts = np.array([net.dt, 0.0, net.dt / 2, net.dt / 6, 2.0], dtype=net.dtype)
+        self.consts = constant_values(net)
         self.spike_count = np.zeros(len(prog.spike_records), np.int64)
         self.spike_limit = np.array(prog.spike_limits, np.int64)
         self.sample_count = np.zeros(len(prog.state_records), np.int64)

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..codegen import generate
+from ..codegen import constant_values, generate
 from ..cpu.engine import ChunkedEngine, sample_rows
 from .availability import simulated
 from .compiler import check_no_aliases, compile_program, layout, render
@@ -74,7 +74,7 @@ class CUDAEngine(ChunkedEngine):
         recorded = sum(r.population.n for r in net.records if r.kind == "spikes")
         buffer_steps = int(np.clip(SPIKE_BUFFER_ENTRIES // max(recorded, 1), 16, 1024))
         prog = self.program = generate(net, self.sample_rows, target="cuda", spike_buffer_steps=buffer_steps)
-        self.consts_host = np.array([net.dt, 0.0, net.dt / 2, net.dt / 6, 2.0], dtype=net.dtype)
+        self.consts_host = constant_values(net)
         lay = self.layout = layout(prog, self.consts_host)
         self.mutable = self._mutable_arrays()
         check_no_aliases(list(lay.arrays.values()), set(self.mutable) | self._record_buffers())
