@@ -9,11 +9,14 @@ use; with two backends, the GPU/CPU speed-up of each network. ``--json`` writes 
     fastspike bench                                   # cuba, brunel on every usable backend
     fastspike bench --net microcircuit --scale 0.1 --backend cpu,cuda --json out.json
     fastspike bench --backend cuda --cuda-launch steps,stages   # compare the GPU launch modes
+    fastspike bench --net microcircuit --backend cuda --cuda-lanes auto,32   # GPU lanes per spike
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import math
 import os
 import resource
 import subprocess
@@ -23,6 +26,7 @@ import time
 NETS = ("cuba", "brunel", "microcircuit", "uncoupled")
 WARMUP_MS = {"microcircuit": 100.0}
 RESULT = "RESULT "
+LABEL = 24  # width of the backend column: "cuda:stages:lanes 1024"
 
 
 def _measure(net_name: str, backend: str, scale: float, duration: float, dtype: str) -> dict:
@@ -50,12 +54,16 @@ def _measure(net_name: str, backend: str, scale: float, duration: float, dtype: 
     wall = time.perf_counter() - t0
     device_mb, launch = None, None
     if backend == "cuda":
-        launch = f"{net._engine.mode} grid {net._engine.grid[0]}x{net._engine.grid[1]}"
+        engine = net._engine
+        launch = f"{engine.mode} grid {engine.grid[0]}x{engine.grid[1]}"
+        lanes = sorted({c.lanes for c in engine.program.calls if c.kernel.kind.startswith("deliver")})
+        if lanes:
+            launch += f", lanes per spike {lanes[0]}" + (f"-{lanes[-1]}" if len(lanes) > 1 else "")
         from numba import cuda
 
         try:
             free, total = cuda.current_context().get_memory_info()
-            device_mb = (total - free) / 2**20 if total else None
+            device_mb = (total - free) / 2**20 if total and math.isfinite(total - free) else None
         except Exception:  # the simulator has no memory to report
             device_mb = None
     kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -68,6 +76,20 @@ def _measure(net_name: str, backend: str, scale: float, duration: float, dtype: 
             "launch": launch}
 
 
+@contextlib.contextmanager
+def _env(name: str, value: str):
+    """``$name`` set to ``value`` for the duration of the block."""
+    old = os.environ.get(name)
+    os.environ[name] = value
+    try:
+        yield
+    finally:
+        if old is None:
+            del os.environ[name]
+        else:
+            os.environ[name] = old
+
+
 def _worker(args) -> None:
     print(RESULT + json.dumps(_measure(args.worker, args.worker_backend, args.scale, args.duration, args.dtype)))
 
@@ -75,7 +97,7 @@ def _worker(args) -> None:
 def _row(r: dict) -> str:
     rates = " ".join(f"{k} {v:.2f}" for k, v in r["rates_hz"].items())
     dev = "-" if r.get("device_mb") is None else f"{r['device_mb']:.0f}"
-    return (f"{r['net']:<13}{r['label']:<13}{r['scale']:>6g}{r['neurons']:>9}{r['synapses']:>11}"
+    return (f"{r['net']:<13}{r['label']:<{LABEL}}{r['scale']:>6g}{r['neurons']:>9}{r['synapses']:>11}"
             f"{r['build_s']:>9.2f}{r['compile_s']:>10.2f}{r['wall_s']:>9.3f}{r['rtf']:>9.3f}{r['spikes']:>9}"
             f"{r['peak_rss_mb']:>9.0f}{dev:>8}  {rates}" + (f"  [{r['launch']}]" if r.get("launch") else ""))
 
@@ -94,6 +116,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cuda-launch", default="steps",
                         help="comma-separated GPU launch modes, of steps (one cooperative launch per chunk of "
                              "steps) and stages (one launch per stage of a step); default %(default)s")
+    parser.add_argument("--cuda-lanes", default="auto",
+                        help="comma-separated GPU lanes per delivered spike: auto (from each projection's "
+                             "mean row length) or powers of two from 1 to 1024 (32: one warp per spike); "
+                             "default %(default)s")
     parser.add_argument("--json", help="write the rows to this file")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--worker-backend", help=argparse.SUPPRESS)
@@ -108,28 +134,38 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"unknown network {n!r}; known: {', '.join(NETS)}")
     for b in chosen:
         backends.check(b)  # a clear error for an unknown or unusable backend
+    from .backends.codegen import LANES_ENV, lanes_per_spike
     from .backends.cuda.engine import LAUNCH_MODES
 
     modes = [m.strip() for m in args.cuda_launch.split(",") if m.strip()]
     for m in modes:
         if m not in LAUNCH_MODES:
             parser.error(f"unknown --cuda-launch {m!r}; known: {', '.join(LAUNCH_MODES)}")
-    runs = [(b, m) for b in chosen for m in (modes if b == "cuda" else [None])]
+    lanes = [x.strip().lower() for x in args.cuda_lanes.split(",") if x.strip()]
+    for x in lanes:
+        try:
+            with _env(LANES_ENV, x):
+                lanes_per_spike(1, 1)
+        except ValueError as exc:
+            parser.error(f"--cuda-lanes: {exc}")
+    gpu = [(m, x) for m in modes for x in lanes]
+    runs = [(b, m, x) for b in chosen for m, x in (gpu if b == "cuda" else [(None, None)])]
     if not (args.duration > 0 and args.scale > 0):
         parser.error("--duration and --scale must be > 0")
-    print(f"{'network':<13}{'backend':<13}{'scale':>6}{'neurons':>9}{'synapses':>11}{'build s':>9}{'compile s':>10}"
+    print(f"{'network':<13}{'backend':<{LABEL}}{'scale':>6}{'neurons':>9}{'synapses':>11}{'build s':>9}{'compile s':>10}"
           f"{'wall s':>9}{'RTF':>9}{'spikes':>9}{'RSS MB':>9}{'dev MB':>8}  rates (Hz)")
     rows = []
     for n in names:
-        for b, mode in runs:
-            label = b if mode is None or len(modes) == 1 else f"{b}:{mode}"
+        for b, mode, lane in runs:
+            label = b + (f":{mode}" if mode and len(modes) > 1 else "")
+            label += f":lanes {lane}" if lane and len(lanes) > 1 else ""
             cmd = [sys.executable, "-m", "fastspike.bench", "--worker", n, "--worker-backend", b,
                    "--scale", str(args.scale), "--duration", str(args.duration), "--dtype", args.dtype]
-            env = dict(os.environ, **({"FASTSPIKE_CUDA_LAUNCH": mode} if mode else {}))
+            env = dict(os.environ, **({"FASTSPIKE_CUDA_LAUNCH": mode, LANES_ENV: lane} if mode else {}))
             proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
             lines = [ln for ln in proc.stdout.splitlines() if ln.startswith(RESULT)]
             if proc.returncode != 0 or not lines:
-                print(f"{n:<13}{label:<13} failed: {(proc.stderr.strip().splitlines() or ['?'])[-1]}")
+                print(f"{n:<13}{label:<{LABEL}} failed: {(proc.stderr.strip().splitlines() or ['?'])[-1]}")
                 continue
             rows.append(dict(json.loads(lines[-1][len(RESULT):]), label=label))
             print(_row(rows[-1]), flush=True)

@@ -36,6 +36,8 @@ def test_bench_cuba_on_the_cpu_writes_a_table_and_json(tmp_path):
 def test_bench_refuses_unknown_networks_and_unusable_backends():
     proc = _cli("bench", "--net", "potjans")
     assert proc.returncode != 0 and "unknown network 'potjans'" in proc.stderr
+    proc = _cli("bench", "--backend", "cpu", "--cuda-lanes", "auto,48")
+    assert proc.returncode != 0 and "--cuda-lanes" in proc.stderr and "'48'" in proc.stderr
     from fastspike import backends
 
     if "cuda" not in backends.available():

@@ -69,3 +69,28 @@ def test_launch_mode_comes_from_the_environment_and_is_checked(monkeypatch):
     monkeypatch.setenv("FASTSPIKE_CUDA_LAUNCH", "graphs")
     with pytest.raises(ValueError, match="FASTSPIKE_CUDA_LAUNCH='graphs'.*steps, stages"):
         launch_mode()
+
+
+def test_lanes_per_spike_spread_a_row_over_about_four_synapses_each(monkeypatch):
+    """GPU deliveries: a warp for short rows, doubling until a lane adds about
+    SYNAPSES_PER_LANE synapses of an average row, at most MAX_LANES; the environment can fix
+    the number (a power of two) to compare schemes, and a bad value is refused."""
+    from fastspike.backends.codegen import MAX_LANES, SYNAPSES_PER_LANE, WARP, lanes_per_spike
+
+    monkeypatch.delenv("FASTSPIKE_CUDA_LANES", raising=False)
+    assert lanes_per_spike(0, 0) == WARP
+    assert lanes_per_spike(80 * 4000, 4000) == WARP  # CUBA: 80 synapses per row
+    assert lanes_per_spike(1000 * 10000, 10000) == 256  # Brunel E -> E: 1000 per row, 3.9 per lane
+    assert lanes_per_spike(2087 * 20683, 20683) == MAX_LANES  # microcircuit L2/3E -> L2/3E
+    for mean in (1, 100, 129, 1000, 4096, 10**6):
+        lanes = lanes_per_spike(mean * 100, 100)
+        assert lanes & (lanes - 1) == 0 and WARP <= lanes <= MAX_LANES
+        assert lanes == WARP or lanes == MAX_LANES or lanes * SYNAPSES_PER_LANE >= mean > lanes * SYNAPSES_PER_LANE / 2
+    monkeypatch.setenv("FASTSPIKE_CUDA_LANES", "8")
+    assert lanes_per_spike(10**6, 10) == 8
+    monkeypatch.setenv("FASTSPIKE_CUDA_LANES", "auto")
+    assert lanes_per_spike(10**6, 10) == MAX_LANES
+    for bad in ("48", "0", "2048", "many"):
+        monkeypatch.setenv("FASTSPIKE_CUDA_LANES", bad)
+        with pytest.raises(ValueError, match="FASTSPIKE_CUDA_LANES.*power of two from 1 to 1024"):
+            lanes_per_spike(100, 10)

@@ -44,6 +44,7 @@ One step k, from t to t + dt, follows SPEC section 3 (NEST's ``iaf_psc_exp`` ord
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable
@@ -97,7 +98,8 @@ class Kernel:
     functions: dict[str, Callable] = field(default_factory=dict)
     items: str = ""
     """GPU: the number of work items of the step (an expression of the kernel's names), when
-    it is not the call's fixed ``threads`` (deliveries: the spikes to deliver x WARP)."""
+    it is not the call's fixed ``threads`` (deliveries: the spikes to deliver x the lanes
+    per spike)."""
 
     def text(self) -> str:
         """A canonical description of the kernel (its identity)."""
@@ -121,7 +123,37 @@ STAGES = {"deliver": 0, "deliver_ring": 0, "population": 1, "poisson_source": 1,
 """The stages of a step: the calls of one stage are independent of each other (a GPU runs a
 stage's calls together, with a grid-wide barrier between stages)."""
 WARP = 32
-"""GPU: the threads that deliver one spike (consecutive threads stride over its synapses)."""
+"""GPU: threads that run in lockstep; the fewest lanes that deliver one spike."""
+MAX_LANES = 1024
+SYNAPSES_PER_LANE = 4
+"""GPU: a spike of a projection is delivered by enough lanes (consecutive threads, striding
+over its synapses) that each adds about this many of an average row, at least WARP and at
+most MAX_LANES: see :func:`lanes_per_spike`."""
+LANES_ENV = "FASTSPIKE_CUDA_LANES"
+
+
+def lanes_per_spike(n_synapses: int, n_pre: int) -> int:
+    """GPU: how many lanes deliver one spike of a projection of ``n_synapses`` synapses from
+    ``n_pre`` neurons (a power of two).
+
+    A lane's synapses are dependent loads and an atomic add each, so a spike delivered by one
+    warp takes as long as its row has synapses / 32 memory round trips (a microcircuit row of
+    2000 synapses: about 60, far more than the step's budget), while most of the grid waits
+    at the barrier. Spreading each row over more lanes uses that idle grid; GeNN's "threads
+    per spike" does the same. ``$FASTSPIKE_CUDA_LANES`` (a power of two from 1 to MAX_LANES)
+    overrides the choice, to compare schemes on a GPU (32: one warp per spike).
+    """
+    asked = os.environ.get(LANES_ENV, "").strip().lower()
+    if asked not in ("", "auto"):
+        lanes = int(asked) if asked.isdigit() else 0
+        if not (1 <= lanes <= MAX_LANES and lanes & (lanes - 1) == 0):
+            raise ValueError(f"{LANES_ENV}={asked!r}: expected 'auto' or a power of two from 1 to {MAX_LANES}")
+        return lanes
+    mean = n_synapses / max(n_pre, 1)
+    lanes = WARP
+    while lanes < MAX_LANES and lanes * SYNAPSES_PER_LANE < mean:
+        lanes *= 2
+    return lanes
 
 
 @dataclass
@@ -132,6 +164,8 @@ class Call:
     arrays: list[np.ndarray]
     threads: int = 1
     """Independent work items (neurons, spikes, samples): a GPU launches this many threads."""
+    lanes: int = 1
+    """GPU: threads per item (deliveries: lanes per spike)."""
 
     @property
     def phase(self) -> int:
@@ -167,6 +201,7 @@ class _Builder:
         self.arrays: list[np.ndarray] = []
         self.target = target
         self.threads = threads
+        self.lanes = 1
 
     def arg(self, name: str, value: np.ndarray) -> str:
         self.kernel.params.append(name)
@@ -189,7 +224,7 @@ class _Builder:
     def call(self) -> Call:
         k = self.kernel
         k.constants = _assigned(k.prelude)
-        return Call(k, [np.ascontiguousarray(a) for a in self.arrays], self.threads)
+        return Call(k, [np.ascontiguousarray(a) for a in self.arrays], self.threads, self.lanes)
 
 
 def _assigned(lines: list[str]) -> list[str]:
@@ -554,8 +589,12 @@ def _spike_source(pop: "Population", target: str = "cpu") -> _Builder:
 def _delivery_builder(kind: str, proj, target: str, extra: list[int]) -> tuple[_Builder, str]:
     """The arrays and constants every delivery kernel has: the pre population's spike
     history, the connectivity, ``first`` (the step from which spikes use the projection) and
-    ``DM[1:]`` = ``extra``; returns the builder and the weight expression of synapse ``s_``."""
+    ``DM[1:]`` = ``extra`` (on a GPU then ``lb``: log2 of the lanes per spike); returns the
+    builder and the weight expression of synapse ``s_``."""
     b = _Builder(kind, target, proj.pre.n)
+    if target == "cuda":
+        b.lanes = lanes_per_spike(proj.n_synapses, proj.pre.n)
+        extra = [*extra, b.lanes.bit_length() - 1]
     b.arg("SH", proj.pre.spike_history)
     b.arg("NH", proj.pre.spike_history_counts)
     b.arg("A" if kind == "deliver" else "R",
@@ -564,6 +603,8 @@ def _delivery_builder(kind: str, proj, target: str, extra: list[int]) -> tuple[_
     b.arg("TG", proj.targets)
     b.arg("WT", proj.weights)
     b.kernel.prelude.append(f"first = {b.arg('DM', np.array([proj.start_step, *extra], np.int64))}[0]")
+    if target == "cuda":
+        b.kernel.prelude.append(f"lb = DM[{len(extra)}]")
     if proj.weights.size == 1:
         b.kernel.prelude.append("w = _cast(WT[0])")
     return b, "w" if proj.weights.size == 1 else "WT[s_]"
@@ -572,19 +613,19 @@ def _delivery_builder(kind: str, proj, target: str, extra: list[int]) -> tuple[_
 def _each_spike(b: _Builder, row: str, since: str) -> tuple[list[str], str]:
     """Lines binding ``j_`` to each neuron of the spike history row ``r_ = row`` (when
     ``since`` holds), and the indentation of what follows. On the CPU, a loop over the row. On
-    a GPU, work item ``i`` is lane ``l_ = i % WARP`` of spike ``i // WARP``: the lanes of a
-    warp read one row's consecutive synapses together (see :func:`_synapses`)."""
+    a GPU, work item ``i`` is lane ``l_ = i % 2**lb`` of spike ``i // 2**lb``: the lanes of
+    a warp read one row's consecutive synapses together (see :func:`_synapses`)."""
     if b.target == "cuda":
-        b.kernel.items = f"(NH[{row}] * {WARP} if {since} else 0)"
-        return [f"r_ = {row}", f"j_ = SH[r_, i // {WARP}]", f"l_ = i % {WARP}"], ""
+        b.kernel.items = f"((NH[{row}] << lb) if {since} else 0)"
+        return [f"r_ = {row}", "j_ = SH[r_, i >> lb]", "l_ = i & ((1 << lb) - 1)"], ""
     return [f"if {since}:", f"    r_ = {row}", "    for a_ in range(NH[r_]):", "        j_ = SH[r_, a_]"], "        "
 
 
 def _synapses(start: str, stop: str, target: str) -> str:
     """The loop over synapses ``s_`` from ``start`` to ``stop`` of one spike: all of them on
-    the CPU, every WARP-th from lane ``l_`` on a GPU."""
+    the CPU, every ``2**lb``-th from lane ``l_`` on a GPU."""
     if target == "cuda":
-        return f"for s_ in range({start} + l_, {stop}, {WARP}):"
+        return f"for s_ in range({start} + l_, {stop}, 1 << lb):"
     return f"for s_ in range({start}, {stop}):"
 
 
@@ -616,12 +657,24 @@ def _ring_delivery(proj, target: str = "cpu") -> Call:
     """Per-synapse delays: the spikes of the last step are added to the target channel's ring
     buffer at row ``(step - 1 + delay) mod L``, the row its population reads in that step.
     Rows grouped by delay are walked group by group (one ring row per group), so each spike's
-    synapses are read once, in order."""
+    synapses are read once, in order. On a GPU the lanes of a spike stride over its whole row
+    instead (a group of a microcircuit row has a few dozen synapses: lanes per group would
+    leave most lanes idle and walk the groups one after another); a lane finds the delay group
+    ``g_`` of its synapse ``s_`` by bisecting the row's group offsets from its previous
+    synapse's group (a lane has a few synapses; a microcircuit row has about 50 groups)."""
     grouped = proj.delay_offsets is not None
     dn = proj.delay_offsets.shape[1] - 1 if grouped else 0
     b, weight = _delivery_builder("deliver_ring", proj, target, [proj.min_delay, dn])
     b.kernel.prelude += ["dmin = DM[1]", "dn = DM[2]"]
-    if grouped:  # rows grouped by delay: one target row of the ring per group
+    if grouped and target == "cuda":  # a lane's synapses ascend: so does its delay group
+        b.arg("DO", proj.delay_offsets)
+        inner = ["h_ = IP[j_]", "g_ = 0", _synapses("h_", "IP[j_ + 1]", target),
+                 "    d_ = s_ - h_", "    u_ = dn",  # DO[j_, g_] <= d_ < DO[j_, u_]: bisect
+                 "    while u_ - g_ > 1:", "        m_ = (g_ + u_) >> 1",
+                 "        if DO[j_, m_] <= d_:", "            g_ = m_", "        else:", "            u_ = m_",
+                 "    q_ = (step - 1 + dmin + g_) & (ring_length - 1)",
+                 f"    {_add('R', 'q_, TG[s_]', weight, target)}"]
+    elif grouped:  # rows grouped by delay: one target row of the ring per group
         b.arg("DO", proj.delay_offsets)
         inner = ["o_ = IP[j_]", "for g_ in range(dn):",
                  "    q_ = (step - 1 + dmin + g_) & (ring_length - 1)",

@@ -123,6 +123,33 @@ def test_work_of_a_stage_spreads_over_more_items_than_threads(launch):
     assert _compare(build, 3.0, launch=launch) > 100
 
 
+@pytest.mark.parametrize("lanes", ["1", "4", "auto", "256"])
+def test_rows_grouped_by_delay_in_several_calls_of_a_stage(lanes, monkeypatch):
+    """Projections whose rows are grouped by delay, several of them in one stage, before
+    other deliveries: every synapse is added once to the right ring row, whatever the lanes
+    per spike (1: one lane walks every delay group of a row; 256: more lanes than a row has
+    synapses). A microcircuit's deliveries have this shape."""
+    monkeypatch.setenv("FASTSPIKE_CUDA_LANES", lanes)
+
+    def build(backend):
+        net = fs.Network(dt=DT, seed=8, backend=backend)
+        src = net.population(fs.SpikeSource(np.repeat([0.2, 0.5, 0.6, 1.4], 12), np.tile(np.arange(12), 4)), n=12,
+                             name="src")
+        a = net.population(fs.LIF(tau_m=10.0, v_rest=0.0, v_reset=0.0, v_thresh=3.0, t_ref=0.3), n=30, name="a")
+        b = net.population(fs.IF(tau_m=5.0, v_rest=0.0, v_reset=0.0, v_thresh=1.5), n=25, name="b")
+        net.connect(src, a, fs.AllToAll(), synapse=fs.ExpCurrent(1.0), weight=0.5,
+                    delay=np.resize([0.1, 0.2, 0.3, 0.5, 0.2], (12, 30)))
+        net.connect(src, b, fs.AllToAll(), synapse=fs.Delta(), weight=0.25, delay=np.resize([0.4, 0.1, 0.1], (12, 25)))
+        net.connect(a, b, fs.AllToAll(), synapse=fs.Delta(), weight=0.125,
+                    delay=np.resize([0.1, 0.3, 0.2, 0.2], (30, 25)))
+        net.connect(b, a, fs.AllToAll(), synapse=fs.ExpCurrent(1.0), weight=-0.0625, delay=0.2)
+        spikes = [net.record(p, "spikes") for p in (a, b)]
+        return net, {"a": a, "b": b}, spikes, [net.record(b, "v", neurons=np.arange(0, 25, 3))]
+
+    assert sum(p.delay_offsets is not None for p in build("cpu")[0].projections) == 3
+    assert _compare(build, 2.5, launch="steps") > 60
+
+
 def test_repeated_runs_and_state_assignment():
     """run(a); run(b) equals run(a + b); state set between runs reaches the device."""
     def build(backend):

@@ -22,3 +22,17 @@ def test_bench_both_backends_and_both_launch_modes(capsys, tmp_path):
     assert {r["label"] for r in rows} == {"cpu", "cuda:steps", "cuda:stages"}
     assert len({r["spikes"] for r in rows}) == 1  # the same network gives the same spikes
     assert all(r["launch"].startswith(r["label"].split(":")[1]) for r in rows if r["backend"] == "cuda")
+
+
+def test_bench_compares_lanes_per_spike(capsys, tmp_path):
+    """``--cuda-lanes``: a GPU row per choice of lanes per delivered spike, the same spikes."""
+    from fastspike import bench
+
+    out_json = tmp_path / "lanes.json"
+    assert bench.main(["--backend", "cuda", "--net", "cuba", "--duration", "0.3", "--cuda-lanes", "auto,64",
+                       "--json", str(out_json)]) == 0
+    rows = json.loads(out_json.read_text())
+    assert [r["label"] for r in rows] == ["cuda:lanes auto", "cuda:lanes 64"], capsys.readouterr().out
+    assert rows[0]["launch"].endswith("lanes per spike 32")  # CUBA rows have about 80 synapses
+    assert rows[1]["launch"].endswith("lanes per spike 64")
+    assert rows[0]["spikes"] == rows[1]["spikes"] > 0

@@ -33,12 +33,13 @@ the same functions as on the CPU.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from ...equations import compile_scalar
-from ..codegen import CONSTANTS, WARP, Call, Kernel, NeuronLoop, StepProgram
+from ..codegen import CONSTANTS, Call, Kernel, NeuronLoop, StepProgram
 from ..cpu.compiler import _constants, import_generated
 from .availability import simulated
 
@@ -95,7 +96,7 @@ class Layout:
         for g in self.groups:
             if g.stage == stage:
                 for call in g.calls:
-                    total += int(call.threads) * (WARP if call.kernel.kind.startswith("deliver") else 1)
+                    total += int(call.threads) * call.lanes
         return total
 
 
@@ -167,10 +168,24 @@ def _view(arena: str, at: str, ndim: int) -> str:
     return flat if ndim == 1 else f"{flat}.reshape(({', '.join(dims)}))"
 
 
+_OWN = ("step", "slot", *SCALARS, "gi", "G_", "o_", "b_", "items_", "i0_")
+"""The names of a group function that its kernel's lines must not assign."""
+
+
+def _check_own_names(kernel: Kernel, lines: list[str]) -> None:
+    """A kernel line that assigned ``o_`` (say) would give the threads different offsets for
+    the calls after it, and the grid would miss some items and do others twice."""
+    for ln in lines:
+        m = re.match(r"\s*(?:for\s+)?([A-Za-z_]\w*)\s*(?:[-+*/|&]?=(?!=)|\s+in\s)", ln)
+        if m and m.group(1) in _OWN:
+            raise AssertionError(f"kernel {kernel.kind}: {ln.strip()!r} assigns {m.group(1)}, a name of its GPU group")
+
+
 def _group_source(k: int, g: Group, arenas: list[str], decorator: str) -> list[str]:
     kernel = g.kernel
     loops = [b for b in kernel.body if isinstance(b, NeuronLoop)]
     assert len(loops) == 1 and isinstance(kernel.body[-1], NeuronLoop), kernel.kind
+    _check_own_names(kernel, [*kernel.body[:-1], *loops[0].body])
     out = ["", "", decorator,
            f"def g{k}(step, slot, {', '.join(SCALARS)}, gi, G_, o_, b_, {', '.join('M_' + a for a in arenas)}):",
            *_constants("    ")]
