@@ -447,9 +447,13 @@ def _population(pop: "Population", record_I: bool, fed: set, ringed: set, target
 
     # 4. delta input unless refractory, bounds, threshold; branch-free so the loop vectorizes.
     #    The few neurons that fire are reset, recorded and listed in a second, sparse pass.
+    #    A GPU thread has one neuron and branches instead: it stores only what changed (most
+    #    neurons are not refractory) and resets its neuron at once, with no flag in memory.
+    cuda = target == "cuda"
     if model.refractory:
         b.arg("RC", pop.refractory_count)
-        body += ["r_ = RC[i]", "on_ = r_ <= 0", "RC[i] = r_ - 1 if r_ > 0 else 0"]
+        body += ["r_ = RC[i]", "on_ = r_ <= 0"]
+        body += ["if r_ > 0:", "    RC[i] = r_ - 1"] if cuda else ["RC[i] = r_ - 1 if r_ > 0 else 0"]
         body.append(f"{n_loc[0]} = {n_loc[0]} + dv_ if on_ else {s_loc[0]}" if delta
                     else f"{n_loc[0]} = {n_loc[0]} if on_ else {s_loc[0]}")
     elif delta:
@@ -457,16 +461,19 @@ def _population(pop: "Population", record_I: bool, fed: set, ringed: set, target
     if model.constrain is not None:
         body.append(f"{', '.join(n_loc)}, = {call('constrain', n_loc)}")
     test = call("threshold", n_loc)
-    flags = np.zeros(-(-pop.n // 8) * 8, np.bool_)  # padded to whole words, the padding stays False
-    b.arg("F", flags)
-    if target != "cuda":
+    if cuda:
+        flag = "f_"
+    else:
+        flags = np.zeros(-(-pop.n // 8) * 8, np.bool_)  # padded to whole words, the padding stays False
+        flag = f"{b.arg('F', flags)}[i]"
         b.arg("F8", flags.view(np.uint64))
-    body.append(f"F[i] = on_ and {test}" if model.refractory else f"F[i] = {test}")
+    body.append(f"{flag} = on_ and {test}" if model.refractory else f"{flag} = {test}")
     body += [f"x_{v}[i] = {n_}" for v, n_ in zip(state, n_loc) if v not in frozen]
 
     # the sparse pass: reset, refractory period, record, list for delivery
     spike = [f"q_{name} = P_{name}[i]" for name in sorted(per_neuron)]
-    spike += [f"{n_} = x_{v}[i]" for v, n_ in zip(state, n_loc)]
+    if not cuda:  # a GPU thread still holds the new state in n_loc
+        spike += [f"{n_} = x_{v}[i]" for v, n_ in zip(state, n_loc)]
     spike.append(f"{', '.join(n_loc)}, = {call('reset', n_loc)}")
     spike += [f"x_{v}[i] = {n_}" for v, n_ in zip(state, n_loc) if v not in frozen]
     if model.refractory:
@@ -474,8 +481,8 @@ def _population(pop: "Population", record_I: bool, fed: set, ringed: set, target
         uniform = bool(np.all(steps == steps[0]))
         b.arg("RS", steps[:1] if uniform else steps)
         spike.append(f"RC[i] = RS[{'0' if uniform else 'i'}]")
-    if target == "cuda":  # one thread per neuron: the few that fire reset at once
-        b.kernel.body = [*per_step, NeuronLoop("n", body + ["if F[i]:", *_indent(spike), "    <spike>"])]
+    if cuda:  # one thread per neuron: the few that fire reset at once
+        b.kernel.body = [*per_step, NeuronLoop("n", body + ["if f_:", *_indent(spike), "    <spike>"])]
         b.kernel.items = "n"
         return b
     # the flags are scanned 8 at a time: most words are 0 (no spike among 8 neurons)
