@@ -2,9 +2,10 @@
 
 For each network: the time Numba/NVVM takes to compile ``run_steps`` (the cooperative kernel
 that runs whole steps) and the three stage kernels to PTX, and what ``ptxas`` says of
-``run_steps`` for the target GPU (registers per thread, spills), hence how many 128-thread
-blocks fit on one SM and the size of the cooperative grid on that GPU. The structure of a
-network (hence its kernels) does not depend on its scale, so small scales are used.
+``run_steps`` for the target GPU (registers per thread, spills, stack frame), hence how many
+128-thread blocks fit on one SM and the size of the cooperative grid on that GPU. The
+structure of a network (hence its kernels) does not depend on its scale, so small scales
+are used.
 
     python benchmarks/cuda_kernels.py                    # H100: sm_90, 132 SMs
     python benchmarks/cuda_kernels.py --cc 8.0 --sms 108 # A100
@@ -90,7 +91,7 @@ def main() -> int:
     dispatcher.get_current_device = lambda: _Device()  # device functions ask for the capability
     print(f"CUDA kernels, {args.dtype}, compute capability {args.cc}, {args.sms} SMs, blocks of {BLOCK}")
     print(f"{'network':<14}{'groups':>7}{'calls':>7}{'TAB':>7}{'PTX s run_steps':>17}{'PTX s stages':>14}"
-          f"{'regs':>6}{'spill B':>9}{'blocks/SM':>11}{'grid':>7}   stage kernels: registers")
+          f"{'regs':>6}{'spill B':>9}{'stack B':>9}{'blocks/SM':>11}{'grid':>7}   stage kernels: registers")
     for name, net in _networks(args.dtype):
         net.build()  # the CPU build sizes spike histories and rings; the CUDA program reads them
         prog = generate(net, 64, target="cuda")
@@ -112,6 +113,7 @@ def main() -> int:
                               for k in ("stage_deliver", "stage_update", "stage_sample")) if args.ptxas else ""
         print(f"{name:<14}{len(lay.groups):>7}{len(prog.calls):>7}{lay.table.size:>7}{times['run_steps']:>17.1f}"
               f"{stages:>14.1f}{regs['registers'] if regs else '-':>6}{regs['spill_bytes'] if regs else '-':>9}"
+              f"{regs['stack_bytes'] if regs else '-':>9}"
               f"{fit if fit else '-':>11}{fit * args.sms if fit else '-':>7}   {stage_regs}", flush=True)
     return 0
 

@@ -74,7 +74,26 @@ def test_every_kernel_compiles_to_ptx(dtype, monkeypatch):
             warnings.simplefilter("ignore")
             ptx, _ = cuda.compile_ptx(getattr(module, name).py_func, sig, cc=(8, 0))
         assert ".entry" in ptx, name
+        assert "numba_attempt_nocopy_reshape" not in ptx, f"{name}: 2-D views reshaped on the device"
         if name in ("run_steps", "stage_deliver"):
             assert "atom" in ptx or "red." in ptx, f"{name}: no atomic add in the PTX"
         if name == "run_steps":
             assert "cudaCGSynchronize" in ptx  # the grid-wide barrier of a cooperative launch
+
+
+def test_two_dimensional_arrays_are_indexed_by_hand():
+    """Kernels bind 2-D arrays as flat views (a reshape on the device is a call through local
+    memory, paid by every thread for every call): indices, shapes and atomic additions are
+    rewritten, nested ones too, and any other use is refused rather than compiled wrongly."""
+    from fastspike.backends.cuda.compiler import _flat_indices
+
+    names = {"R", "SH", "CR0"}
+    assert _flat_indices("j_ = SH[r_, i >> lb] + R0[slot, i]", names) == "j_ = SH[(r_) * SH_c_ + (i >> lb)] + R0[slot, i]"
+    assert (_flat_indices("cuda.atomic.add(R, ((step - 1 + DL[s_]) & (L - 1), TG[s_]), w)", names)
+            == "cuda.atomic.add(R, ((step - 1 + DL[s_]) & (L - 1)) * R_c_ + (TG[s_]), w)")
+    assert _flat_indices("x = SH[SH[1, 2], R[a, b]]", names) == "x = SH[(SH[(1) * SH_c_ + (2)]) * SH_c_ + (R[(a) * R_c_ + (b)])]"
+    assert _flat_indices("row0 = min(step, CR0.shape[0] - 1) + CR0.shape[1] + CR0.size", names) == \
+        "row0 = min(step, CR0_r_ - 1) + CR0_c_ + CR0.size"
+    for line in ("f(R)", "cuda.atomic.add(R, q_, w)", "R[3]", "n = SH.shape"):
+        with pytest.raises(AssertionError, match="2-D array"):
+            _flat_indices(line, names)

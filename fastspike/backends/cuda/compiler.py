@@ -159,13 +159,73 @@ def check_no_aliases(arrays: list[np.ndarray], written: set[int]) -> None:
 
 
 def _view(arena: str, at: str, ndim: int) -> str:
-    """The source of a view of ``ndim`` dims whose offset is ``TAB[at]`` (shape after it)."""
+    """The source of a view whose offset is ``TAB[at]`` (shape after it): the element for
+    ``ndim`` 0, else the flat run of its elements (2-D arrays are indexed by hand: see
+    :func:`_flat_indices`)."""
     base = f"TAB[{at}]"
     if ndim == 0:
         return f"M_{arena}[{base}]"
     dims = [f"TAB[{at} + {d + 1}]" for d in range(ndim)]
-    flat = f"M_{arena}[{base}:{base} + {' * '.join(dims)}]"
-    return flat if ndim == 1 else f"{flat}.reshape(({', '.join(dims)}))"
+    return f"M_{arena}[{base}:{base} + {' * '.join(dims)}]"
+
+
+def _closing(text: str, start: int) -> int:
+    """The index of the bracket that closes the one opened at ``text[start]``."""
+    depth = 0
+    for k in range(start, len(text)):
+        if text[k] in "([":
+            depth += 1
+        elif text[k] in ")]":
+            depth -= 1
+            if depth == 0:
+                return k
+    raise AssertionError(f"unbalanced brackets in {text!r}")
+
+
+def _split_top(text: str) -> list[str]:
+    """``text`` split at its commas outside brackets."""
+    parts, depth, last = [], 0, 0
+    for k, ch in enumerate(text):
+        depth += ch in "([" or -(ch in ")]")
+        if ch == "," and depth == 0:
+            parts.append(text[last:k].strip())
+            last = k + 1
+    return [*parts, text[last:].strip()]
+
+
+def _flat_indices(line: str, names: set[str]) -> str:
+    """``line`` with its 2-D arrays (``names``, bound as flat views with ``<name>_r_`` rows and
+    ``<name>_c_`` columns) indexed by hand: ``X[a, b]`` becomes ``X[(a) * X_c_ + (b)]``,
+    ``cuda.atomic.add(X, (a, b), v)`` takes that index, ``X.shape[k]`` the rows or columns
+    (``X.size`` stays). Any other use of ``X`` is refused.
+    Numba-cuda reshapes a view by calling a helper through local memory: every thread would
+    pay that for every 2-D array of every call, every step."""
+    if not names:
+        return line
+    out, pos = [], 0
+    pattern = rf"(?<![\w.])({'|'.join(sorted(names))})\b(\[|\.shape\[[01]\]|\.size\b|,\s*\()?"
+    for m in re.finditer(pattern, line):
+        if m.start() < pos:  # inside an index already rewritten
+            continue
+        name, kind = m.group(1), m.group(2)
+        if kind is None:
+            raise AssertionError(f"2-D array {name} used whole in {line!r}")
+        if kind == ".size":  # the flat view has as many elements
+            continue
+        out.append(line[pos:m.start()])
+        if kind.startswith(".shape"):
+            out.append(f"{name}_{'rc'[int(kind[-2])]}_")
+            pos = m.end()
+            continue
+        opening = m.end() - 1
+        end = _closing(line, opening)
+        parts = _split_top(line[opening + 1:end])
+        if len(parts) != 2:
+            raise AssertionError(f"2-D array {name} not indexed by two indices in {line!r}")
+        flat = f"({_flat_indices(parts[0], names)}) * {name}_c_ + ({_flat_indices(parts[1], names)})"
+        out.append(f"{name}[{flat}]" if kind == "[" else f"{name}, {flat}")
+        pos = end + 1
+    return "".join(out) + line[pos:]
 
 
 _OWN = ("step", "slot", *SCALARS, "gi", "G_", "o_", "b_", "items_", "i0_")
@@ -189,14 +249,26 @@ def _group_source(k: int, g: Group, arenas: list[str], decorator: str) -> list[s
     out = ["", "", decorator,
            f"def g{k}(step, slot, {', '.join(SCALARS)}, gi, G_, o_, b_, {', '.join('M_' + a for a in arenas)}):",
            *_constants("    ")]
-    at = 0
+    binds, at, matrices = {}, 0, set()
     for name, (arena, ndim) in zip([*kernel.constants, *kernel.params], g.signature):
-        out.append(f"    {name} = {_view(arena, f'b_ + {at}', ndim)}")
+        assert ndim <= 2, (kernel.kind, name, ndim)
+        binds[name] = f"    {name} = {_view(arena, f'b_ + {at}', ndim)}"
+        if ndim == 2:
+            binds[name] += f"; {name}_r_ = TAB[b_ + {at + 1}]; {name}_c_ = TAB[b_ + {at + 2}]"
+            matrices.add(name)
         at += 1 if ndim == 0 else 1 + ndim
-    out.append(f"    items_ = {kernel.items or f'TAB[b_ + {at}]'}")
-    out += ["    " + ln for ln in kernel.body[:-1]]
-    out += ["    i0_ = gi - o_ % G_", "    if i0_ < 0:", "        i0_ += G_", "    for i in range(i0_, items_, G_):"]
-    out += ["        " + ln for ln in loops[0].body]
+    items = _flat_indices(kernel.items or f"TAB[b_ + {at}]", matrices)
+    # Every thread runs every call of a stage, and most have no item in most calls (a
+    # microcircuit step: 56 deliveries, about 34 000 lanes in all): such a thread binds only
+    # what the count of items needs, and leaves (binding a 2-D view calls a reshape helper).
+    needed = set(re.findall(r"[A-Za-z_]\w*", items))
+    out += [line for name, line in binds.items() if name in needed]
+    out += [f"    items_ = {items}", "    i0_ = gi - o_ % G_", "    if i0_ < 0:", "        i0_ += G_",
+            "    if i0_ >= items_:", "        return o_ + items_"]
+    out += [line for name, line in binds.items() if name not in needed]
+    out += ["    " + _flat_indices(ln, matrices) for ln in kernel.body[:-1]]
+    out += ["    for i in range(i0_, items_, G_):"]
+    out += ["        " + _flat_indices(ln, matrices) for ln in loops[0].body]
     out.append("    return o_ + items_")
     return out
 
