@@ -9,11 +9,11 @@ calls of one kernel are made by a loop over rows of the table, not by launches.
 
 **Groups and stages.** Calls of the same kernel (and argument types) form a *group*; each
 group is a device function ``g<k>(..., gi, G_, o_, TAB, b_, arenas)`` that binds the views
-of the call at table row ``b_`` and runs the kernel's work items ``i`` (neurons, samples,
-or lanes of spikes to deliver) that fall to thread ``gi`` of a grid of ``G_`` threads: items
-are numbered across the calls of a stage (``o_``: items of the calls before), so the work
-of a stage spreads over the whole grid however it is split among populations and
-projections. A step has three stages: deliveries; population updates and sources; state
+of the call at table row ``b_`` (2-D arrays as flat views indexed by hand) and runs the
+kernel's work items ``i`` (neurons, samples, or lanes of spikes to deliver) that fall to
+thread ``gi`` of a grid of ``G_`` threads: items are numbered across the calls of a stage
+(``o_``: items of the calls before), so the work of a stage spreads over the whole grid
+however it is split among populations and projections. A step has three stages: deliveries; population updates and sources; state
 samples. A stage's calls are independent of each other.
 
 **Kernels.** ``run_steps(step0, nsteps, spike_limit, done, ...)`` runs up to ``nsteps``
@@ -186,8 +186,11 @@ def _split_top(text: str) -> list[str]:
     """``text`` split at its commas outside brackets."""
     parts, depth, last = [], 0, 0
     for k, ch in enumerate(text):
-        depth += ch in "([" or -(ch in ")]")
-        if ch == "," and depth == 0:
+        if ch in "([":
+            depth += 1
+        elif ch in ")]":
+            depth -= 1
+        elif ch == "," and depth == 0:
             parts.append(text[last:k].strip())
             last = k + 1
     return [*parts, text[last:].strip()]
@@ -260,8 +263,8 @@ def _group_source(k: int, g: Group, arenas: list[str], decorator: str) -> list[s
     items = _flat_indices(kernel.items or f"TAB[b_ + {at}]", matrices)
     # Every thread runs every call of a stage, and most have no item in most calls (a
     # microcircuit step: 56 deliveries, about 34 000 lanes in all): such a thread binds only
-    # what the count of items needs, and leaves (binding a 2-D view calls a reshape helper).
-    needed = set(re.findall(r"[A-Za-z_]\w*", items))
+    # what the count of items needs (a few loads from the table each), and leaves.
+    needed = set(re.findall(r"[A-Za-z_]\w*", kernel.items))
     out += [line for name, line in binds.items() if name in needed]
     out += [f"    items_ = {items}", "    i0_ = gi - o_ % G_", "    if i0_ < 0:", "        i0_ += G_",
             "    if i0_ >= items_:", "        return o_ + items_"]
