@@ -14,7 +14,6 @@ use; with two backends, the GPU/CPU speed-up of each network. ``--json`` writes 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import math
 import os
@@ -76,20 +75,6 @@ def _measure(net_name: str, backend: str, scale: float, duration: float, dtype: 
             "launch": launch}
 
 
-@contextlib.contextmanager
-def _env(name: str, value: str):
-    """``$name`` set to ``value`` for the duration of the block."""
-    old = os.environ.get(name)
-    os.environ[name] = value
-    try:
-        yield
-    finally:
-        if old is None:
-            del os.environ[name]
-        else:
-            os.environ[name] = old
-
-
 def _worker(args) -> None:
     print(RESULT + json.dumps(_measure(args.worker, args.worker_backend, args.scale, args.duration, args.dtype)))
 
@@ -134,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"unknown network {n!r}; known: {', '.join(NETS)}")
     for b in chosen:
         backends.check(b)  # a clear error for an unknown or unusable backend
-    from .backends.codegen import LANES_ENV, lanes_per_spike
+    from .backends.codegen import LANES_ENV, lanes_asked
     from .backends.cuda.engine import LAUNCH_MODES
 
     modes = [m.strip() for m in args.cuda_launch.split(",") if m.strip()]
@@ -144,8 +129,7 @@ def main(argv: list[str] | None = None) -> int:
     lanes = [x.strip().lower() for x in args.cuda_lanes.split(",") if x.strip()]
     for x in lanes:
         try:
-            with _env(LANES_ENV, x):
-                lanes_per_spike(1, 1)
+            lanes_asked(x)
         except ValueError as exc:
             parser.error(f"--cuda-lanes: {exc}")
     gpu = [(m, x) for m in modes for x in lanes]

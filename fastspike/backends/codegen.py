@@ -132,6 +132,18 @@ most MAX_LANES: see :func:`lanes_per_spike`."""
 LANES_ENV = "FASTSPIKE_CUDA_LANES"
 
 
+def lanes_asked(text: str) -> int | None:
+    """The lanes per spike that ``text`` (a value of ``$FASTSPIKE_CUDA_LANES``) fixes: None for
+    "auto" or nothing, else a power of two from 1 to MAX_LANES (ValueError otherwise)."""
+    asked = text.strip().lower()
+    if asked in ("", "auto"):
+        return None
+    lanes = int(asked) if asked.isdigit() else 0
+    if not (1 <= lanes <= MAX_LANES and lanes & (lanes - 1) == 0):
+        raise ValueError(f"{LANES_ENV}={asked!r}: expected 'auto' or a power of two from 1 to {MAX_LANES}")
+    return lanes
+
+
 def lanes_per_spike(n_synapses: int, n_pre: int) -> int:
     """GPU: how many lanes deliver one spike of a projection of ``n_synapses`` synapses from
     ``n_pre`` neurons (a power of two).
@@ -143,12 +155,9 @@ def lanes_per_spike(n_synapses: int, n_pre: int) -> int:
     per spike" does the same. ``$FASTSPIKE_CUDA_LANES`` (a power of two from 1 to MAX_LANES)
     overrides the choice, to compare schemes on a GPU (32: one warp per spike).
     """
-    asked = os.environ.get(LANES_ENV, "").strip().lower()
-    if asked not in ("", "auto"):
-        lanes = int(asked) if asked.isdigit() else 0
-        if not (1 <= lanes <= MAX_LANES and lanes & (lanes - 1) == 0):
-            raise ValueError(f"{LANES_ENV}={asked!r}: expected 'auto' or a power of two from 1 to {MAX_LANES}")
-        return lanes
+    asked = lanes_asked(os.environ.get(LANES_ENV, ""))
+    if asked is not None:
+        return asked
     mean = n_synapses / max(n_pre, 1)
     lanes = WARP
     while lanes < MAX_LANES and lanes * SYNAPSES_PER_LANE < mean:

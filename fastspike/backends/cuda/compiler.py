@@ -13,8 +13,9 @@ of the call at table row ``b_`` (2-D arrays as flat views indexed by hand) and r
 kernel's work items ``i`` (neurons, samples, or lanes of spikes to deliver) that fall to
 thread ``gi`` of a grid of ``G_`` threads: items are numbered across the calls of a stage
 (``o_``: items of the calls before), so the work of a stage spreads over the whole grid
-however it is split among populations and projections. A step has three stages: deliveries; population updates and sources; state
-samples. A stage's calls are independent of each other.
+however it is split among populations and projections. A step has three stages:
+deliveries; population updates and sources; state samples. A stage's calls are independent
+of each other.
 
 **Kernels.** ``run_steps(step0, nsteps, spike_limit, done, ...)`` runs up to ``nsteps``
 whole steps in one cooperative launch, with a grid-wide barrier
@@ -23,9 +24,9 @@ step k run with the deliveries of step k + 1 (they read what neither writes). It
 early, before a step, once a spike record buffer holds more than its ``spike_limit`` (so
 that the next step cannot overflow it), and writes the steps it ran to ``done[0]``: a
 chunk lasts as long as the spikes actually fired fit, as in the CPU backend, not as long
-as the worst case (every neuron firing every step) would. ``stage_deliver``, ``stage_update`` and
-``stage_sample`` run one stage of one step each (ordinary launches: 2 per step, 3 on
-sampling steps) when cooperative launches are not wanted or not possible.
+as the worst case (every neuron firing every step) would. ``stage_deliver``,
+``stage_update`` and ``stage_sample`` run one stage of one step each (ordinary launches: 2
+per step, 3 on sampling steps) when cooperative launches are not wanted or not possible.
 
 The model's scalar equations are compiled as device functions (``cuda.jit(device=True)``):
 the same functions as on the CPU.
@@ -238,10 +239,12 @@ _OWN = ("step", "slot", *SCALARS, "gi", "G_", "o_", "b_", "items_", "i0_")
 def _check_own_names(kernel: Kernel, lines: list[str]) -> None:
     """A kernel line that assigned ``o_`` (say) would give the threads different offsets for
     the calls after it, and the grid would miss some items and do others twice."""
-    for ln in lines:
-        m = re.match(r"\s*(?:for\s+)?([A-Za-z_]\w*)\s*(?:[-+*/|&]?=(?!=)|\s+in\s)", ln)
-        if m and m.group(1) in _OWN:
-            raise AssertionError(f"kernel {kernel.kind}: {ln.strip()!r} assigns {m.group(1)}, a name of its GPU group")
+    for ln in lines:  # the targets of an assignment (also augmented, or of several names) or a for
+        m = re.match(r"\s*(?:for\s+([\w\s,]+?)\s+in\s|([\w\s,]+?)\s*(?:[-+*/%|&^]|//|<<|>>)?=(?!=))", ln)
+        for name in (m.group(1) or m.group(2)).split(",") if m else ():
+            if name.strip() in _OWN:
+                raise AssertionError(f"kernel {kernel.kind}: {ln.strip()!r} assigns {name.strip()}, "
+                                     "a name of its GPU group")
 
 
 def _group_source(k: int, g: Group, arenas: list[str], decorator: str) -> list[str]:

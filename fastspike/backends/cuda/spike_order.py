@@ -6,8 +6,8 @@ the next step's (a grid barrier, or the next launch, separates the updates of tw
 So only each step's neurons need sorting, and a neuron fires at most once per step, so
 they are distinct indices in ``[0, n)``: a bucket sort (as many buckets as spikes, by
 index) orders them in time linear in the number of spikes. ``numpy.lexsort`` of the whole
-drain costs O(m log m) instead: about 0.36 µs per spike on the development machine, which
-is 2 s per biological second for the 5.3 million spikes of benchmark B4 (see
+drain costs O(m log m) instead: about 0.28 µs per spike on the development machine, which
+is 1.5 s per biological second for the 5.3 million spikes of benchmark B4 (see
 ``benchmarks/bench_spike_order.py`` for both, measured side by side).
 """
 from __future__ import annotations
