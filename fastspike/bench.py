@@ -10,6 +10,7 @@ use; with two backends, the GPU/CPU speed-up of each network. ``--json`` writes 
     fastspike bench --net microcircuit --scale 0.1 --backend cpu,cuda --json out.json
     fastspike bench --backend cuda --cuda-launch steps,stages   # compare the GPU launch modes
     fastspike bench --net microcircuit --backend cuda --cuda-lanes auto,32   # GPU lanes per spike
+    fastspike bench --net brunel,uncoupled --backend cpu --threads 1,2,4      # CPU threads
 """
 from __future__ import annotations
 
@@ -28,17 +29,18 @@ RESULT = "RESULT "
 LABEL = 24  # width of the backend column: "cuda:stages:lanes 1024"
 
 
-def _measure(net_name: str, backend: str, scale: float, duration: float, dtype: str) -> dict:
+def _measure(net_name: str, backend: str, scale: float, duration: float, dtype: str, threads: int = 1) -> dict:
     """Build, compile and run one network in this process; the figures as a dict."""
     from .networks import standard
 
     t0 = time.perf_counter()
+    kw = dict(dtype=dtype, backend=backend, threads=threads)
     if net_name == "cuba":
-        net, pops = standard.cuba(dtype=dtype, backend=backend)
+        net, pops = standard.cuba(**kw)
     elif net_name == "uncoupled":
-        net, pops = standard.uncoupled(max(int(10**6 * scale), 1), dtype=dtype, backend=backend)
+        net, pops = standard.uncoupled(max(int(10**6 * scale), 1), **kw)
     else:
-        net, pops = getattr(standard, net_name)(scale, dtype=dtype, backend=backend)
+        net, pops = getattr(standard, net_name)(scale, **kw)
     build_s = time.perf_counter() - t0
     records = {name: net.record(pop, "spikes") for name, pop in pops.items()}
     t0 = time.perf_counter()
@@ -66,7 +68,8 @@ def _measure(net_name: str, backend: str, scale: float, duration: float, dtype: 
         except Exception:  # the simulator has no memory to report
             device_mb = None
     kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return {"net": net_name, "backend": backend, "scale": scale, "dtype": dtype, "duration_ms": duration,
+    return {"net": net_name, "backend": backend, "threads": threads, "scale": scale, "dtype": dtype,
+            "duration_ms": duration,
             "neurons": sum(p.n for p in pops.values()), "synapses": sum(p.n_synapses for p in net.projections),
             "build_s": build_s, "compile_s": compile_s, "wall_s": wall, "rtf": wall / (duration / 1000.0),
             "spikes": sum(len(r) for r in records.values()),
@@ -76,7 +79,8 @@ def _measure(net_name: str, backend: str, scale: float, duration: float, dtype: 
 
 
 def _worker(args) -> None:
-    print(RESULT + json.dumps(_measure(args.worker, args.worker_backend, args.scale, args.duration, args.dtype)))
+    print(RESULT + json.dumps(_measure(args.worker, args.worker_backend, args.scale, args.duration, args.dtype,
+                                       int(args.threads))))
 
 
 def _row(r: dict) -> str:
@@ -105,6 +109,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="comma-separated GPU lanes per delivered spike: auto (from each projection's "
                              "mean row length) or powers of two from 1 to 1024 (32: one warp per spike); "
                              "default %(default)s")
+    parser.add_argument("--threads", default="1",
+                        help="comma-separated CPU thread counts (default %(default)s); results are the same "
+                             "for every count, the speed-up is printed against the first")
     parser.add_argument("--json", help="write the rows to this file")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--worker-backend", help=argparse.SUPPRESS)
@@ -132,19 +139,25 @@ def main(argv: list[str] | None = None) -> int:
             lanes_asked(x)
         except ValueError as exc:
             parser.error(f"--cuda-lanes: {exc}")
-    gpu = [(m, x) for m in modes for x in lanes]
-    runs = [(b, m, x) for b in chosen for m, x in (gpu if b == "cuda" else [(None, None)])]
+    threads = [t.strip() for t in args.threads.split(",") if t.strip()]
+    for t in threads:
+        if not (t.isdigit() and int(t) >= 1):
+            parser.error(f"--threads: {t!r} is not a thread count (an integer >= 1)")
+    gpu = [(m, x, "1") for m in modes for x in lanes]
+    runs = [(b, m, x, t) for b in chosen for m, x, t in (gpu if b == "cuda" else [(None, None, t) for t in threads])]
     if not (args.duration > 0 and args.scale > 0):
         parser.error("--duration and --scale must be > 0")
     print(f"{'network':<13}{'backend':<{LABEL}}{'scale':>6}{'neurons':>9}{'synapses':>11}{'build s':>9}{'compile s':>10}"
           f"{'wall s':>9}{'RTF':>9}{'spikes':>9}{'RSS MB':>9}{'dev MB':>8}  rates (Hz)")
     rows = []
     for n in names:
-        for b, mode, lane in runs:
+        for b, mode, lane, t in runs:
             label = b + (f":{mode}" if mode and len(modes) > 1 else "")
             label += f":lanes {lane}" if lane and len(lanes) > 1 else ""
+            label += f":{t} threads" if b == "cpu" and threads != ["1"] else ""
             cmd = [sys.executable, "-m", "fastspike.bench", "--worker", n, "--worker-backend", b,
-                   "--scale", str(args.scale), "--duration", str(args.duration), "--dtype", args.dtype]
+                   "--scale", str(args.scale), "--duration", str(args.duration), "--dtype", args.dtype,
+                   "--threads", t]
             env = dict(os.environ, **({"FASTSPIKE_CUDA_LAUNCH": mode, LANES_ENV: lane} if mode else {}))
             proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
             lines = [ln for ln in proc.stdout.splitlines() if ln.startswith(RESULT)]
@@ -155,9 +168,12 @@ def main(argv: list[str] | None = None) -> int:
             print(_row(rows[-1]), flush=True)
     for n in names:
         cpu = [r for r in rows if r["net"] == n and r["backend"] == "cpu"]
+        for r in cpu[1:]:
+            print(f"{n}: speed-up of {r['threads']} threads over {cpu[0]['threads']}: "
+                  f"{cpu[0]['wall_s'] / r['wall_s']:.2f}x")
         for r in (r for r in rows if r["net"] == n and r["backend"] == "cuda"):
-            if cpu:
-                print(f"{n}: GPU/CPU speed-up ({r['label']}) {cpu[0]['wall_s'] / r['wall_s']:.2f}x")
+            for c in cpu:
+                print(f"{n}: GPU/CPU speed-up ({r['label']} / {c['label']}) {c['wall_s'] / r['wall_s']:.2f}x")
     if args.json:
         with open(args.json, "w") as f:
             json.dump(rows, f, indent=1)

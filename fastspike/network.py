@@ -176,7 +176,12 @@ class Network:
     dtype : {"float64", "float32"}
         Floating-point type of state and parameters.
     threads : int
-        Number of CPU threads (only 1 in this version).
+        CPU backend: the threads that update the populations and deliver the spikes of a step
+        side by side, each for its own range of neurons (NEST's ``local_num_threads``). The
+        results are the same for any number (each neuron and each target sees the same
+        operations in the same order). At most ``numba.config.NUMBA_NUM_THREADS`` (by
+        default, the machine's cores) run at once; more threads make more, smaller ranges.
+        Threads pay on large networks: a step then costs two fork-joins (some microseconds).
 
     Attributes
     ----------
@@ -197,9 +202,10 @@ class Network:
             raise ValueError(f"Network: seed={seed!r} must be a non-negative integer or None")
         if not isinstance(threads, (int, np.integer)) or threads < 1:
             raise ValueError(f"Network: threads={threads!r} must be an integer >= 1")
-        if threads != 1:
-            raise ValueError("Network: threads > 1 is not supported yet in this version; use threads=1")
         self.backend_name = backends.check(backend)
+        if threads != 1 and self.backend_name != "cpu":
+            raise ValueError(f"Network: threads={threads} is for the CPU backend; backend={backend!r} runs "
+                             "on its own device threads (use threads=1)")
         self.dt = float(dt)
         self.seed = seed
         self.dtype = np.dtype(_DTYPES[key])

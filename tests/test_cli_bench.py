@@ -33,11 +33,25 @@ def test_bench_cuba_on_the_cpu_writes_a_table_and_json(tmp_path):
     assert row["peak_rss_mb"] > 10
 
 
+def test_bench_compares_cpu_threads(tmp_path):
+    """One row per thread count, the same spikes in each (threads do not change results)."""
+    out = tmp_path / "bench.json"
+    proc = _cli("bench", "--net", "brunel", "--scale", "0.05", "--backend", "cpu", "--duration", "100",
+                "--threads", "1,2", "--json", str(out))
+    assert proc.returncode == 0, proc.stderr
+    rows = json.loads(out.read_text())
+    assert [(r["label"], r["threads"]) for r in rows] == [("cpu:1 threads", 1), ("cpu:2 threads", 2)]
+    assert rows[0]["spikes"] == rows[1]["spikes"] > 0 and rows[0]["rates_hz"] == rows[1]["rates_hz"]
+    assert "speed-up of 2 threads over 1" in proc.stdout
+
+
 def test_bench_refuses_unknown_networks_and_unusable_backends():
     proc = _cli("bench", "--net", "potjans")
     assert proc.returncode != 0 and "unknown network 'potjans'" in proc.stderr
     proc = _cli("bench", "--backend", "cpu", "--cuda-lanes", "auto,48")
     assert proc.returncode != 0 and "--cuda-lanes" in proc.stderr and "'48'" in proc.stderr
+    proc = _cli("bench", "--backend", "cpu", "--threads", "1,0")
+    assert proc.returncode != 0 and "--threads" in proc.stderr and "'0'" in proc.stderr
     from fastspike import backends
 
     if "cuda" not in backends.available():

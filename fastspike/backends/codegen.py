@@ -53,6 +53,7 @@ import numpy as np
 
 from .. import integrators
 from .. import random as rnd
+from ..blocks import block_starts
 from ..equations import argument_kinds, equations_of
 from ..inputs import ArrayCurrent, ConstantCurrent, SteppedCurrent
 from ..models.base import equation_arguments
@@ -100,6 +101,10 @@ class Kernel:
     """GPU: the number of work items of the step (an expression of the kernel's names), when
     it is not the call's fixed ``threads`` (deliveries: the spikes to deliver x the lanes
     per spike)."""
+    merge: list[str] = field(default_factory=list)
+    """CPU threads: lines run once after every block of the step ran the body, which join the
+    blocks' spike lists into the spike history row and the record buffers (see
+    :func:`block_starts`)."""
 
     def text(self) -> str:
         """A canonical description of the kernel (its identity)."""
@@ -110,7 +115,7 @@ class Kernel:
                 parts += [f"loop {block.n}", *block.body, "end"]
             else:
                 parts.append(block)
-        parts += sorted(self.functions)
+        parts += ["merge", *self.merge, *sorted(self.functions)] if self.merge else sorted(self.functions)
         return "\n".join(parts)
 
     @property
@@ -196,6 +201,9 @@ class StepProgram:
     spike_limits: list[int] = field(default_factory=list)
     sample_limits: list[int] = field(default_factory=list)
     ring_length: int = 1
+    blocks: int = 1
+    """CPU: the blocks (threads) that run each population's update and each projection's
+    delivery side by side; 1: the sequential step."""
 
     def kernels(self) -> dict[str, Kernel]:
         """The distinct kernels, by name."""
@@ -205,12 +213,14 @@ class StepProgram:
 class _Builder:
     """Collects a kernel's arrays (by local name) while its source is written."""
 
-    def __init__(self, kind: str, target: str = "cpu", threads: int = 1) -> None:
+    def __init__(self, kind: str, target: str = "cpu", threads: int = 1, blocks: int = 1) -> None:
         self.kernel = Kernel(kind, [])
         self.arrays: list[np.ndarray] = []
         self.target = target
         self.threads = threads
         self.lanes = 1
+        self.blocks = blocks
+        """CPU: the neuron ranges that threads update side by side (1: no threads)."""
 
     def arg(self, name: str, value: np.ndarray) -> str:
         self.kernel.params.append(name)
@@ -249,7 +259,8 @@ def _assigned(lines: list[str]) -> list[str]:
     return names
 
 
-def generate(net: "Network", sample_rows: int, target: str = "cpu", spike_buffer_steps: int = 2) -> StepProgram:
+def generate(net: "Network", sample_rows: int, target: str = "cpu", spike_buffer_steps: int = 2,
+             blocks: int = 1) -> StepProgram:
     """Build the :class:`StepProgram` of ``net``; state buffers hold ``sample_rows`` samples.
 
     ``target`` is ``"cpu"`` (sequential loops over neurons: a ``NeuronLoop`` is a ``for``
@@ -259,8 +270,19 @@ def generate(net: "Network", sample_rows: int, target: str = "cpu", spike_buffer
     spikes are appended with atomic additions and the spike history row of the next step is
     cleared by item 0, since threads cannot count spikes in order. Spike record
     buffers hold ``spike_buffer_steps`` steps of every neuron firing (at least 2^16 spikes).
+
+    ``blocks`` > 1 (CPU threads): every population and source kernel updates the neurons of
+    range ``block`` of :func:`block_starts` (``block`` and ``blocks`` follow the kernel
+    arguments), listing its spikes from the start of its range; the kernel's ``merge`` joins
+    the lists once every block has run. Every delivery kernel reads, from each row, only the
+    part onto the targets of range ``block`` of the post population (rows are stored split
+    by range, see :class:`~fastspike.synapses.projection.Projection`), in the drawn order,
+    so each target receives its inputs in the same order as with one block: the results do
+    not depend on ``blocks``.
     """
-    prog = StepProgram(net.dtype, ring_length=net.ring_length())
+    if blocks > 1 and target != "cpu":
+        raise ValueError("generate: blocks > 1 is for the CPU target")
+    prog = StepProgram(net.dtype, ring_length=net.ring_length(), blocks=blocks)
     spike_recs = [r for r in net.records if isinstance(r, SpikeRecord)]
     prog.spike_limits = [0] * len(spike_recs)
     state_recs = [r for r in net.records if isinstance(r, StateRecord)]
@@ -269,16 +291,16 @@ def generate(net: "Network", sample_rows: int, target: str = "cpu", spike_buffer
     for pop in net.populations:
         recs = [(k, r) for k, r in enumerate(spike_recs) if r.population is pop]
         if isinstance(pop.model, SpikeSource):
-            b = _spike_source(pop, target)
+            b = _spike_source(pop, target, blocks)
         elif isinstance(pop.model, PoissonSource):
-            b = _poisson_source(pop, target)
+            b = _poisson_source(pop, target, blocks)
         else:
             fed = {proj.synapse.key for proj in net.projections if proj.post is pop}
-            b = _population(pop, pop.index in recorded_I, fed, set(pop._rings), target)
+            b = _population(pop, pop.index in recorded_I, fed, set(pop._rings), target, blocks)
         _spike_recording(prog, b, pop, recs, pop.index in senders, spike_buffer_steps)
         prog.calls.append(b.call())
     for proj in net.projections:
-        prog.calls.append(_delivery(proj, target))
+        prog.calls.append(_delivery(proj, target, blocks))
     for k, rec in enumerate(state_recs):
         prog.calls.append(_state_record(prog, k, rec, sample_rows, target))
     prog.calls.sort(key=lambda c: c.phase)  # stable: order within a phase is kept
@@ -292,6 +314,9 @@ def _spike_recording(prog: StepProgram, b: _Builder, pop: "Population", spike_re
     projections leave the population (``sender``), list it in the spike history."""
     lines: list[str] = []
     cuda = b.target == "cuda"
+    blocked = b.blocks > 1  # each block lists its spikes from the start of its range, lo_
+    head: list[str] = []
+    tail: list[str] = []
     if spike_recs:
         b.arg("RK", np.array([k for k, _ in spike_recs], np.int64))
     for r, (k, rec) in enumerate(spike_recs):
@@ -303,6 +328,15 @@ def _spike_recording(prog: StepProgram, b: _Builder, pop: "Population", spike_re
         if cuda:  # in any order; the engine sorts what it drains; never past the buffer
             store = [f"k_ = cuda.atomic.add(spike_count, RK[{r}], 1)", f"if k_ < {steps}.size:",
                      f"    {steps}[k_] = step + 1", f"    {idx}[k_] = i"]
+        elif blocked:  # the buffer has room for a spike of every neuron past spike_count
+            b.arg(f"BR{r}", np.zeros(b.blocks, np.int64))
+            head.append(f"m{r}_ = 0")
+            store = [f"k_ = spike_count[RK[{r}]] + lo_ + m{r}_", f"{steps}[k_] = step + 1", f"{idx}[k_] = i",
+                     f"m{r}_ += 1"]
+            tail.append(f"BR{r}[block] = m{r}_")
+            b.kernel.merge += [f"k_ = spike_count[RK[{r}]]",
+                               *_join_blocks(f"BR{r}", [f"{steps}[k_ + {{}}]", f"{idx}[k_ + {{}}]"]),
+                               f"spike_count[RK[{r}]] = k_ + t_"]
         else:
             store = [f"k_ = spike_count[RK[{r}]]", f"{steps}[k_] = step + 1", f"{idx}[k_] = i",
                      f"spike_count[RK[{r}]] = k_ + 1"]
@@ -315,7 +349,15 @@ def _spike_recording(prog: StepProgram, b: _Builder, pop: "Population", spike_re
     if sender:
         b.arg("SH", pop.spike_history)
         b.arg("NH", pop.spike_history_counts)
-        lines += ["p_ = cuda.atomic.add(NH, slot, 1)", "SH[slot, p_] = i"] if cuda else ["SH[slot, nsp] = i", "nsp += 1"]
+        if cuda:
+            lines += ["p_ = cuda.atomic.add(NH, slot, 1)", "SH[slot, p_] = i"]
+        elif blocked:
+            b.arg("BN", np.zeros(b.blocks, np.int64))
+            lines += ["SH[slot, lo_ + nsp] = i", "nsp += 1"]
+            tail.append("BN[block] = nsp")
+            b.kernel.merge += [*_join_blocks("BN", ["SH[slot, {}]"]), "NH[slot] = t_"]
+        else:
+            lines += ["SH[slot, nsp] = i", "nsp += 1"]
     def expand(body: list[str]) -> list[str]:
         """Replace the placeholder line ``<spike>`` (keeping its indentation) by ``lines``."""
         out = []
@@ -337,8 +379,34 @@ def _spike_recording(prog: StepProgram, b: _Builder, pop: "Population", spike_re
     if cuda:  # item 0 clears the row of the next step now: this step's deliveries have read it
         clear = ["if i == 0:", "    NH[(slot + 1) & (ring_length - 1)] = 0"] if sender else []
         k.body = [NeuronLoop(x.n, clear + x.body) if isinstance(x, NeuronLoop) else x for x in body]
+    elif blocked:
+        k.body = head + body + tail
     else:
         k.body = body + (["NH[slot] = nsp"] if sender else [])
+
+
+def _join_blocks(counts: str, arrays: list[str]) -> list[str]:
+    """CPU threads: lines that move the entries each block listed from the start of its range
+    (``BL[b_]``, ``counts[b_]`` entries) to follow those of the blocks before it, in block
+    order; ``arrays`` are the entries' element expressions, with ``{}`` for the position.
+    Leaves ``t_``, the entries in all. A block never lists more entries than its range has
+    neurons, so entries only move down."""
+    move = [f"            {a.format('t_ + x_')} = {a.format('o_ + x_')}" for a in arrays]
+    return ["t_ = 0", "for b_ in range(blocks):", f"    c_ = {counts}[b_]", "    o_ = BL[b_]", "    if o_ != t_:",
+            "        for x_ in range(c_):", *move, "    t_ += c_"]
+
+
+BLOCK_LOOP = "np.uint64(lo_), np.uint64(hi_)"
+"""CPU threads: the bounds of a block's neuron loop. An unsigned index: Numba wraps negative
+indices around, and a signed index from an array-loaded start keeps that select in the loop
+(LLVM cannot prove it non-negative), which stops the loop vectorizing (3.5x slower)."""
+
+
+def _block_range(b: _Builder, starts: np.ndarray, name: str = "BL") -> list[str]:
+    """CPU threads: the lines that bind ``lo_`` and ``hi_`` to the neuron range of ``block``
+    (``starts``: see :func:`block_starts`)."""
+    b.arg(name, starts)
+    return [f"lo_ = {name}[block]", f"hi_ = {name}[block + 1]"]
 
 
 def _indent(lines: list[str], n: int = 1) -> list[str]:
@@ -346,12 +414,13 @@ def _indent(lines: list[str], n: int = 1) -> list[str]:
 
 
 # -- cell models -------------------------------------------------------------------------
-def _population(pop: "Population", record_I: bool, fed: set, ringed: set, target: str = "cpu") -> _Builder:
+def _population(pop: "Population", record_I: bool, fed: set, ringed: set, target: str = "cpu",
+                blocks: int = 1) -> _Builder:
     """The update kernel of a cell population; ``fed``: keys of the channels that projections
     feed (only those read their delivered input), ``ringed``: those also fed through a ring
     buffer (projections with per-synapse delays)."""
     model, dt = pop.model, pop.network.dt
-    b = _Builder("population", target, pop.n)
+    b = _Builder("population", target, pop.n, blocks)
     state = list(pop.state_names)
     s_loc = [f"s_{v}" for v in state]
     n_loc = [f"n_{v}" for v in state]
@@ -495,8 +564,12 @@ def _population(pop: "Population", record_I: bool, fed: set, ringed: set, target
         b.kernel.items = "n"
         return b
     # the flags are scanned 8 at a time: most words are 0 (no spike among 8 neurons)
-    b.kernel.body = ["nsp = 0", *per_step, NeuronLoop("n", body),
-                     "for w_ in range(F8.size):", "    if F8[w_] != 0:",
+    if blocks > 1:  # the neurons of one block: whole words of flags
+        b.kernel.body = ["nsp = 0", *_block_range(b, block_starts(pop.n, blocks)), *per_step,
+                         NeuronLoop(BLOCK_LOOP, body), "for w_ in range((lo_ + 7) >> 3, (hi_ + 7) >> 3):"]
+    else:
+        b.kernel.body = ["nsp = 0", *per_step, NeuronLoop("n", body), "for w_ in range(F8.size):"]
+    b.kernel.body += ["    if F8[w_] != 0:",
                      "        for i in range(w_ * 8, min(w_ * 8 + 8, n)):", "            if F[i]:",
                      *_indent(spike, 4), "                <spike>"]
     return b
@@ -559,9 +632,9 @@ def _poisson_terms(b: _Builder, pop: "Population", body: list[str]) -> dict[tupl
     return terms
 
 
-def _poisson_source(pop: "Population", target: str = "cpu") -> _Builder:
+def _poisson_source(pop: "Population", target: str = "cpu", blocks: int = 1) -> _Builder:
     model, dt = pop.model, pop.network.dt
-    b = _Builder("poisson_source", target, pop.n)
+    b = _Builder("poisson_source", target, pop.n, blocks)
     b.kernel.prelude += [f"n = {b.arg('N', np.array([pop.n], np.int64))}[0]",
                          f"key = {b.arg('K', np.array([pop.key], np.uint64))}[0]"]
     b.function("_uniform", rnd.uniform, fixed=True)
@@ -579,15 +652,18 @@ def _poisson_source(pop: "Population", target: str = "cpu") -> _Builder:
         else:
             body.append("ptr = np.searchsorted(PT, step, side='right')")
         prob = "PR[ptr]" if probs.ndim == 1 else "PR[ptr, i]"
-    b.kernel.body = body + [NeuronLoop("n", [f"if _uniform(key, np.uint64(step) * np.uint64(n) + np.uint64(i)) < "
-                                             f"{prob}:", "    <spike>"])]
+    if blocks > 1:
+        body += _block_range(b, block_starts(pop.n, blocks))
+    b.kernel.body = body + [NeuronLoop(BLOCK_LOOP if blocks > 1 else "n",
+                                       [f"if _uniform(key, np.uint64(step) * np.uint64(n) + np.uint64(i)) < {prob}:",
+                                        "    <spike>"])]
     if target == "cuda":
         b.kernel.items = "n"
     return b
 
 
-def _spike_source(pop: "Population", target: str = "cpu") -> _Builder:
-    b = _Builder("spike_source", target, 1)
+def _spike_source(pop: "Population", target: str = "cpu", blocks: int = 1) -> _Builder:
+    b = _Builder("spike_source", target, 1, blocks)
     steps, neurons = pop.model.steps(pop.network.dt)
     b.arg("GS", steps)
     b.arg("GN", neurons.astype(np.int32))
@@ -596,18 +672,23 @@ def _spike_source(pop: "Population", target: str = "cpu") -> _Builder:
         b.function("_search_left", search_left, fixed=True)
         b.kernel.body = [NeuronLoop("1", ["g_ = _search_left(GS, step)", *loop])]
         b.kernel.items = "1"
+    elif blocks > 1:  # block 0 replays the step's spikes (a range of the whole population)
+        starts = np.full(blocks + 1, pop.n, np.int64)
+        starts[0] = 0
+        b.kernel.body = ["nsp = 0", *_block_range(b, starts), "g_ = np.searchsorted(GS, step) if block == 0 else GS.size",
+                         *loop]
     else:
         b.kernel.body = ["nsp = 0", "g_ = np.searchsorted(GS, step)", *loop]
     return b
 
 
 # -- delivery and recording ---------------------------------------------------------------
-def _delivery_builder(kind: str, proj, target: str, extra: list[int]) -> tuple[_Builder, str]:
+def _delivery_builder(kind: str, proj, target: str, extra: list[int], blocks: int = 1) -> tuple[_Builder, str]:
     """The arrays and constants every delivery kernel has: the pre population's spike
     history, the connectivity, ``first`` (the step from which spikes use the projection) and
     ``DM[1:]`` = ``extra`` (on a GPU then ``lb``: log2 of the lanes per spike); returns the
     builder and the weight expression of synapse ``s_``."""
-    b = _Builder(kind, target, proj.pre.n)
+    b = _Builder(kind, target, proj.pre.n, blocks)
     if target == "cuda":
         b.lanes = lanes_per_spike(proj.n_synapses, proj.pre.n)
         extra = [*extra, b.lanes.bit_length() - 1]
@@ -651,15 +732,42 @@ def _add(array: str, index: str, value: str, target: str) -> str:
     return f"cuda.atomic.add({array}, ({index}), {value})" if target == "cuda" else f"{array}[{index}] += {value}"
 
 
-def _delivery(proj, target: str = "cpu") -> Call:
+def _group(b: _Builder, proj) -> tuple[str, str]:
+    """The first and the end synapse of delay group ``g_`` of the row of ``j_`` (starting at
+    ``o_``) that a CPU kernel delivers: with threads, of the part onto the targets of
+    ``block``."""
+    if b.blocks == 1:
+        return "o_ + DO[j_, g_]", "o_ + DO[j_, g_ + 1]"
+    _check_split(proj, proj.delay_offsets.shape[1] if proj.delay_offsets.ndim == 3 else 1, b.blocks)
+    return "o_ + DO[j_, block, g_]", "o_ + DO[j_, block, g_ + 1]"
+
+
+def _check_split(proj, parts: int, blocks: int) -> None:
+    if parts != blocks:
+        raise ValueError(f"{proj!r} was connected for {parts} thread(s), not {blocks}: connect it in a "
+                         f"Network(threads={blocks})")
+
+
+def _row(b: _Builder, proj) -> tuple[str, str]:
+    """The first and the end synapse of the row of ``j_`` that the kernel delivers: the whole
+    row, or with CPU threads, the part onto the targets of ``block`` (``BO``: the projection's
+    ``block_offsets``)."""
+    if b.blocks == 1:
+        return "IP[j_]", "IP[j_ + 1]"
+    _check_split(proj, 1 if proj.block_offsets is None else proj.block_offsets.shape[1] - 1, b.blocks)
+    b.arg("BO", proj.block_offsets)
+    return "IP[j_] + BO[j_, block]", "IP[j_] + BO[j_, block + 1]"
+
+
+def _delivery(proj, target: str = "cpu", blocks: int = 1) -> Call:
     """Uniform delay D: add to the post population's channel input the weights of the synapses
     of the neurons that fired D steps ago (read from the pre population's spike history)."""
     if proj.delivery == "ring":
-        return _ring_delivery(proj, target)
-    b, weight = _delivery_builder("deliver", proj, target, [proj.min_delay])
+        return _ring_delivery(proj, target, blocks)
+    b, weight = _delivery_builder("deliver", proj, target, [proj.min_delay], blocks)
     b.kernel.prelude.append("dd = DM[1]")
     spikes, pad = _each_spike(b, "(step - dd) & (ring_length - 1)", "step - dd >= first")
-    b.kernel.body = _per_item(target, [*spikes, pad + _synapses("IP[j_]", "IP[j_ + 1]", target),
+    b.kernel.body = _per_item(target, [*spikes, pad + _synapses(*_row(b, proj), target),
                                        f"{pad}    {_add('A', 'TG[s_]', weight, target)}"])
     return b.call()
 
@@ -669,7 +777,7 @@ def _per_item(target: str, lines: list[str]) -> list:
     return [lines[0], NeuronLoop("items", lines[1:])] if target == "cuda" else lines
 
 
-def _ring_delivery(proj, target: str = "cpu") -> Call:
+def _ring_delivery(proj, target: str = "cpu", blocks: int = 1) -> Call:
     """Per-synapse delays: the spikes of the last step are added to the target channel's ring
     buffer at row ``(step - 1 + delay) mod L``, the row its population reads in that step.
     Rows grouped by delay are walked group by group (one ring row per group), so each spike's
@@ -679,8 +787,8 @@ def _ring_delivery(proj, target: str = "cpu") -> Call:
     ``g_`` of its synapse ``s_`` by bisecting the row's group offsets from its previous
     synapse's group (a lane has a few synapses; a microcircuit row has about 50 groups)."""
     grouped = proj.delay_offsets is not None
-    dn = proj.delay_offsets.shape[1] - 1 if grouped else 0
-    b, weight = _delivery_builder("deliver_ring", proj, target, [proj.min_delay, dn])
+    dn = proj.delay_offsets.shape[-1] - 1 if grouped else 0
+    b, weight = _delivery_builder("deliver_ring", proj, target, [proj.min_delay, dn], blocks)
     b.kernel.prelude += ["dmin = DM[1]", "dn = DM[2]"]
     if grouped and target == "cuda":  # a lane's synapses ascend: so does its delay group
         b.arg("DO", proj.delay_offsets)
@@ -694,13 +802,12 @@ def _ring_delivery(proj, target: str = "cpu") -> Call:
         b.arg("DO", proj.delay_offsets)
         inner = ["o_ = IP[j_]", "for g_ in range(dn):",
                  "    q_ = (step - 1 + dmin + g_) & (ring_length - 1)",
-                 "    " + _synapses("o_ + DO[j_, g_]", "o_ + DO[j_, g_ + 1]", target),
+                 "    " + _synapses(*_group(b, proj), target),
                  f"        {_add('R', 'q_, TG[s_]', weight, target)}"]
     else:
         b.arg("DL", proj.delays)
         row = "(step - 1 + np.int64(DL[s_])) & (ring_length - 1)"
-        inner = [_synapses("IP[j_]", "IP[j_ + 1]", target),
-                 f"    {_add('R', f'{row}, TG[s_]', weight, target)}"]
+        inner = [_synapses(*_row(b, proj), target), f"    {_add('R', f'{row}, TG[s_]', weight, target)}"]
     spikes, pad = _each_spike(b, "(step - 1) & (ring_length - 1)", "step - 1 >= first")
     b.kernel.body = _per_item(target, [*spikes, *[pad + ln for ln in inner]])
     return b.call()

@@ -15,10 +15,10 @@ from ..synapses import Delta, ExpCurrent, FixedIndegree, FixedProbability, Fixed
 __all__ = ["cuba", "brunel", "microcircuit", "uncoupled", "MICROCIRCUIT"]
 
 
-def cuba(seed: int = 42, dtype: str = "float64", dt: float = 0.1, backend: str = "cpu"
+def cuba(seed: int = 42, dtype: str = "float64", dt: float = 0.1, backend: str = "cpu", threads: int = 1
          ) -> tuple[Network, dict[str, Population]]:
     """B1: Vogels & Abbott (2005) CUBA, Brette et al. (2007) benchmark 2: 3200 + 800 LIF."""
-    net = Network(dt=dt, seed=seed, dtype=dtype, backend=backend)
+    net = Network(dt=dt, seed=seed, dtype=dtype, backend=backend, threads=threads)
     lif = dict(tau_m=20.0, R=1.0, v_rest=-49.0, v_reset=-60.0, v_thresh=-50.0, t_ref=5.0)
     exc = net.population(LIF(**lif), n=3200, name="exc")
     inh = net.population(LIF(**lif), n=800, name="inh")
@@ -31,9 +31,9 @@ def cuba(seed: int = 42, dtype: str = "float64", dt: float = 0.1, backend: str =
 
 
 def brunel(scale: float = 1.0, seed: int = 1, dtype: str = "float64", g: float = 5.0, eta: float = 2.0,
-           dt: float = 0.1, backend: str = "cpu") -> tuple[Network, dict[str, Population]]:
+           dt: float = 0.1, backend: str = "cpu", threads: int = 1) -> tuple[Network, dict[str, Population]]:
     """B2: Brunel (2000) model A with Poisson afferents; ``scale`` multiplies NE and NI."""
-    net = Network(dt=dt, seed=seed, dtype=dtype, backend=backend)
+    net = Network(dt=dt, seed=seed, dtype=dtype, backend=backend, threads=threads)
     n_e, n_i = max(int(round(10000 * scale)), 1), max(int(round(2500 * scale)), 1)
     c_e, c_i, j = 1000, 250, 0.1
     tau_m, theta = 20.0, 20.0
@@ -76,12 +76,12 @@ def psc_per_psp(tau_m: float, tau_syn: float, c_m: float) -> float:
 
 
 def microcircuit(scale: float = 1.0, seed: int = 55, dtype: str = "float64", dt: float = 0.1,
-                 backend: str = "cpu") -> tuple[Network, dict[str, Population]]:
+                 backend: str = "cpu", threads: int = 1) -> tuple[Network, dict[str, Population]]:
     """B3: Potjans & Diesmann (2014) cortical microcircuit; ``scale`` multiplies population
     sizes and synapse numbers (full-scale indegrees kept), with Poisson background."""
     d = MICROCIRCUIT
     c_m, tau_m, tau_syn = 250.0, 10.0, 0.5  # pF, ms, ms
-    net = Network(dt=dt, seed=seed, dtype=dtype, backend=backend)
+    net = Network(dt=dt, seed=seed, dtype=dtype, backend=backend, threads=threads)
     model = LIF(tau_m=tau_m, R=tau_m / c_m, v_rest=-65.0, v_reset=-65.0, v_thresh=-50.0, t_ref=2.0)
     pops = [net.population(model, n=max(int(round(n * scale)), 1), name=name)
             for name, n in zip(d["populations"], d["sizes"])]
@@ -106,10 +106,10 @@ def microcircuit(scale: float = 1.0, seed: int = 55, dtype: str = "float64", dt:
     return net, dict(zip(d["populations"], pops))
 
 
-def uncoupled(n: int = 10**6, seed: int = 1, dtype: str = "float64", dt: float = 0.1, backend: str = "cpu"
-              ) -> tuple[Network, dict[str, Population]]:
+def uncoupled(n: int = 10**6, seed: int = 1, dtype: str = "float64", dt: float = 0.1, backend: str = "cpu",
+              threads: int = 1) -> tuple[Network, dict[str, Population]]:
     """B4: n uncoupled LIF neurons, each with 1000 Poisson afferents of 5 Hz (weight 0.75)."""
-    net = Network(dt=dt, seed=seed, dtype=dtype, backend=backend)
+    net = Network(dt=dt, seed=seed, dtype=dtype, backend=backend, threads=threads)
     pop = net.population(LIF(tau_m=20.0, R=1.0, v_rest=-70.0, v_reset=-70.0, v_thresh=-50.0, t_ref=2.0), n=n,
                          name="neurons")
     pop.v[:] = net.rng.uniform(-70.0, -50.0, n)

@@ -234,3 +234,50 @@ def group_by_delay(indptr, targets, weights, delays, dmin, dmax, offsets):
         targets[a:b] = tmp_t[: b - a]
         if weights.size > 1:
             weights[a:b] = tmp_w[: b - a]
+
+
+
+@njit(cache=True)
+def group_by_block(indptr, targets, weights, delays, dmin, ndel, span, offsets):
+    """CPU threads: reorder each row's synapses by the block of their target (block b holds
+    the targets ``b * span`` to ``(b + 1) * span - 1``), then, with ``ndel`` > 1, by delay
+    (``dmin`` to ``dmin + ndel - 1`` steps), a stable counting sort, and fill
+    ``offsets[j, b, g]``: the start of the synapses of block b and delay ``dmin + g`` in row
+    j, relative to the row start (``offsets[j, b, ndel]``: the end of block b's synapses).
+    ``weights`` and ``delays`` of length 1 (uniform) are left alone. Stable: the synapses of
+    one target and delay keep their order, so each target receives its inputs in the same
+    order as from rows grouped by delay only (:func:`group_by_delay`)."""
+    blocks = offsets.shape[1]
+    keys = blocks * ndel
+    count = np.zeros(keys + 1, np.int64)
+    longest = 0
+    for j in range(indptr.size - 1):
+        longest = max(longest, indptr[j + 1] - indptr[j])
+    tmp_t = np.empty(longest, targets.dtype)
+    tmp_w = np.empty(longest if weights.size > 1 else 0, weights.dtype)
+    tmp_d = np.empty(longest if delays.size > 1 else 0, delays.dtype)
+    for j in range(indptr.size - 1):
+        a, b = indptr[j], indptr[j + 1]
+        count[:] = 0
+        for s in range(a, b):
+            k = np.int64(targets[s]) // span * ndel + (np.int64(delays[s]) - dmin if ndel > 1 else 0)
+            count[k + 1] += 1
+        for k in range(keys):
+            count[k + 1] += count[k]
+        for c in range(blocks):
+            for g in range(ndel + 1):
+                offsets[j, c, g] = count[c * ndel + g]
+        for s in range(a, b):
+            k = np.int64(targets[s]) // span * ndel + (np.int64(delays[s]) - dmin if ndel > 1 else 0)
+            p = count[k]
+            count[k] = p + 1
+            tmp_t[p] = targets[s]
+            if weights.size > 1:
+                tmp_w[p] = weights[s]
+            if delays.size > 1:
+                tmp_d[p] = delays[s]
+        targets[a:b] = tmp_t[: b - a]
+        if weights.size > 1:
+            weights[a:b] = tmp_w[: b - a]
+        if delays.size > 1:
+            delays[a:b] = tmp_d[: b - a]

@@ -135,7 +135,7 @@ class CPUEngine(ChunkedEngine):
         self.net = net
         self.sample_rows = sample_rows(net)
         t0 = time.perf_counter()
-        self.program = generate(net, self.sample_rows)
+        self.program = generate(net, self.sample_rows, blocks=net.threads)
         self.function = compile_program(self.program)
         prog = self.program
         self.consts = constant_values(net)
@@ -157,6 +157,10 @@ class CPUEngine(ChunkedEngine):
         return render(self.program)
 
     def _advance(self, step0: int, nsteps: int) -> int:
+        if self.program.blocks > 1:  # a block per thread, as many at once as Numba may run
+            import numba
+
+            numba.set_num_threads(min(self.program.blocks, numba.config.NUMBA_NUM_THREADS))
         return int(self.function(step0, nsteps, self.consts, self.ring_length, self.spike_count, self.spike_limit,
                                  self.sample_count, self.sample_limit, *self.arguments))
 
