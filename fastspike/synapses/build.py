@@ -203,50 +203,17 @@ def sample_steps(n, code, a, b, lo, hi, key, dt, out):
 
 
 @njit(cache=True)
-def group_by_delay(indptr, targets, weights, delays, dmin, dmax, offsets):
-    """Reorder each row's synapses by delay (a stable counting sort) and fill
-    ``offsets[j, d - dmin]``: the start of the synapses of delay d in row j, relative to the
-    row start (``offsets[j, dmax - dmin + 1]`` is the row length). ``weights`` of length 1
-    (uniform) are left alone; ``delays`` are not reordered (the offsets replace them)."""
-    span = dmax - dmin + 1
-    count = np.zeros(span + 1, np.int64)
-    longest = 0
-    for j in range(indptr.size - 1):
-        longest = max(longest, indptr[j + 1] - indptr[j])
-    tmp_t = np.empty(longest, targets.dtype)
-    tmp_w = np.empty(longest if weights.size > 1 else 0, weights.dtype)
-    for j in range(indptr.size - 1):
-        a, b = indptr[j], indptr[j + 1]
-        count[:] = 0
-        for s in range(a, b):
-            count[np.int64(delays[s]) - dmin + 1] += 1
-        for d in range(span):
-            count[d + 1] += count[d]
-        for d in range(span + 1):
-            offsets[j, d] = count[d]
-        for s in range(a, b):
-            d = np.int64(delays[s]) - dmin
-            k = count[d]
-            count[d] = k + 1
-            tmp_t[k] = targets[s]
-            if weights.size > 1:
-                tmp_w[k] = weights[s]
-        targets[a:b] = tmp_t[: b - a]
-        if weights.size > 1:
-            weights[a:b] = tmp_w[: b - a]
-
-
-
-@njit(cache=True)
-def group_by_block(indptr, targets, weights, delays, dmin, ndel, span, offsets):
-    """CPU threads: reorder each row's synapses by the block of their target (block b holds
-    the targets ``b * span`` to ``(b + 1) * span - 1``), then, with ``ndel`` > 1, by delay
-    (``dmin`` to ``dmin + ndel - 1`` steps), a stable counting sort, and fill
-    ``offsets[j, b, g]``: the start of the synapses of block b and delay ``dmin + g`` in row
-    j, relative to the row start (``offsets[j, b, ndel]``: the end of block b's synapses).
-    ``weights`` and ``delays`` of length 1 (uniform) are left alone. Stable: the synapses of
-    one target and delay keep their order, so each target receives its inputs in the same
-    order as from rows grouped by delay only (:func:`group_by_delay`)."""
+def group_rows(indptr, targets, weights, delays, dmin, ndel, span, offsets, move_delays):
+    """Reorder each row's synapses by the block of their target (block b holds the targets
+    ``b * span`` to ``(b + 1) * span - 1``; CPU threads, one block per thread), then, with
+    ``ndel`` > 1, by delay (``dmin`` to ``dmin + ndel - 1`` steps): a stable counting sort.
+    Fills ``offsets[j, b, g]``: the start of the synapses of block b and delay ``dmin + g`` in
+    row j, relative to the row start (``offsets[j, b, ndel]``: the end of block b's synapses).
+    With one block (``offsets.shape[1] == 1``, ``span`` above every target) this groups rows
+    by delay only. ``weights`` of length 1 (uniform) are left alone; ``delays`` are reordered
+    only with ``move_delays`` (they are stored per synapse; otherwise the offsets replace
+    them). Stable: the synapses of one target and delay keep their drawn order, so each
+    target receives its inputs in the same order whatever the number of blocks."""
     blocks = offsets.shape[1]
     keys = blocks * ndel
     count = np.zeros(keys + 1, np.int64)
@@ -255,12 +222,15 @@ def group_by_block(indptr, targets, weights, delays, dmin, ndel, span, offsets):
         longest = max(longest, indptr[j + 1] - indptr[j])
     tmp_t = np.empty(longest, targets.dtype)
     tmp_w = np.empty(longest if weights.size > 1 else 0, weights.dtype)
-    tmp_d = np.empty(longest if delays.size > 1 else 0, delays.dtype)
+    tmp_d = np.empty(longest if move_delays else 0, delays.dtype)
+    tmp_k = np.empty(longest, np.int64)
     for j in range(indptr.size - 1):
         a, b = indptr[j], indptr[j + 1]
         count[:] = 0
         for s in range(a, b):
-            k = np.int64(targets[s]) // span * ndel + (np.int64(delays[s]) - dmin if ndel > 1 else 0)
+            k = np.int64(targets[s]) // span * ndel if blocks > 1 else 0  # no division with one block
+            k += np.int64(delays[s]) - dmin if ndel > 1 else 0
+            tmp_k[s - a] = k
             count[k + 1] += 1
         for k in range(keys):
             count[k + 1] += count[k]
@@ -268,16 +238,17 @@ def group_by_block(indptr, targets, weights, delays, dmin, ndel, span, offsets):
             for g in range(ndel + 1):
                 offsets[j, c, g] = count[c * ndel + g]
         for s in range(a, b):
-            k = np.int64(targets[s]) // span * ndel + (np.int64(delays[s]) - dmin if ndel > 1 else 0)
+            k = tmp_k[s - a]
             p = count[k]
             count[k] = p + 1
             tmp_t[p] = targets[s]
             if weights.size > 1:
                 tmp_w[p] = weights[s]
-            if delays.size > 1:
+            if move_delays:
                 tmp_d[p] = delays[s]
         targets[a:b] = tmp_t[: b - a]
         if weights.size > 1:
             weights[a:b] = tmp_w[: b - a]
-        if delays.size > 1:
+        if move_delays:
             delays[a:b] = tmp_d[: b - a]
+

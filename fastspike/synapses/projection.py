@@ -103,20 +103,17 @@ class Projection:
             dmin, dmax = self.min_delay, self.max_delay
             kind = np.uint8 if longest < 1 << 8 else np.uint16 if longest < 1 << 16 else np.int64
             if pre.n * threads * (dmax - dmin + 2) * np.dtype(kind).itemsize <= delays.nbytes:
-                if threads == 1:
-                    offsets = np.zeros((pre.n, dmax - dmin + 2), kind)
-                    build.group_by_delay(self.indptr, self.targets, self.weights, delays, dmin, dmax, offsets)
-                else:  # within each thread's part of the row
-                    offsets = np.zeros((pre.n, threads, dmax - dmin + 2), kind)
-                    build.group_by_block(self.indptr, self.targets, self.weights, delays, dmin, dmax - dmin + 1,
-                                         span, offsets)
-                self.delay_offsets = offsets
+                offsets = np.zeros((pre.n, threads, dmax - dmin + 2), kind)  # with threads, per thread's part
+                build.group_rows(self.indptr, self.targets, self.weights, delays, dmin, dmax - dmin + 1, span,
+                                 offsets, False)
+                self.delay_offsets = offsets if threads > 1 else offsets.reshape(pre.n, -1)
             else:
                 self._delays = delays
         del delays
         if threads > 1 and self.delay_offsets is None:  # rows split by the threads' target ranges
             offsets = np.zeros((pre.n, threads, 2), np.int32 if longest < 1 << 31 else np.int64)
-            build.group_by_block(self.indptr, self.targets, self.weights, self._delays, 0, 1, span, offsets)
+            build.group_rows(self.indptr, self.targets, self.weights, self._delays, 0, 1, span, offsets,
+                             self._delays.size > 1)
             self.block_offsets = np.concatenate([offsets[:, :, 0], offsets[:, -1:, 1]], axis=1)
         self.build_time = time.perf_counter() - t0
 

@@ -207,14 +207,14 @@ def render(prog: StepProgram) -> str:
         # itself stays serial); the prange index is cast, else the calls are compiled for
         # int64 (typing) and again for uint64 (the parallel region)
         lists = "".join(f", pre{g}, G{g}" for g, _ in members)
-        args = f"step, slot, ring_length, consts, spike_count, sample_count, block, blocks{lists}"
-        out += ["", "", _DECORATOR, f"def stage{stage}({args}):"]
+        leading = "step, slot, ring_length, consts, spike_count, sample_count"
+        out += ["", "", _DECORATOR, f"def stage{stage}({leading}, block, blocks{lists}):"]
         for g, kernel in members:
             out += _indent(calls(g, kernel.name, "block, blocks, "), 1)
-        out += ["", "", _PARALLEL, f"def stage{stage}_blocks({args.replace('block, ', '')}):",
+        out += ["", "", _PARALLEL, f"def stage{stage}_blocks({leading}, blocks{lists}):",
                 "    for block in prange(blocks):",
-                f"        stage{stage}({args.replace('block, ', 'np.int64(block), ', 1)})"]
-        step.append(f"stage{stage}_blocks({args.replace('block, ', '')})")
+                f"        stage{stage}({leading}, np.int64(block), blocks{lists})"]
+        step.append(f"stage{stage}_blocks({leading}, blocks{lists})")
         for g, kernel in members:
             if kernel.merge:
                 step += calls(g, kernel.name + "_merge", "0, blocks, ")
