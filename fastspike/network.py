@@ -365,19 +365,24 @@ class Network:
         self._engine = None  # rebuilt (from the same state) on the next run
 
     # -- running --------------------------------------------------------------------------
+    def prepare_buffers(self) -> None:
+        """Size the spike histories and ring buffers for the current projections, keeping
+        the spikes and inputs still in flight."""
+        senders = {proj.pre.index for proj in self.projections}
+        length = self.ring_length()
+        for pop in self.populations:
+            if pop.index in senders:
+                pop._resize_spike_history(length, self.step)
+            pop._resize_rings({proj.synapse.key for proj in self.projections
+                               if proj.post is pop and proj.delivery == "ring"}, length, self.step)
+
     def build(self) -> None:
         """Generate and compile the step sequence (done by ``run()`` when needed)."""
         if self._engine is None:
             if not self.populations:
                 raise ValueError("run: the network has no population")
             t0 = time.perf_counter()
-            senders = {proj.pre.index for proj in self.projections}
-            length = self.ring_length()
-            for pop in self.populations:
-                if pop.index in senders:
-                    pop._resize_spike_history(length, self.step)
-                pop._resize_rings({proj.synapse.key for proj in self.projections
-                                   if proj.post is pop and proj.delivery == "ring"}, length, self.step)
+            self.prepare_buffers()
             self._engine = backends.create(self.backend_name, self)
             self.timings["build"] = time.perf_counter() - t0
 

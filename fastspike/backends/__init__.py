@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # pragma: no cover
     from ..network import Network
 
-__all__ = ["available", "check", "create", "KNOWN"]
+__all__ = ["available", "check", "create", "generated_source", "KNOWN"]
 
 KNOWN = ("cpu", "cuda")
 
@@ -59,3 +59,24 @@ def create(name: str, net: "Network"):
     from .cuda.engine import CUDAEngine
 
     return CUDAEngine(net)
+
+
+def generated_source(net: "Network", backend: str = "cpu", fuse: bool | None = None) -> str:
+    """The source that ``run()`` would compile for ``net`` on ``backend``, without compiling
+    it (for inspection and for the tests that guard the code generator). ``fuse`` (CPU, one
+    thread): None fuses small networks into one function as ``run()`` does, True fuses
+    whatever the size, False renders kernels and a driver."""
+    from .codegen import constant_values, generate
+    from .cpu.engine import sample_rows
+
+    net.prepare_buffers()
+    if backend == "cpu":
+        from .cpu.compiler import render
+
+        return render(generate(net, sample_rows(net), blocks=net.threads), fuse)
+    if backend == "cuda":
+        from .cuda.compiler import layout, render as render_cuda
+
+        prog = generate(net, sample_rows(net), target="cuda")
+        return render_cuda(prog, layout(prog, constant_values(net)))
+    raise ValueError(f"unknown backend {backend!r}; known backends: {', '.join(map(repr, KNOWN))}")

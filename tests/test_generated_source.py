@@ -1,0 +1,145 @@
+"""The generated source of reference networks, against stored expectations.
+
+The code generator is guarded by its output: the CPU source (one fused function, kernels with
+a driver, and kernels run by 3 threads) and the CUDA source of two reference networks that
+cover every delivery path (uniform delay into the input, per-synapse delays and rows grouped
+by delay into ring buffers, exponential and delta channels, uniform and per-synapse weights),
+every input kind (constant, per-neuron constant, step, per-neuron step and per-step array
+currents; Poisson input by table, by PTRS and per neuron), both sources, every recording kind
+(all neurons, a selection, samples of state and of ``I`` every k steps) and the integrators of
+the model zoo. A refactoring either keeps these files byte-identical or updates them
+deliberately in its commit:
+
+    FASTSPIKE_UPDATE_GENERATED=1 python -m pytest tests/test_generated_source.py
+
+Kernel names are hashes of the kernel's text and model function names carry a digest of
+their bytecode (which depends on the Python version): both are replaced by stable labels
+before comparing, so the files describe structure, not hashes.
+"""
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import fastspike as fs
+from fastspike.backends import generated_source
+
+FOLDER = Path(__file__).parent / "generated"
+UPDATE = os.environ.get("FASTSPIKE_UPDATE_GENERATED") == "1"
+
+
+def all_paths(threads: int = 1) -> fs.Network:
+    """Every delivery path, input kind and recording kind (10 calls: fused at one thread)."""
+    net = fs.Network(dt=0.1, seed=3, threads=threads)
+    src = net.population(fs.SpikeSource([0.5, 1.0], [0, 1]), n=3, name="src")
+    ps = net.population(fs.PoissonSource(rate=50.0), n=4, name="ps")
+    pv = net.population(fs.PoissonSource(rate=[[10.0] * 4, [20.0] * 4], times=[0.0, 1.0]), n=4, name="pv")
+    pop = net.population(fs.LIF(tau_m=10.0, t_ref=1.0, tau_theta=20.0, theta_plus=0.2), n=6, name="pop")
+    het = net.population(fs.LIF(tau_m=np.linspace(8.0, 12.0, 7), t_ref=np.linspace(0.5, 1.1, 7), v_min=-80.0,
+                                reset="subtract"), n=7, name="het")
+    rk = net.population(fs.IF(tau_m=10.0, v_thresh=-60.0), n=5, name="rk", integrator="rk4")
+    net.current(pop, fs.StepCurrent([0.0, 1.5], [0.5, 1.0]))
+    net.current(het, fs.StepCurrent([0.0, 0.7], np.ones((2, 7))))
+    net.current(het, 0.3)
+    net.current(rk, np.linspace(0.1, 0.5, 5))
+    net.current(rk, np.ones((20, 5)))
+    net.connect(src, pop, fs.AllToAll(), synapse=fs.ExpCurrent(2.0), weight=3.0, delay=0.3)
+    net.connect(ps, pop, fs.FromArrays([0, 1, 2, 0], [0, 1, 2, 5]), synapse=fs.Delta(), weight=2.0,
+                delay=[0.1, 0.4, 0.2, 0.7])  # per-synapse delays, delta channel
+    net.connect(pv, rk, fs.AllToAll(), synapse=fs.ExpCurrent(1.0), weight=fs.Normal(1.0, 0.1),
+                delay=np.tile([0.1, 0.2, 0.3, 0.4, 0.5], 4))  # per-synapse delays and weights
+    net.connect(pv, pop, fs.FixedTotalNumber(200), synapse=fs.ExpCurrent(2.0), weight=0.5,
+                delay=fs.Uniform(0.1, 0.5))  # delays grouped in each row
+    net.connect(het, het, fs.FixedProbability(0.5), synapse=fs.Delta(), weight=0.4, delay=0.2)
+    net.connect(rk, het, fs.AllToAll(), synapse=fs.ExpCurrent(3.0), weight=fs.Normal(0.5, 0.1), delay=0.1)
+    net.poisson_input(pop, 100, 10.0, 0.5, fs.ExpCurrent(2.0))  # by a table of thresholds
+    net.poisson_input(rk, 100, 200.0, 0.5, fs.ExpCurrent(1.0))  # mean >= 10 per step: PTRS
+    net.poisson_input(het, 10, np.linspace(5.0, 20.0, 7), 0.2)  # per-neuron rates, delta channel
+    net.record(pop, "spikes")
+    net.record(rk, "spikes", neurons=[1, 3])
+    net.record(src, "spikes")
+    net.record(pop, ["v", "I"], neurons=[0, 5], every=2)
+    net.record(het, ["v", "theta"])
+    return net
+
+
+def zoo(threads: int = 1) -> fs.Network:
+    """The integrators of the model zoo (euler, rk2, rk4, exponential Euler, exact with
+    subtraction reset), refractoriness of a nonlinear model, a lower bound on v."""
+    net = fs.Network(dt=0.05, seed=4, threads=threads)
+    izh = net.population(fs.Izhikevich.preset("RS"), n=5, name="izh", integrator="euler")
+    adex = net.population(fs.AdEx.preset("adapting", t_ref=1.0), n=4, name="adex")
+    hh = net.population(fs.HodgkinHuxley(), n=3, name="hh")
+    quad = net.population(fs.QuadLIF(tau_m=10.0, v_min=-80.0), n=4, name="quad", integrator="rk4")
+    lap = net.population(fs.Lapicque(R=5.0, C=1.0), n=2, name="lap")
+    net.current(hh, 10.0)
+    net.current(izh, np.linspace(5.0, 15.0, 5))
+    net.connect(izh, adex, fs.AllToAll(), synapse=fs.Delta(), weight=1.0, delay=0.5)
+    net.connect(adex, quad, fs.AllToAll(), synapse=fs.ExpCurrent(5.0), weight=2.0, delay=0.5)
+    for p in (izh, adex, hh, quad, lap):
+        net.record(p, "spikes")
+    net.record(quad, "v", every=4)
+    return net
+
+
+CASES = {
+    "all_paths-cpu_fused": (all_paths, 1, "cpu", True),
+    "all_paths-cpu_kernels": (all_paths, 1, "cpu", False),
+    "all_paths-cpu_threads3": (all_paths, 3, "cpu", None),
+    "all_paths-cuda": (all_paths, 1, "cuda", None),
+    "zoo-cpu_fused": (zoo, 1, "cpu", True),
+    "zoo-cpu_threads3": (zoo, 3, "cpu", None),
+    "zoo-cuda": (zoo, 1, "cuda", None),
+}
+
+
+def canonical(source: str) -> str:
+    """``source`` with kernel hashes and model-function digests replaced by stable labels."""
+    labels: dict[str, str] = {}
+
+    def kernel(m: re.Match) -> str:
+        return labels.setdefault(m.group(0), f"{m.group(1)}_K{len(labels)}")
+
+    source = re.sub(r"\b(deliver_ring|deliver|population|poisson_source|spike_source|sample)_[0-9a-f]{10}\b",
+                    kernel, source)
+    return re.sub(r"\b(_f_\w+?)_[0-9a-f]{6}\b", r"\1_H", source)
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_generated_source_is_unchanged(case):
+    build, threads, backend, fuse = CASES[case]
+    net = build(threads)
+    text = canonical(generated_source(net, backend, fuse))
+    path = FOLDER / f"{case}.py.txt"
+    if UPDATE:
+        FOLDER.mkdir(exist_ok=True)
+        path.write_text(text)
+    assert path.exists(), f"{path} missing: run with FASTSPIKE_UPDATE_GENERATED=1 to write it"
+    expected = path.read_text()
+    if text != expected:
+        import difflib
+
+        diff = "".join(difflib.unified_diff(expected.splitlines(True), text.splitlines(True), "stored", "now", n=2))
+        pytest.fail(f"generated source of {case} changed (update deliberately with "
+                    f"FASTSPIKE_UPDATE_GENERATED=1):\n{diff[:6000]}")
+
+
+def test_cases_cover_every_kernel_kind_and_mode():
+    """The reference networks reach every kind of kernel, and each mode renders what it says."""
+    kinds = set()
+    for case, (build, threads, backend, fuse) in CASES.items():
+        text = (FOLDER / f"{case}.py.txt").read_text()
+        found = set(re.findall(r"\b(deliver_ring|deliver|population|poisson_source|spike_source|sample)_K\d+\b",
+                               text))
+        kinds |= found
+        if backend == "cpu" and threads == 3:
+            assert "prange" in text, case
+        if backend == "cpu" and fuse is True:
+            assert not found and text.count("def ") == 1, case  # one fused function: no kernels
+        if backend == "cuda":
+            assert "cuda.atomic.add" in text and "def run_steps" in text, case
+    assert kinds == {"deliver", "deliver_ring", "population", "poisson_source", "spike_source", "sample"}
