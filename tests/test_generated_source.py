@@ -12,9 +12,11 @@ deliberately in its commit:
 
     FASTSPIKE_UPDATE_GENERATED=1 python -m pytest tests/test_generated_source.py
 
-Kernel names are hashes of the kernel's text and model function names carry a digest of
-their bytecode (which depends on the Python version): both are replaced by stable labels
-before comparing, so the files describe structure, not hashes.
+The files hold the source as ``ast.unparse`` writes it (what is compared is the syntax tree,
+not the layout of the text). Kernel names are hashes of the kernel's text and model
+function names carry a digest of their bytecode (which depends on the Python version):
+both are replaced by stable labels before comparing, so the files describe structure, not
+hashes.
 """
 from __future__ import annotations
 
@@ -98,7 +100,12 @@ CASES = {
 
 
 def canonical(source: str) -> str:
-    """``source`` with kernel hashes and model-function digests replaced by stable labels."""
+    """``source`` as Python's ``ast.unparse`` writes it (the syntax tree is compared, not the
+    layout of the text), with kernel hashes and model-function digests replaced by stable
+    labels."""
+    import ast
+
+    source = ast.unparse(ast.parse(source)) + "\n"
     labels: dict[str, str] = {}
 
     def kernel(m: re.Match) -> str:
