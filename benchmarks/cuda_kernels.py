@@ -80,8 +80,9 @@ def main() -> int:
     from numba import cuda
     import numba.cuda.dispatcher as dispatcher
 
-    from fastspike.backends.codegen import constant_values, generate
-    from fastspike.backends.cuda.compiler import compile_program, layout, signature
+    from fastspike.backends.cpu.engine import sample_rows
+    from fastspike.backends.cuda.compiler import compile_program, layout, lower, signature
+    from fastspike.ir.schedule import build_program, constant_values
 
     major, minor = (int(x) for x in args.cc.split("."))
 
@@ -93,8 +94,8 @@ def main() -> int:
     print(f"{'network':<14}{'groups':>7}{'calls':>7}{'TAB':>7}{'PTX s run_steps':>17}{'PTX s stages':>14}"
           f"{'regs':>6}{'spill B':>9}{'stack B':>9}{'blocks/SM':>11}{'grid':>7}   stage kernels: registers")
     for name, net in _networks(args.dtype):
-        net.build()  # the CPU build sizes spike histories and rings; the CUDA program reads them
-        prog = generate(net, 64, target="cuda")
+        net.prepare_buffers()  # spike histories and rings sized for the projections
+        prog = lower(build_program(net, net._buffers, sample_rows(net)))
         lay = layout(prog, constant_values(net))
         module = compile_program(prog, lay)
         times, ptxs = {}, {}

@@ -57,7 +57,7 @@ def _measure(net_name: str, backend: str, scale: float, duration: float, dtype: 
     if backend == "cuda":
         engine = net._engine
         launch = f"{engine.mode} grid {engine.grid[0]}x{engine.grid[1]}"
-        lanes = sorted({c.lanes for c in engine.program.calls if c.kernel.kind.startswith("deliver")})
+        lanes = sorted({c.lanes for c in engine.lowered.calls if c.kernel.kind.startswith("deliver")})
         if lanes:
             launch += f", lanes per spike {lanes[0]}" + (f"-{lanes[-1]}" if len(lanes) > 1 else "")
         from numba import cuda
@@ -126,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"unknown network {n!r}; known: {', '.join(NETS)}")
     for b in chosen:
         backends.check(b)  # a clear error for an unknown or unusable backend
-    from .backends.codegen import LANES_ENV, lanes_asked
+    from .backends.options import LANES_ENV, lanes_asked
     from .backends.cuda.engine import LAUNCH_MODES
 
     modes = [m.strip() for m in args.cuda_launch.split(",") if m.strip()]

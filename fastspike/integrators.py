@@ -1,11 +1,12 @@
 """Integrators: one step of a model's dynamics, generated as source from its equations.
 
-Each integrator turns a model's scalar equation functions into the source lines of one
-step for one neuron. The lines are backend-neutral (plain arithmetic and calls of the
-model's functions), so the CPU backend wraps them in a compiled loop and the CUDA backend
-in a kernel, from the same text.
+Each integrator turns a model's scalar equation functions into the statements of one step
+for one neuron (source lines, which the schedule parses into the step program's syntax
+trees). They are backend-neutral (plain arithmetic and calls of the model's functions): the
+CPU backend runs them in a compiled loop and the CUDA backend in a kernel, from the same
+program.
 
-Conventions of the generated lines (set up by :mod:`fastspike.backends.codegen`):
+Conventions of the generated lines (set up by :mod:`fastspike.ir.schedule`):
 ``dt``, ``half_dt``, ``sixth_dt``, ``two`` and ``zero`` are scalars of the network's dtype
 and ``math`` is Python's module (both backends compile its functions); the
 input current ``I`` is held constant over the step (zero-order hold, as in NEST and

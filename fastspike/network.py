@@ -20,7 +20,8 @@ from .models.base import Model
 from .models.sources import Source
 from .random import hash_seed
 from .recording import SpikeRecord, StateRecord
-from .synapses import Connector, Delta, ExpCurrent, Projection, SynapseType
+from .runtime import Buffers
+from .synapses import Connector, Delta, PostsynapticModel, Projection, Static, WeightUpdateModel
 
 __all__ = ["Network", "Population"]
 
@@ -47,78 +48,21 @@ class Population:
         d["state"] = {k: v.astype(dtype) for k, v in model.initial_state(n).items()}
         is_source = isinstance(model, Source)
         d["params"] = {} if is_source else {k: _per_neuron(model, k, v, n, dtype) for k, v in model.params.items()}
-        d["refractory_count"] = np.zeros(n, dtype=np.int32) if model.refractory else None
         d["currents"] = []
         d["poisson_inputs"] = []
         d["key"] = hash_seed(network.seed, 2, index)  # random stream of a PoissonSource
-        d["_channels"] = {}  # synapse key -> SynapseType, in order of creation
-        d["_currents"] = {}  # ExpCurrent key -> channel current (n,)
-        d["_inputs"] = {}  # synapse key -> input (n,) delivered by projections for the current step
-        d["_rings"] = {}  # synapse key -> ring buffer (L, n): row k % L is input for step k
-        d["spike_history"] = np.zeros((1, 0), np.int32)  # (L, n): neurons that fired in step k, row k % L
-        d["spike_history_counts"] = np.zeros(1, np.int64)  # (L,): how many fired in step k, row k % L
-        d["_extra"] = {}  # derived per-neuron arrays kept for recording ("I")
+        d["_channels"] = {}  # postsynaptic model key -> PostsynapticModel, in order of creation
 
     # -- input channels (created by connect() and poisson_input()) -----------------------
-    def add_channel(self, synapse: SynapseType) -> None:
+    def add_channel(self, synapse: PostsynapticModel) -> None:
+        """Give the population a synaptic channel of this kind (once per distinct kind)."""
         if synapse.key not in self._channels:
             self._channels[synapse.key] = synapse
-            if isinstance(synapse, ExpCurrent):
-                self._currents[synapse.key] = np.zeros(self.n, self.network.dtype)
-            self._inputs[synapse.key] = np.zeros(self.n, self.network.dtype)
 
-    def exp_channels(self) -> list[ExpCurrent]:
-        """The population's exponential synaptic channels, in order of creation."""
-        return [ch for ch in self._channels.values() if isinstance(ch, ExpCurrent)]
-
-    def has_delta_channel(self) -> bool:
-        return Delta().key in self._channels
-
-    def synaptic_current(self, channel: ExpCurrent) -> np.ndarray:
-        """Current of an exponential channel, per neuron (state, carried across runs)."""
-        return self._currents[channel.key]
-
-    def input_current(self) -> np.ndarray:
-        """Total input current of the last step per neuron (kept only when recorded)."""
-        if "I" not in self._extra:
-            self._extra["I"] = np.zeros(self.n, self.network.dtype)
-        return self._extra["I"]
-
-    def synaptic_input(self, channel: SynapseType) -> np.ndarray:
-        """Input of a channel delivered by projections for the step being computed (n,);
-        the population's update adds it and zeroes it, so between steps it is zero."""
-        return self._inputs[channel.key]
-
-    def ring_buffer(self, channel: SynapseType) -> np.ndarray:
-        """Input of a channel arriving in the next steps through projections with more than one
-        delay value (``delivery == "ring"``): row ``k % L`` is for step k."""
-        return self._rings[channel.key]
-
-    def _resize_rings(self, keys: set, length: int, step: int) -> None:
-        """Give the channels ``keys`` ring buffers of ``length`` rows, keeping what is in flight."""
-        for key in keys:
-            old = self._rings.get(key)
-            if old is None or old.shape[0] != length:
-                new = np.zeros((length, self.n), self.network.dtype)
-                if old is not None:
-                    for d in range(old.shape[0]):
-                        new[(step + d) % length] = old[(step + d) % old.shape[0]]
-                self._rings[key] = new
-
-    def _resize_spike_history(self, length: int, step: int) -> None:
-        """Keep the neurons that fired in the last ``length`` steps (``length`` a power of two),
-        preserving the spikes of the steps before ``step`` that are still to be delivered."""
-        old, old_counts = self.spike_history, self.spike_history_counts
-        if old.shape == (length, self.n):
-            return
-        new = np.zeros((length, self.n), np.int32)
-        counts = np.zeros(length, np.int64)
-        if old.shape[1] == self.n:
-            for k in range(max(0, step - min(old.shape[0], length)), step):
-                new[k & (length - 1)] = old[k & (old.shape[0] - 1)]
-                counts[k & (length - 1)] = old_counts[k & (old.shape[0] - 1)]
-        self.__dict__["spike_history"] = new
-        self.__dict__["spike_history_counts"] = counts
+    @property
+    def channels(self) -> tuple[PostsynapticModel, ...]:
+        """The population's synaptic channels, in order of creation (see ``connect``)."""
+        return tuple(self._channels.values())
 
     def __getattr__(self, name: str) -> np.ndarray:
         state = self.__dict__.get("state")
@@ -171,8 +115,9 @@ class Network:
         Time step (> 0).
     seed : int or None
         Seed of every random stream of the network (``net.rng`` for the user's own draws).
-    backend : {"cpu", "cuda"}
-        Where the network runs (see :func:`fastspike.backends.available`).
+    backend : {"cpu", "cuda"} or a backend's options
+        Where the network runs (see :func:`fastspike.backends.available`); options as
+        ``fs.backends.CUDA(launch="stages", lanes=32)``.
     dtype : {"float64", "float32"}
         Floating-point type of state and parameters.
     threads : int
@@ -191,7 +136,7 @@ class Network:
         Generator seeded from ``seed``, for initial conditions and inputs drawn by the user.
     """
 
-    def __init__(self, dt: float = 0.1, seed: int | None = None, backend: str = "cpu",
+    def __init__(self, dt: float = 0.1, seed: int | None = None, backend: str | backends.CPU | backends.CUDA = "cpu",
                  dtype: str | type = "float64", threads: int = 1) -> None:
         if not isinstance(dt, (int, float, np.floating, np.integer)) or not math.isfinite(dt) or dt <= 0:
             raise ValueError(f"Network: dt={dt!r} is not allowed; it must be a finite number > 0 (ms)")
@@ -203,6 +148,7 @@ class Network:
         if not isinstance(threads, (int, np.integer)) or threads < 1:
             raise ValueError(f"Network: threads={threads!r} must be an integer >= 1")
         self.backend_name = backends.check(backend)
+        self.backend = backends.options_of(backend if not isinstance(backend, str) else self.backend_name)
         if threads != 1 and self.backend_name != "cpu":
             raise ValueError(f"Network: threads={threads} is for the CPU backend; backend={backend!r} runs "
                              "on its own device threads (use threads=1)")
@@ -215,6 +161,7 @@ class Network:
         self.projections: list[Projection] = []
         self.records: list[SpikeRecord | StateRecord] = []
         self.step = 0
+        self._buffers = Buffers(self)  # the runtime arrays of the step (spike histories, channels, rings)
         self._engine = None
         self._output = None  # the HDF5 writer of the last run with output= (appended to by the next)
         self.timings: dict[str, float] = {}
@@ -289,8 +236,8 @@ class Network:
         self._changed()
         return rec
 
-    def connect(self, pre: Population, post: Population, connector: Connector, synapse: SynapseType | None = None,
-                weight=1.0, delay=None) -> Projection:
+    def connect(self, pre: Population, post: Population, connector: Connector, synapse: PostsynapticModel | None = None,
+                weight=1.0, delay=None, weight_update: WeightUpdateModel | None = None) -> Projection:
         """Connect ``pre`` to ``post``; the connectivity is built now, from the network seed.
 
         Parameters
@@ -298,12 +245,16 @@ class Network:
         connector : Connector
             ``fs.AllToAll()``, ``fs.OneToOne()``, ``fs.FixedProbability(p)``, ``fs.FixedIndegree(k)``,
             ``fs.FixedOutdegree(k)``, ``fs.FixedTotalNumber(n)``, ``fs.FromArrays(pre, post)``.
-        synapse : SynapseType
-            ``fs.ExpCurrent(tau)`` or ``fs.Delta()`` (the default).
+        synapse : PostsynapticModel
+            The channel of ``post`` the spikes arrive in: ``fs.ExpCurrent(tau)`` or
+            ``fs.Delta()`` (the default), or a user's postsynaptic model.
         weight : float, array or distribution
             Current (ExpCurrent, in the post model's input unit) or mV (Delta).
         delay : float, array or distribution, ms
             Rounded to steps, at least one step (default: one step).
+        weight_update : WeightUpdateModel
+            What a synapse transmits when its presynaptic spike arrives: ``fs.Static()`` (the
+            default: its weight), or a user's weight-update model.
         """
         self._own(pre, "connect")
         self._own(post, "connect")
@@ -312,18 +263,25 @@ class Network:
                             f"got {connector!r}")
         synapse = Delta() if synapse is None else synapse
         self._check_synapse(post, synapse, "connect")
+        weight_update = Static() if weight_update is None else weight_update
+        if not isinstance(weight_update, WeightUpdateModel):
+            raise TypeError(f"connect: weight_update must be a weight-update model (fs.Static(), ...), "
+                            f"got {weight_update!r}")
+        weight_update.check()
         if isinstance(post.model, Source):
             raise ValueError(f"connect: population {post.name!r} is a spike source and cannot receive input")
         delay = self.dt if delay is None else delay
         index = len(self.projections)
         proj = Projection(pre, post, connector, synapse, weight, delay, hash_seed(self.seed, 1, index), index)
+        proj.weight_update = weight_update
         proj.start_step = self.step  # spikes emitted before the projection existed do not use it
         post.add_channel(synapse)
         self.projections.append(proj)
         self._changed()
         return proj
 
-    def poisson_input(self, population: Population, n: int, rate, weight: float, synapse: SynapseType | None = None
+    def poisson_input(self, population: Population, n: int, rate, weight: float,
+                      synapse: PostsynapticModel | None = None
                       ) -> PoissonInput:
         """Give every neuron of ``population`` ``n`` independent Poisson afferents of ``rate`` Hz.
 
@@ -346,8 +304,16 @@ class Network:
 
     @staticmethod
     def _check_synapse(post: Population, synapse, what: str) -> None:
-        if not isinstance(synapse, SynapseType):
-            raise TypeError(f"{what}: synapse must be fs.ExpCurrent(tau) or fs.Delta(), got {synapse!r}")
+        if not isinstance(synapse, PostsynapticModel):
+            raise TypeError(f"{what}: synapse must be a postsynaptic model (fs.ExpCurrent(tau), fs.Delta(), ...), "
+                            f"got {synapse!r}")
+        synapse.check()
+        if isinstance(post.model, Source):
+            return
+        if not synapse.supports(post.integrator):
+            others = [i for i in post.model.integrators if i != "exact"]
+            raise ValueError(f"{what}: {synapse!r} cannot be integrated exactly; population {post.name!r} uses "
+                             f"integrator='exact': create it with integrator= one of {', '.join(map(repr, others))}")
 
     def ring_length(self) -> int:
         """Rows of the spike histories: the largest delay (steps) + 1, rounded up to a power of
@@ -368,13 +334,7 @@ class Network:
     def prepare_buffers(self) -> None:
         """Size the spike histories and ring buffers for the current projections, keeping
         the spikes and inputs still in flight."""
-        senders = {proj.pre.index for proj in self.projections}
-        length = self.ring_length()
-        for pop in self.populations:
-            if pop.index in senders:
-                pop._resize_spike_history(length, self.step)
-            pop._resize_rings({proj.synapse.key for proj in self.projections
-                               if proj.post is pop and proj.delivery == "ring"}, length, self.step)
+        self._buffers.prepare()
 
     def build(self) -> None:
         """Generate and compile the step sequence (done by ``run()`` when needed)."""
@@ -461,8 +421,7 @@ class Network:
 
 
 _POPULATION_ATTRIBUTES = frozenset({"network", "model", "n", "name", "integrator", "index", "state", "params",
-                                    "refractory_count", "currents", "poisson_inputs", "key", "spike_history",
-                                    "spike_history_counts", "state_names"}
+                                    "currents", "poisson_inputs", "key", "channels", "state_names"}
                                    | {a for a in dir(Population) if not a.startswith("_")})
 """Names a state variable may not take: ``pop.<variable>`` must reach the variable."""
 

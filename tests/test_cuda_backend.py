@@ -74,8 +74,11 @@ def test_launch_mode_comes_from_the_environment_and_is_checked(monkeypatch):
 def test_lanes_per_spike_spread_a_row_over_about_four_synapses_each(monkeypatch):
     """GPU deliveries: a warp for short rows, doubling until a lane adds about
     SYNAPSES_PER_LANE synapses of an average row, at most MAX_LANES; the environment can fix
-    the number (a power of two) to compare schemes, and a bad value is refused."""
-    from fastspike.backends.codegen import MAX_LANES, SYNAPSES_PER_LANE, WARP, lanes_per_spike
+    the number (a power of two) to compare schemes, and a bad value is refused. The
+    environment is read once, into the backend's options (``fs.backends.CUDA``), never by
+    the code generator."""
+    from fastspike.backends import CUDA
+    from fastspike.backends.cuda.lower import MAX_LANES, SYNAPSES_PER_LANE, WARP, lanes_per_spike
 
     monkeypatch.delenv("FASTSPIKE_CUDA_LANES", raising=False)
     assert lanes_per_spike(0, 0) == WARP
@@ -87,10 +90,15 @@ def test_lanes_per_spike_spread_a_row_over_about_four_synapses_each(monkeypatch)
         assert lanes & (lanes - 1) == 0 and WARP <= lanes <= MAX_LANES
         assert lanes == WARP or lanes == MAX_LANES or lanes * SYNAPSES_PER_LANE >= mean > lanes * SYNAPSES_PER_LANE / 2
     monkeypatch.setenv("FASTSPIKE_CUDA_LANES", "8")
-    assert lanes_per_spike(10**6, 10) == 8
+    assert lanes_per_spike(10**6, 10, CUDA.from_environment().lanes) == 8
     monkeypatch.setenv("FASTSPIKE_CUDA_LANES", "auto")
-    assert lanes_per_spike(10**6, 10) == MAX_LANES
+    assert lanes_per_spike(10**6, 10, CUDA.from_environment().lanes) == MAX_LANES
     for bad in ("48", "0", "2048", "many"):
         monkeypatch.setenv("FASTSPIKE_CUDA_LANES", bad)
         with pytest.raises(ValueError, match="FASTSPIKE_CUDA_LANES.*power of two from 1 to 1024"):
-            lanes_per_spike(100, 10)
+            CUDA.from_environment()
+    for bad in (48, 0, 2048, True):
+        with pytest.raises(ValueError, match="lanes=.*power of two from 1 to 1024"):
+            CUDA(lanes=bad)
+    with pytest.raises(ValueError, match="launch='graphs'"):
+        CUDA(launch="graphs")

@@ -47,21 +47,18 @@ def _network(dtype: str) -> fs.Network:
 def test_every_kernel_compiles_to_ptx(dtype, monkeypatch):
     from numba import cuda
 
-    from fastspike.backends.codegen import generate
-    from fastspike.backends.cuda.compiler import compile_program, layout, signature
+    from fastspike.backends.cpu.engine import sample_rows
+    from fastspike.backends.cuda.compiler import compile_program, layout, lower, signature
+    from fastspike.ir.schedule import build_program
 
     if not cuda.is_available():  # device functions ask the current device for its capability
         import numba.cuda.dispatcher as dispatcher
 
         monkeypatch.setattr(dispatcher, "get_current_device", lambda: _FixedDevice())
     net = _network(dtype)
-    for pop in net.populations:  # what build() does before generating the program
-        if any(p.pre is pop for p in net.projections):
-            pop._resize_spike_history(net.ring_length(), 0)
-        pop._resize_rings({p.synapse.key for p in net.projections if p.post is pop and p.delivery == "ring"},
-                          net.ring_length(), 0)
+    net.prepare_buffers()  # what build() does before generating the program
     assert any(p.delay_offsets is not None for p in net.projections)
-    prog = generate(net, 64, target="cuda")
+    prog = lower(build_program(net, net._buffers, sample_rows(net)))
     consts = np.zeros(5, net.dtype)
     lay = layout(prog, consts)
     assert {c.kernel.kind for c in prog.calls} == {"deliver", "deliver_ring", "population", "poisson_source",
@@ -85,15 +82,20 @@ def test_two_dimensional_arrays_are_indexed_by_hand():
     """Kernels bind 2-D arrays as flat views (a reshape on the device is a call through local
     memory, paid by every thread for every call): indices, shapes and atomic additions are
     rewritten, nested ones too, and any other use is refused rather than compiled wrongly."""
+    import ast
+
     from fastspike.backends.cuda.compiler import _flat_indices
 
+    def same(a: str, b: str) -> bool:  # the same syntax tree (the pass writes trees, not text)
+        return ast.dump(ast.parse(a)) == ast.dump(ast.parse(b))
+
     names = {"R", "SH", "CR0"}
-    assert _flat_indices("j_ = SH[r_, i >> lb] + R0[slot, i]", names) == "j_ = SH[(r_) * SH_c_ + (i >> lb)] + R0[slot, i]"
-    assert (_flat_indices("cuda.atomic.add(R, ((step - 1 + DL[s_]) & (L - 1), TG[s_]), w)", names)
-            == "cuda.atomic.add(R, ((step - 1 + DL[s_]) & (L - 1)) * R_c_ + (TG[s_]), w)")
-    assert _flat_indices("x = SH[SH[1, 2], R[a, b]]", names) == "x = SH[(SH[(1) * SH_c_ + (2)]) * SH_c_ + (R[(a) * R_c_ + (b)])]"
-    assert _flat_indices("row0 = min(step, CR0.shape[0] - 1) + CR0.shape[1] + CR0.size", names) == \
-        "row0 = min(step, CR0_r_ - 1) + CR0_c_ + CR0.size"
+    assert same(_flat_indices("j_ = SH[r_, i >> lb] + R0[slot, i]", names), "j_ = SH[(r_) * SH_c_ + (i >> lb)] + R0[slot, i]")
+    assert same(_flat_indices("cuda.atomic.add(R, ((step - 1 + DL[s_]) & (L - 1), TG[s_]), w)", names),
+                "cuda.atomic.add(R, ((step - 1 + DL[s_]) & (L - 1)) * R_c_ + (TG[s_]), w)")
+    assert same(_flat_indices("x = SH[SH[1, 2], R[a, b]]", names), "x = SH[(SH[(1) * SH_c_ + (2)]) * SH_c_ + (R[(a) * R_c_ + (b)])]")
+    assert same(_flat_indices("row0 = min(step, CR0.shape[0] - 1) + CR0.shape[1] + CR0.size", names),
+                "row0 = min(step, CR0_r_ - 1) + CR0_c_ + CR0.size")
     for line in ("f(R)", "cuda.atomic.add(R, q_, w)", "R[3]", "n = SH.shape"):
         with pytest.raises(AssertionError, match="2-D array"):
             _flat_indices(line, names)

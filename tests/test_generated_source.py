@@ -111,9 +111,9 @@ def canonical(source: str) -> str:
     def kernel(m: re.Match) -> str:
         return labels.setdefault(m.group(0), f"{m.group(1)}_K{len(labels)}")
 
-    source = re.sub(r"\b(deliver_ring|deliver|population|poisson_source|spike_source|sample)_[0-9a-f]{10}\b",
+    source = re.sub(r"\b(deliver_ring|deliver|population|poisson_source|spike_source|sample)_[0-9a-f]{10}(?=\b|_)",
                     kernel, source)
-    return re.sub(r"\b(_f_\w+?)_[0-9a-f]{6}\b", r"\1_H", source)
+    return re.sub(r"\b(_[fd]_\w+?)_[0-9a-f]{6}\b", r"\1_H", source)
 
 
 @pytest.mark.parametrize("case", sorted(CASES))

@@ -10,7 +10,7 @@ with the limit ``w R / tau_m * (t - t0) exp(-(t - t0)/tau_m)`` when ``tau_s == t
 equation is linear, so the response to many input spikes is the superposition of their PSPs.
 A delta synapse makes ``v`` jump by ``w`` at ``t0``, then relax as ``exp(-(t - t0)/tau_m)``.
 
-Timing (SPEC sec. 3, codegen module docstring): a SpikeSource spike given at ``t`` is stamped
+Timing (SPEC sec. 3, fastspike.ir.schedule module docstring): a SpikeSource spike given at ``t`` is stamped
 ``t``; with a delay of ``D`` steps it is added to the target channel at the end of the step that
 ends at ``t0 = t + D dt``. Every expected value below is computed from these formulas, never
 from fastspike; the comparison is to 1e-10 mV at every recorded sample.

@@ -57,7 +57,7 @@ def test_threads_give_the_same_spikes_samples_and_states(threads):
         assert groupedT.delay_offsets.ndim == 3
     else:  # 8 parts of 3 delay groups would take more memory than a delay per synapse
         assert groupedT.delay_offsets is None and groupedT.block_offsets is not None
-    assert net._engine.program.blocks == threads
+    assert net._engine.lowered.threads == threads
     for r1, rT in zip(recs1, recsT):
         assert len(r1) > 0
         np.testing.assert_array_equal(r1.steps, rT.steps)

@@ -12,7 +12,9 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # pragma: no cover
     from ..network import Network
 
-__all__ = ["available", "check", "create", "generated_source", "KNOWN"]
+from .options import CPU, CUDA, options_of  # noqa: F401 - options_of: for Network
+
+__all__ = ["available", "check", "create", "generated_source", "KNOWN", "CPU", "CUDA"]
 
 KNOWN = ("cpu", "cuda")
 
@@ -40,8 +42,11 @@ def describe() -> dict[str, str]:
     return {"cpu": "Numba @njit on this CPU", "cuda": reason if usable else f"unavailable: {reason}"}
 
 
-def check(name: str) -> str:
-    """Return ``name`` if it is a usable backend, else raise a clear error."""
+def check(name) -> str:
+    """Return the name of ``name`` (a backend name, or an options object such as
+    ``fs.backends.CUDA(launch="stages")``) if it is a usable backend, else raise a clear error."""
+    if isinstance(name, (CPU, CUDA)):
+        name = name.name
     if name not in KNOWN:
         raise ValueError(f"unknown backend {name!r}; known backends: {', '.join(map(repr, KNOWN))}")
     if name not in available():
@@ -66,17 +71,18 @@ def generated_source(net: "Network", backend: str = "cpu", fuse: bool | None = N
     it (for inspection and for the tests that guard the code generator). ``fuse`` (CPU, one
     thread): None fuses small networks into one function as ``run()`` does, True fuses
     whatever the size, False renders kernels and a driver."""
-    from .codegen import constant_values, generate
+    from ..ir.schedule import build_program, constant_values
     from .cpu.engine import sample_rows
 
     net.prepare_buffers()
     if backend == "cpu":
-        from .cpu.compiler import render
+        from .cpu.compiler import lower, render
 
-        return render(generate(net, sample_rows(net), blocks=net.threads), fuse)
+        return render(lower(build_program(net, net._buffers, sample_rows(net)), net.threads), fuse)
     if backend == "cuda":
-        from .cuda.compiler import layout, render as render_cuda
+        from .cuda.compiler import layout, lower as lower_cuda, render as render_cuda
 
-        prog = generate(net, sample_rows(net), target="cuda")
+        options = net.backend if isinstance(net.backend, CUDA) else CUDA.from_environment()
+        prog = lower_cuda(build_program(net, net._buffers, sample_rows(net)), options.lanes)
         return render_cuda(prog, layout(prog, constant_values(net)))
     raise ValueError(f"unknown backend {backend!r}; known backends: {', '.join(map(repr, KNOWN))}")

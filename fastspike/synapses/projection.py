@@ -13,7 +13,7 @@ a ``delay_offsets`` per part), so that threads deliver side by side without shar
 
 So a synapse costs at most 4 + 4 + 2 = 10 bytes, plus 8 bytes per presynaptic neuron.
 
-Delivery (see ``fastspike.backends.codegen``): a uniform delay D is delivered when the
+Delivery (see ``fastspike.ir.schedule``): a uniform delay D is delivered when the
 spikes arrive, from the presynaptic spike history of D steps ago into the target channel's
 input of the step (``delivery == "deferred"``); several delays are delivered once per
 spike, the step after it, into the rows of a ring buffer of the target channel
@@ -30,7 +30,8 @@ from ..blocks import block_span
 from . import build
 from .connectors import Connector
 from .distributions import Distribution
-from .types import SynapseType
+from .postsynaptic import PostsynapticModel
+from .weight_update import Static, WeightUpdateModel
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..network import Population
@@ -46,7 +47,10 @@ class Projection:
     Attributes
     ----------
     pre, post : Population
-    synapse : SynapseType
+    synapse : PostsynapticModel
+        The channel of ``post`` the spikes arrive in.
+    weight_update : WeightUpdateModel
+        What a synapse transmits when its presynaptic spike arrives (``fs.Static()``).
     indptr : ndarray of int64, shape (pre.n + 1,)
         Synapses of pre neuron j are ``indptr[j]:indptr[j + 1]``.
     targets : ndarray of int32
@@ -78,10 +82,11 @@ class Projection:
     build_time : float, s
     """
 
-    def __init__(self, pre: "Population", post: "Population", connector: Connector, synapse: SynapseType,
+    def __init__(self, pre: "Population", post: "Population", connector: Connector, synapse: PostsynapticModel,
                  weight, delay, key: np.uint64, index: int) -> None:
         net = pre.network
         self.pre, self.post, self.connector, self.synapse, self.index = pre, post, connector, synapse, index
+        self.weight_update: WeightUpdateModel = Static()
         t0 = time.perf_counter()
         same = pre is post
         connector.check(pre.n, post.n, same)

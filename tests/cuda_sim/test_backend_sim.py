@@ -303,11 +303,11 @@ def test_a_chunk_ends_before_a_spike_buffer_can_overflow(launch, monkeypatch):
     ``steps`` mode run_steps stops a chunk early (before the step that could overflow a
     buffer), in ``stages`` mode chunks never pass 16 steps; either way every spike is kept,
     in the CPU backend's order."""
-    import fastspike.backends.codegen as codegen
+    import fastspike.ir.schedule as schedule
     import fastspike.backends.cpu.engine as run_loop
     import fastspike.backends.cuda.engine as cuda_engine
 
-    monkeypatch.setattr(codegen, "SPIKE_BUFFER_MIN", 1)
+    monkeypatch.setattr(schedule, "SPIKE_BUFFER_MIN", 1)
     monkeypatch.setattr(cuda_engine, "SPIKE_BUFFER_ENTRIES", 1)  # buffers of 16 steps x n spikes
     monkeypatch.setattr(run_loop, "TARGET_CHUNK_SECONDS", 1e9)  # chunks grow to the buffer's bound
 
@@ -335,3 +335,56 @@ def test_a_chunk_ends_before_a_spike_buffer_can_overflow(launch, monkeypatch):
         assert any(done < todo for todo, done in chunks)
     else:
         assert max(todo for todo, _ in chunks) <= 16
+
+
+def test_user_components_identical_to_cpu(launch):
+    """Components a user declares (a saturating exponential channel, a sine current with
+    per-neuron amplitudes, a weight-update model that transmits a fraction of the weight):
+    the GPU lowering runs the same scalar functions as the CPU's."""
+    import math
+
+    def saturating_factor(tau, dt):
+        return math.exp(-dt / tau)
+
+    def saturating_decay(I, factor):
+        return I * factor
+
+    def saturating_arrive(I, w, I_max):
+        return min(I + w, I_max)
+
+    def saturating_current(I):
+        return I
+
+    class Saturating(fs.PostsynapticModel):
+        parameters = (fs.Parameter("tau", None, "ms", "", "positive"), fs.Parameter("I_max", None, "pA", "", "positive"))
+        state_variables = (fs.StateVariable("I", "pA", 0.0),)
+        derived = {"factor": saturating_factor}
+        decay = staticmethod(saturating_decay)
+        arrive = staticmethod(saturating_arrive)
+        current = staticmethod(saturating_current)
+
+    def sine(t, amplitude, frequency):
+        return amplitude * math.sin(2.0 * math.pi * frequency * t / 1000.0)
+
+    class Sine(fs.CurrentSource):
+        parameters = (fs.Parameter("amplitude", None, "pA"), fs.Parameter("frequency", None, "Hz", "", "positive"))
+        current = staticmethod(sine)
+
+    def fraction_on_pre(g, fraction):
+        return g * fraction
+
+    class Fraction(fs.WeightUpdateModel):
+        parameters = (fs.Parameter("fraction", None, "1", "", "positive"),)
+        on_pre = staticmethod(fraction_on_pre)
+
+    def build(backend):
+        net = fs.Network(dt=DT, seed=12, backend=backend)
+        src = net.population(fs.SpikeSource([0.2, 0.3, 0.5, 0.9, 1.1], [0, 1, 0, 2, 1]), n=3, name="src")
+        pop = net.population(fs.LIF(tau_m=5.0, v_rest=0.0, v_reset=0.0, v_thresh=1.0), n=6, name="pop",
+                             integrator="rk2")
+        net.connect(src, pop, fs.AllToAll(), synapse=Saturating(tau=1.0, I_max=12.0), weight=20.0, delay=0.2,
+                    weight_update=Fraction(fraction=0.75))
+        net.current(pop, Sine(amplitude=np.linspace(0.5, 10.0, 6), frequency=400.0))
+        return net, {"pop": pop}, [net.record(pop, "spikes")], [net.record(pop, ["v", "I"], neurons=[0, 5])]
+
+    assert _compare(build, 2.5, launch=launch) > 3

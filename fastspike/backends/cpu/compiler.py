@@ -1,9 +1,11 @@
-"""Turn a :class:`~fastspike.backends.codegen.StepProgram` into cached ``@njit`` functions.
+"""Render a network's lowered step program as cached ``@njit`` functions.
 
-Each distinct kernel becomes two functions (its prelude and its step), and a driver
-``run_chunk`` loops over steps and calls them. The source is written to a module file named
-by a hash of everything the compiled code depends on (the source itself, the fastspike
-version, the dtype, and the source files of the scalar functions it calls), then imported
+The calls of the step (lowered by :mod:`fastspike.backends.cpu.lower`) become, for small
+networks, one fused function (every call's prelude and body inlined, its names given the
+call's suffix), else each distinct kernel becomes two functions (its prelude and its step)
+and a driver ``run_chunk`` loops over steps and calls them. The source is written to a module
+file named by a hash of everything the compiled code depends on (the source itself, the
+fastspike version, the dtype, and the code of the scalar functions it calls), then imported
 with the jitted scalar functions injected as globals. Numba's ``cache=True`` then works as
 for any package module: a later process that builds a network of the same structure, at
 any size, loads the machine code instead of compiling it. A change to a model's equations
@@ -17,10 +19,8 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import inspect
-import keyword
 import math
 import os
-import re
 import sys
 from pathlib import Path
 from typing import Callable
@@ -30,9 +30,12 @@ from numba import njit, typed
 
 from ..._version import __version__
 from ...equations import compile_scalar
-from ..codegen import CONSTANTS, KERNEL_ARGS, STAGES, Call, Kernel, NeuronLoop, StepProgram
+from ...ir import syntax as S
+from ...ir.nodes import CONSTANTS, KERNEL_ARGS, Stage, StepProgram
+from ..lowering import Lowered, LoweredKernel, Program
+from .lower import lower_program
 
-__all__ = ["cache_dir", "compile_program", "render", "jit_function"]
+__all__ = ["cache_dir", "compile_program", "render", "jit_function", "lower", "Program"]
 
 _FILE_HASHES: dict[str, str] = {}
 _DECORATOR = "@njit(cache=True, nogil=True)"
@@ -60,37 +63,43 @@ LITERALS = "model-literals-in-network-dtype"
 """Part of the cache key: model equations compile with float literals in the network dtype."""
 
 
+LEADING = (*KERNEL_ARGS, "pre")
+"""The leading arguments of every kernel: those of the step program, then ``pre``, the tuple
+of its prelude's constants."""
+
+
 def _constants(indent: str) -> list[str]:
     return [f"{indent}{name} = consts[{k}]" for k, name in enumerate(CONSTANTS)]
 
 
-def _render_kernel(name: str, k: Kernel, blocked: bool = False) -> list[str]:
+def lower(prog: StepProgram, threads: int = 1) -> Program:
+    """``prog`` lowered for the CPU: serial, or for the ranges of ``threads`` threads."""
+    return Program(prog, lower_program(prog, threads), threads)
+
+
+def _render_kernel(name: str, k: LoweredKernel, ranged: bool = False) -> list[str]:
     params = ", ".join(k.params)
-    args = ", ".join([*KERNEL_ARGS, *(BLOCK_ARGS if blocked else ()), *k.params])
+    args = ", ".join([*LEADING, *(BLOCK_ARGS if ranged else ()), *k.params])
+    constants = k.constants
     out = ["", "", _DECORATOR, f"def {name}_prelude(consts, {params}):", *_constants("    ")]
-    out += ["    " + ln for ln in k.prelude]
-    out.append(f"    return ({', '.join(k.constants)},)" if k.constants else "    return (0,)")
+    out += S.unparse(k.prelude, 1)
+    out.append(f"    return ({', '.join(constants)},)" if constants else "    return (0,)")
     if k.merge:
-        out += ["", "", _DECORATOR, f"def {name}_merge({args}):", *["    " + ln for ln in k.merge]]
+        out += ["", "", _DECORATOR, f"def {name}_merge({args}):", *S.unparse(k.merge, 1)]
     out += ["", "", _DECORATOR, f"def {name}({args}):", *_constants("    ")]
-    if k.constants:
-        out.append(f"    {', '.join(k.constants)}, = pre")
-    for block in k.body:
-        if isinstance(block, NeuronLoop):
-            out.append(f"    for i in range({block.n}):")
-            out += ["        " + ln for ln in block.body]
-        else:
-            out.append("    " + block)
+    if constants:
+        out.append(f"    {', '.join(constants)}, = pre")
+    out += S.unparse(k.body, 1)
     return out
 
 
-def groups(prog: StepProgram) -> list[tuple[Kernel, list[Call]]]:
-    """The calls grouped by kernel and argument types, in phase order: each group becomes one
-    loop in the driver over a typed list of argument tuples, so the driver stays small
-    whatever the number of populations and projections."""
-    out: dict[tuple, tuple[Kernel, list[Call]]] = {}
+def groups(prog: Program) -> list[tuple[LoweredKernel, list[Lowered]]]:
+    """The calls grouped by kernel and argument types, in the order of the step: each group
+    becomes one loop in the driver over a typed list of argument tuples, so the driver stays
+    small whatever the number of populations and projections."""
+    out: dict[tuple, tuple[LoweredKernel, list[Lowered]]] = {}
     for call in prog.calls:
-        key = (call.phase, call.kernel.name, tuple((a.dtype.str, a.ndim) for a in call.arrays))
+        key = (call.stage, call.kernel.name, tuple((a.dtype.str, a.ndim) for a in call.arrays))
         out.setdefault(key, (call.kernel, []))[1].append(call)
     return list(out.values())
 
@@ -98,24 +107,20 @@ def groups(prog: StepProgram) -> list[tuple[Kernel, list[Call]]]:
 FUSE_MAX_CALLS = 12
 """Programs with at most this many calls per step are fused into one function."""
 
-_SHARED = {*KERNEL_ARGS, *CONSTANTS, *keyword.kwlist, "np", "math", "_cast", "range", "min", "max", "abs", "int",
-           "float", "len", "side", "right"}
-_NAME = re.compile(r"(?<![\w.'])([A-Za-z_]\w*)(?![\w'])")
+SHARED = {*KERNEL_ARGS, *CONSTANTS, "np", "math", "_cast"}
+"""Names every call of a fused function shares (never renamed)."""
 
 
-def _rename(lines: list[str], suffix: str, keep: set[str]) -> list[str]:
-    """Give every kernel-local name of ``lines`` the suffix (fastspike-generated text only)."""
-    def sub(m: re.Match) -> str:
-        name = m.group(1)
-        return name if name in keep else f"{name}{suffix}"
-
-    return [_NAME.sub(sub, ln) for ln in lines]
+def own_names(k: LoweredKernel) -> set[str]:
+    """The names a kernel owns: its parameters, its prelude's constants, the locals and loop
+    indices its body binds."""
+    return ({*k.params, *S.assigned_names(k.prelude), *S.assigned_names(k.body)} - SHARED) - set(k.functions)
 
 
-def fused(prog: StepProgram, fuse: bool | None = None) -> bool:
+def fused(prog: Program, fuse: bool | None = None) -> bool:
     """Whether ``prog`` is rendered as one fused function: ``fuse`` None decides by size
     (small networks, one thread), True or False asks for it or for the kernels and driver."""
-    if prog.blocks > 1:
+    if prog.threads > 1:
         return False
     return len(prog.calls) <= FUSE_MAX_CALLS if fuse is None else fuse
 
@@ -131,36 +136,31 @@ _STEP_LOOP = ["    for s_ in range(nsteps):", "        step = step0 + s_",
 buffer could overflow (the engine drains it and calls again)."""
 
 
-def _render_fused(prog: StepProgram) -> str:
-    """One function: every call's prelude and body inlined with its own names, arrays flat."""
+def _render_fused(prog: Program) -> str:
+    """One function: every call's prelude and body inlined with its own names (a tree pass
+    renames them ``<name>_<call>``), arrays flat."""
     params, prelude, body = [], [], []
     for c, call in enumerate(prog.calls):
         k = call.kernel
-        keep = _SHARED | set(k.functions)
-        suffix = f"_{c}"
-        params += _rename(k.params, suffix, keep)
-        prelude += _rename(k.prelude, suffix, keep)
-        for block in k.body:
-            if isinstance(block, NeuronLoop):
-                body += _rename([f"for i in range({block.n}):"], suffix, keep)
-                body += _rename(["    " + ln for ln in block.body], suffix, keep)
-            else:
-                body += _rename([block], suffix, keep)
+        rename = S.Rename({name: f"{name}_{c}" for name in own_names(k)})
+        params += [rename.mapping.get(p, p) for p in k.params]
+        prelude += [rename.visit(S.clone(st)) for st in k.prelude]
+        body += [rename.visit(S.clone(st)) for st in k.body]
     out = ["# Generated by fastspike: one network's step sequence. Do not edit.", "from numba import njit", "", "",
            _DECORATOR,
            _RUN_CHUNK + "".join(f", {p}" for p in params) + "):", *_constants("    ")]
-    out += ["    " + ln for ln in prelude]
+    out += S.unparse(prelude, 1)
     out += _STEP_LOOP
-    out += ["        " + ln for ln in body]
+    out += S.unparse(body, 2)
     out.append("    return nsteps")
     return "\n".join(out) + "\n"
 
 
-def arguments(prog: StepProgram) -> list:
+def arguments(prog: Program, fuse: bool | None = None) -> list:
     """The arguments after ``sample_limit`` of the rendered ``run_chunk``."""
-    if fused(prog):
+    if fused(prog, fuse):
         return [a for call in prog.calls for a in call.arrays]
-    out = [np.int64(prog.blocks)] if prog.blocks > 1 else []
+    out = [np.int64(prog.threads)] if prog.threads > 1 else []
     for _, calls in groups(prog):
         argument_tuples = typed.List()
         for call in calls:
@@ -169,25 +169,25 @@ def arguments(prog: StepProgram) -> list:
     return out
 
 
-def render(prog: StepProgram, fuse: bool | None = None) -> str:
+def render(prog: Program, fuse: bool | None = None) -> str:
     """The source of ``run_chunk(step0, nsteps, consts, ring_length, spike_count, spike_limit,
     sample_count, sample_limit, *arguments(prog))``: fused for small programs, else
     the kernels and a driver that loops over each group, a typed list of the argument tuples
     of one kernel's calls.
 
-    With CPU threads (``prog.blocks`` > 1) the driver runs the calls of a stage for every
-    block (deliveries, then populations and sources; each block has its own neurons and
+    With CPU threads (``prog.threads`` > 1) the driver runs the calls of a stage for every
+    range (deliveries, then populations and sources; each range has its own neurons and
     targets) through ``stage<k>_blocks``, a small ``parallel=True`` function with a
-    ``prange`` over the blocks, then the merges that join the blocks' spike lists, and the
+    ``prange`` over the ranges, then the merges that join the ranges' spike lists, and the
     samples. The driver and the kernels stay serial functions.
     """
     if fused(prog, fuse):
         return _render_fused(prog)
-    blocked = prog.blocks > 1
+    ranged = prog.threads > 1
     out = ["# Generated by fastspike: one network's step sequence. Do not edit.",
-           "from numba import njit, prange" if blocked else "from numba import njit"]
+           "from numba import njit, prange" if ranged else "from numba import njit"]
     for name, kernel in prog.kernels().items():
-        out += _render_kernel(name, kernel, blocked)
+        out += _render_kernel(name, kernel, ranged)
     grouped = groups(prog)
 
     def calls(g: int, name: str, block: str) -> list[str]:
@@ -196,16 +196,16 @@ def render(prog: StepProgram, fuse: bool | None = None) -> str:
                 f"{block}*G{g}[j_])"]
 
     step: list[str] = []  # the body of the step loop
-    if not blocked:
+    if not ranged:
         for g, (kernel, _) in enumerate(grouped):
             step += calls(g, kernel.name, "")
-    for stage in sorted({calls_[0].stage for _, calls_ in grouped}) if blocked else ():
+    for stage in sorted({calls_[0].stage for _, calls_ in grouped}) if ranged else ():
         members = [(g, kernel) for g, (kernel, calls_) in enumerate(grouped) if calls_[0].stage == stage]
-        if stage == STAGES["sample"]:  # samples copy a few neurons' state: one block
+        if stage == Stage.SAMPLE:  # samples copy a few neurons' state: one range
             for g, kernel in members:
                 step += calls(g, kernel.name, "0, blocks, ")
             continue
-        # the calls of one block are a function of their own, run for every block by a small
+        # the calls of one range are a function of their own, run for every range by a small
         # parallel function (Numba's parfor passes are slow on large functions: the driver
         # itself stays serial); the prange index is cast, else the calls are compiled for
         # int64 (typing) and again for uint64 (the parallel region)
@@ -222,7 +222,7 @@ def render(prog: StepProgram, fuse: bool | None = None) -> str:
             if kernel.merge:
                 step += calls(g, kernel.name + "_merge", "0, blocks, ")
     out += ["", "", _DECORATOR,
-            _RUN_CHUNK + (", blocks" if blocked else "") + "".join(f", G{g}" for g in range(len(grouped))) + "):"]
+            _RUN_CHUNK + (", blocks" if ranged else "") + "".join(f", G{g}" for g in range(len(grouped))) + "):"]
     out += [f"    pre{g} = [{kernel.name}_prelude(consts, *t) for t in G{g}]" for g, (kernel, _) in enumerate(grouped)]
     out += _STEP_LOOP
     out += _indent(step, 2)
@@ -250,7 +250,7 @@ def _dependency_key(fn: Callable) -> str:
                      repr(code.co_consts), repr(code.co_names), _file_hash(source_file)])
 
 
-def import_generated(source: str, prog: StepProgram, prefix: str, compile_fn: Callable,
+def import_generated(source: str, prog, prefix: str, compile_fn: Callable,
                      globals_: dict, key_parts: tuple[str, ...] = ()):
     """Write ``source`` to the cache folder under a name hashed from it, the fastspike version,
     the program's dtype, ``key_parts`` and the code of every function its kernels call, and
@@ -285,8 +285,8 @@ def import_generated(source: str, prog: StepProgram, prefix: str, compile_fn: Ca
     return module
 
 
-def compile_program(prog: StepProgram) -> Callable:
+def compile_program(prog: Program, fuse: bool | None = None) -> Callable:
     """Write, import and return the (lazily compiled, disk-cached) ``run_chunk`` of ``prog``."""
-    module = import_generated(render(prog), prog, "step", jit_function,
+    module = import_generated(render(prog, fuse), prog, "step", jit_function,
                               dict(np=np, math=math, _cast=prog.dtype.type))
     return module.run_chunk

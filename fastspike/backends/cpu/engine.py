@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
-from ..codegen import constant_values, generate
-from .compiler import arguments, compile_program, render
+from ...ir.schedule import build_program, constant_values
+from .compiler import arguments, compile_program, lower, render
 
 if TYPE_CHECKING:  # pragma: no cover
     from ...network import Network
@@ -135,16 +135,16 @@ class CPUEngine(ChunkedEngine):
         self.net = net
         self.sample_rows = sample_rows(net)
         t0 = time.perf_counter()
-        self.program = generate(net, self.sample_rows, blocks=net.threads)
-        self.function = compile_program(self.program)
-        prog = self.program
+        prog = self.program = build_program(net, net._buffers, self.sample_rows)
+        self.lowered = lower(prog, net.threads)
+        self.function = compile_program(self.lowered)
         self.consts = constant_values(net)
         self.spike_count = np.zeros(len(prog.spike_records), np.int64)
         self.spike_limit = np.array(prog.spike_limits, np.int64)
         self.sample_count = np.zeros(len(prog.state_records), np.int64)
         self.sample_limit = np.array(prog.sample_limits, np.int64)
         self.ring_length = prog.ring_length
-        self.arguments = arguments(prog)
+        self.arguments = arguments(self.lowered)
         t1 = time.perf_counter()
         self._advance(net.step, 0)  # compile now (or load from cache) so run() times the simulation only
         net.timings["codegen"] = t1 - t0
@@ -154,13 +154,13 @@ class CPUEngine(ChunkedEngine):
     @property
     def source(self) -> str:
         """The generated source of the step sequence (for inspection)."""
-        return render(self.program)
+        return render(self.lowered)
 
     def _advance(self, step0: int, nsteps: int) -> int:
-        if self.program.blocks > 1:  # a block per thread, as many at once as Numba may run
+        if self.lowered.threads > 1:  # a range per thread, as many at once as Numba may run
             import numba
 
-            numba.set_num_threads(min(self.program.blocks, numba.config.NUMBA_NUM_THREADS))
+            numba.set_num_threads(min(self.lowered.threads, numba.config.NUMBA_NUM_THREADS))
         return int(self.function(step0, nsteps, self.consts, self.ring_length, self.spike_count, self.spike_limit,
                                  self.sample_count, self.sample_limit, *self.arguments))
 

@@ -1,2 +1,3 @@
-"""The CUDA backend: the kernels of ``backends.codegen`` as ``numba.cuda`` kernels, state
-resident on the device, launched step by step from the host."""
+"""The CUDA backend: the step program lowered to GPU work items (``lower``), rendered as
+``numba.cuda`` kernels over per-dtype arenas (``compiler``), state resident on the device,
+a chunk of steps per cooperative launch (``engine``)."""

@@ -1,5 +1,5 @@
-"""Render a :class:`~fastspike.backends.codegen.StepProgram` generated for ``target="cuda"``
-as ``numba.cuda`` code: a few kernels that run whole stages of a step, or whole steps.
+"""Render a step program lowered for a GPU (:mod:`fastspike.backends.cuda.lower`) as
+``numba.cuda`` code: a few kernels that run whole stages of a step, or whole steps.
 
 **Arenas.** Every array of the program lives in one device array per dtype (an *arena*,
 ``M_float32``, ``M_int32``, ...); a call's arrays are views of its arena, found through an
@@ -33,32 +33,43 @@ the same functions as on the CPU.
 """
 from __future__ import annotations
 
+import ast
 import math
-import re
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from ...equations import compile_scalar
-from ..codegen import CONSTANTS, Call, Kernel, NeuronLoop, StepProgram
+from ...ir import syntax as S
+from ...ir.nodes import CONSTANTS, Stage, StepProgram
 from ..cpu.compiler import _constants, import_generated
+from ..lowering import Lowered, LoweredKernel, Program
 from .availability import simulated
+from .lower import lower_program
 
-__all__ = ["Layout", "layout", "render", "compile_program", "host_prelude", "check_no_aliases", "signature", "STAGES",
-           "SCALARS"]
+__all__ = ["Layout", "layout", "lower", "render", "compile_program", "host_prelude", "check_no_aliases", "signature",
+           "STAGES", "SCALARS", "FlatIndices"]
 
 STAGES = ("deliver", "update", "sample")
+STAGE_OF = {Stage.DELIVER: 0, Stage.UPDATE: 1, Stage.SAMPLE: 2}
+"""The GPU stages of the step program's stages (learning would run between update and sample)."""
 SCALARS = ("ring_length", "consts", "spike_count", "sample_count", "TAB")
 """The arguments of every kernel after the step(s), before the arenas."""
 
 
-def host_prelude(kernel: Kernel, arrays: list[np.ndarray], consts: np.ndarray, dtype: np.dtype) -> tuple:
+def lower(prog: StepProgram, lanes: int | None = None) -> Program:
+    """``prog`` lowered to GPU work items."""
+    return Program(prog, lower_program(prog, lanes))
+
+
+def host_prelude(kernel: LoweredKernel, arrays: list[np.ndarray], consts: np.ndarray, dtype: np.dtype) -> tuple:
     """The values of the kernel's prelude constants, computed on the host (plain Python)."""
     ns: dict = dict(zip(kernel.params, arrays))
     ns.update(zip(CONSTANTS, consts))
     ns.update(np=np, math=math, _cast=dtype.type)
     ns.update(kernel.functions)
-    exec("\n".join(kernel.prelude), ns)  # noqa: S102 - fastspike-generated source only
+    module = ast.fix_missing_locations(ast.Module(body=[S.clone(st) for st in kernel.prelude], type_ignores=[]))
+    exec(compile(module, "<prelude>", "exec"), ns)  # noqa: S102 - fastspike-generated code only
     return tuple(ns[c] for c in kernel.constants)
 
 
@@ -67,8 +78,8 @@ class Group:
     """The calls of one kernel with the same argument types, run by one device function."""
 
     stage: int
-    kernel: Kernel
-    calls: list[Call]
+    kernel: LoweredKernel
+    calls: list[Lowered]
     signature: tuple  # ((dtype name, ndim) per constant then per array)
 
     @property
@@ -105,7 +116,7 @@ def _arena(dtype: np.dtype) -> str:
     return np.dtype(dtype).name
 
 
-def layout(prog: StepProgram, consts: np.ndarray) -> Layout:
+def layout(prog: Program, consts: np.ndarray) -> Layout:
     """Place the program's arrays (each once, however many calls share it) and prelude
     constants in arenas, and write the table: a header of (first row, number of calls) per
     group, then one row per call."""
@@ -116,9 +127,10 @@ def layout(prog: StepProgram, consts: np.ndarray) -> Layout:
         values = [np.asarray(v) for v in host_prelude(call.kernel, call.arrays, consts, prog.dtype)]
         constants[id(call)] = values
         sig = tuple((_arena(v.dtype), 0) for v in values) + tuple((_arena(a.dtype), a.ndim) for a in call.arrays)
-        key = (call.stage, call.kernel.name, sig)
+        stage = STAGE_OF[call.kernel.stage]
+        key = (stage, call.kernel.name, sig)
         if key not in groups:
-            groups[key] = Group(call.stage, call.kernel, [], sig)
+            groups[key] = Group(stage, call.kernel, [], sig)
         groups[key].calls.append(call)
     out.groups = sorted(groups.values(), key=lambda g: g.stage)  # stable: first appearance in a stage
 
@@ -170,88 +182,77 @@ def _view(arena: str, at: str, ndim: int) -> str:
     return f"M_{arena}[{base}:{base} + {' * '.join(dims)}]"
 
 
-def _closing(text: str, start: int) -> int:
-    """The index of the bracket that closes the one opened at ``text[start]``."""
-    depth = 0
-    for k in range(start, len(text)):
-        if text[k] in "([":
-            depth += 1
-        elif text[k] in ")]":
-            depth -= 1
-            if depth == 0:
-                return k
-    raise AssertionError(f"unbalanced brackets in {text!r}")
+class FlatIndices(ast.NodeTransformer):
+    """Index the 2-D arrays ``names`` by hand: they are bound as flat views with ``<name>_r_``
+    rows and ``<name>_c_`` columns, so ``X[a, b]`` becomes ``X[a * X_c_ + b]``,
+    ``cuda.atomic.add(X, (a, b), v)`` takes that index, ``X.shape[k]`` the rows or columns
+    (``X.size`` stays). Any other use of ``X`` is refused. Numba-cuda reshapes a view by
+    calling a helper through local memory: every thread would pay that for every 2-D array
+    of every call, every step."""
 
+    def __init__(self, names: set[str]) -> None:
+        self.names = names
 
-def _split_top(text: str) -> list[str]:
-    """``text`` split at its commas outside brackets."""
-    parts, depth, last = [], 0, 0
-    for k, ch in enumerate(text):
-        if ch in "([":
-            depth += 1
-        elif ch in ")]":
-            depth -= 1
-        elif ch == "," and depth == 0:
-            parts.append(text[last:k].strip())
-            last = k + 1
-    return [*parts, text[last:].strip()]
+    def _flat(self, name: str, index: ast.expr, where: ast.AST) -> ast.expr:
+        if not (isinstance(index, ast.Tuple) and len(index.elts) == 2):
+            raise AssertionError(f"2-D array {name} not indexed by two indices in {ast.unparse(where)!r}")
+        a, b = (self.visit(e) for e in index.elts)
+        return ast.BinOp(ast.BinOp(a, ast.Mult(), S.name(f"{name}_c_")), ast.Add(), b)
+
+    def visit_Subscript(self, node: ast.Subscript) -> ast.expr:
+        value = node.value
+        if isinstance(value, ast.Name) and value.id in self.names:
+            node.slice = self._flat(value.id, node.slice, node)
+            return node
+        if isinstance(value, ast.Attribute) and value.attr == "shape" and isinstance(value.value, ast.Name) \
+                and value.value.id in self.names and isinstance(node.slice, ast.Constant):
+            return ast.copy_location(S.name(f"{value.value.id}_{'rc'[node.slice.value]}_"), node)
+        return self.generic_visit(node)
+
+    def visit_Attribute(self, node: ast.Attribute) -> ast.expr:
+        if isinstance(node.value, ast.Name) and node.value.id in self.names and node.attr == "size":
+            return node  # the flat view has as many elements
+        return self.generic_visit(node)
+
+    def visit_Call(self, node: ast.Call) -> ast.expr:
+        if ast.unparse(node.func) == "cuda.atomic.add" and node.args and isinstance(node.args[0], ast.Name) \
+                and node.args[0].id in self.names:
+            node.args = [node.args[0], self._flat(node.args[0].id, node.args[1], node), *map(self.visit, node.args[2:])]
+            return node
+        return self.generic_visit(node)
+
+    def visit_Name(self, node: ast.Name) -> ast.Name:
+        if node.id in self.names:
+            raise AssertionError(f"2-D array {node.id} used whole")
+        return node
 
 
 def _flat_indices(line: str, names: set[str]) -> str:
-    """``line`` with its 2-D arrays (``names``, bound as flat views with ``<name>_r_`` rows and
-    ``<name>_c_`` columns) indexed by hand: ``X[a, b]`` becomes ``X[(a) * X_c_ + (b)]``,
-    ``cuda.atomic.add(X, (a, b), v)`` takes that index, ``X.shape[k]`` the rows or columns
-    (``X.size`` stays). Any other use of ``X`` is refused.
-    Numba-cuda reshapes a view by calling a helper through local memory: every thread would
-    pay that for every 2-D array of every call, every step."""
-    if not names:
-        return line
-    out, pos = [], 0
-    pattern = rf"(?<![\w.])({'|'.join(sorted(names))})\b(\[|\.shape\[[01]\]|\.size\b|,\s*\()?"
-    for m in re.finditer(pattern, line):
-        if m.start() < pos:  # inside an index already rewritten
-            continue
-        name, kind = m.group(1), m.group(2)
-        if kind is None:
-            raise AssertionError(f"2-D array {name} used whole in {line!r}")
-        if kind == ".size":  # the flat view has as many elements
-            continue
-        out.append(line[pos:m.start()])
-        if kind.startswith(".shape"):
-            out.append(f"{name}_{'rc'[int(kind[-2])]}_")
-            pos = m.end()
-            continue
-        opening = m.end() - 1
-        end = _closing(line, opening)
-        parts = _split_top(line[opening + 1:end])
-        if len(parts) != 2:
-            raise AssertionError(f"2-D array {name} not indexed by two indices in {line!r}")
-        flat = f"({_flat_indices(parts[0], names)}) * {name}_c_ + ({_flat_indices(parts[1], names)})"
-        out.append(f"{name}[{flat}]" if kind == "[" else f"{name}, {flat}")
-        pos = end + 1
-    return "".join(out) + line[pos:]
+    """``line`` (one statement) with the 2-D arrays ``names`` indexed by hand (see
+    :class:`FlatIndices`)."""
+    tree = ast.parse(line)
+    try:
+        FlatIndices(names).visit(tree)
+    except AssertionError as exc:
+        raise AssertionError(f"{exc} in {line!r}") from None
+    return ast.unparse(tree)
 
 
 _OWN = ("step", "slot", *SCALARS, "gi", "G_", "o_", "b_", "items_", "i0_")
-"""The names of a group function that its kernel's lines must not assign."""
+"""The names of a group function that its kernel's statements must not assign."""
 
 
-def _check_own_names(kernel: Kernel, lines: list[str]) -> None:
-    """A kernel line that assigned ``o_`` (say) would give the threads different offsets for
-    the calls after it, and the grid would miss some items and do others twice."""
-    for ln in lines:  # the targets of an assignment (also augmented, or of several names) or a for
-        m = re.match(r"\s*(?:for\s+([\w\s,]+?)\s+in\s|([\w\s,]+?)\s*(?:[-+*/%|&^]|//|<<|>>)?=(?!=))", ln)
-        for name in (m.group(1) or m.group(2)).split(",") if m else ():
-            if name.strip() in _OWN:
-                raise AssertionError(f"kernel {kernel.kind}: {ln.strip()!r} assigns {name.strip()}, "
-                                     "a name of its GPU group")
+def _check_own_names(kernel: LoweredKernel, statements: list[ast.stmt]) -> None:
+    """A kernel statement that assigned ``o_`` (say) would give the threads different offsets
+    for the calls after it, and the grid would miss some items and do others twice."""
+    for name in S.assigned_names(statements):
+        if name in _OWN:
+            raise AssertionError(f"kernel {kernel.kind}: assigns {name}, a name of its GPU group")
 
 
 def _group_source(k: int, g: Group, arenas: list[str], decorator: str) -> list[str]:
     kernel = g.kernel
-    loops = [b for b in kernel.body if isinstance(b, NeuronLoop)]
-    assert len(loops) == 1 and isinstance(kernel.body[-1], NeuronLoop), kernel.kind
-    _check_own_names(kernel, [*kernel.body[:-1], *loops[0].body])
+    _check_own_names(kernel, [*kernel.body, *kernel.per_item])
     out = ["", "", decorator,
            f"def g{k}(step, slot, {', '.join(SCALARS)}, gi, G_, o_, b_, {', '.join('M_' + a for a in arenas)}):",
            *_constants("    ")]
@@ -263,23 +264,25 @@ def _group_source(k: int, g: Group, arenas: list[str], decorator: str) -> list[s
             binds[name] += f"; {name}_r_ = TAB[b_ + {at + 1}]; {name}_c_ = TAB[b_ + {at + 2}]"
             matrices.add(name)
         at += 1 if ndim == 0 else 1 + ndim
-    items = _flat_indices(kernel.items or f"TAB[b_ + {at}]", matrices)
+    flat = FlatIndices(matrices)
+    items = flat.visit(S.clone(kernel.items)) if kernel.items is not None else S.expr(f"TAB[b_ + {at}]")
     # Every thread runs every call of a stage, and most have no item in most calls (a
     # microcircuit step: 56 deliveries, about 34 000 lanes in all): such a thread binds only
     # what the count of items needs (a few loads from the table each), and leaves.
-    needed = set(re.findall(r"[A-Za-z_]\w*", kernel.items))
+    needed = S.names_in(kernel.items) if kernel.items is not None else set()
     out += [line for name, line in binds.items() if name in needed]
-    out += [f"    items_ = {items}", "    i0_ = gi - o_ % G_", "    if i0_ < 0:", "        i0_ += G_",
+    out += [f"    items_ = {ast.unparse(items)}", "    i0_ = gi - o_ % G_", "    if i0_ < 0:", "        i0_ += G_",
             "    if i0_ >= items_:", "        return o_ + items_"]
     out += [line for name, line in binds.items() if name not in needed]
-    out += ["    " + _flat_indices(ln, matrices) for ln in kernel.body[:-1]]
-    out += ["    for i in range(i0_, items_, G_):"]
-    out += ["        " + _flat_indices(ln, matrices) for ln in loops[0].body]
+    out += S.unparse([flat.visit(S.clone(st)) for st in kernel.body], 1)
+    loop = S.stmts("for i in range(i0_, items_, G_):\n    pass")[0]
+    loop.body = [flat.visit(S.clone(st)) for st in kernel.per_item] or [ast.Pass()]
+    out += S.unparse(loop, 1)
     out.append("    return o_ + items_")
     return out
 
 
-def render(prog: StepProgram, lay: Layout) -> str:
+def render(prog: Program, lay: Layout) -> str:
     """The source of the program's device functions and kernels."""
     device = "@cuda.jit(device=True)"
     kernel = "@cuda.jit" if simulated() else "@cuda.jit(cache=True)"
@@ -348,7 +351,7 @@ def _device_decorator():
     return _DEVICE[0]
 
 
-def compile_program(prog: StepProgram, lay: Layout):
+def compile_program(prog: Program, lay: Layout):
     """Write and import the module of the program's CUDA kernels; returns the module."""
     from numba import cuda
 

@@ -29,10 +29,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..codegen import constant_values, generate
+from ...ir.schedule import build_program, constant_values
 from ..cpu.engine import ChunkedEngine, sample_rows
 from .availability import simulated
-from .compiler import check_no_aliases, compile_program, layout, render
+from ..options import LAUNCH_ENV, LAUNCH_MODES, launch_asked
+from .compiler import check_no_aliases, compile_program, layout, lower, render
 from .spike_order import order_spikes
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -45,17 +46,10 @@ SIMULATOR_BLOCK = 32  # the simulator runs one Python thread per GPU thread
 SPIKE_BUFFER_ENTRIES = 1 << 26
 """Spike record buffers together hold about this many spikes (12 bytes each on the device):
 as many steps of every recorded neuron firing as fit, between 16 and 1024 steps."""
-LAUNCH_MODES = ("steps", "stages")
-"""``steps``: one cooperative launch per chunk of steps; ``stages``: one launch per stage."""
-
-
 def launch_mode() -> str | None:
     """The launch mode asked for by ``$FASTSPIKE_CUDA_LAUNCH``, or None (not set: ``steps``
     where it works, else ``stages``)."""
-    mode = os.environ.get("FASTSPIKE_CUDA_LAUNCH") or None
-    if mode is not None and mode not in LAUNCH_MODES:
-        raise ValueError(f"FASTSPIKE_CUDA_LAUNCH={mode!r}: expected one of {', '.join(LAUNCH_MODES)}")
-    return mode
+    return launch_asked(os.environ.get(LAUNCH_ENV, ""))
 
 
 class CUDAEngine(ChunkedEngine):
@@ -68,12 +62,14 @@ class CUDAEngine(ChunkedEngine):
 
         self.cuda = cuda
         self.net = net
-        self.mode = launch_mode()  # settled by _configure
+        self.options = net.backend
+        self.mode = self.options.launch  # settled by _configure
         self.sample_rows = sample_rows(net)
         t0 = time.perf_counter()
         recorded = sum(r.population.n for r in net.records if r.kind == "spikes")
         buffer_steps = int(np.clip(SPIKE_BUFFER_ENTRIES // max(recorded, 1), 16, 1024))
-        prog = self.program = generate(net, self.sample_rows, target="cuda", spike_buffer_steps=buffer_steps)
+        self.program = build_program(net, net._buffers, self.sample_rows, spike_buffer_steps=buffer_steps)
+        prog = self.lowered = lower(self.program, self.options.lanes)
         self.consts_host = constant_values(net)
         lay = self.layout = layout(prog, self.consts_host)
         self.mutable = self._mutable_arrays()
@@ -85,14 +81,14 @@ class CUDAEngine(ChunkedEngine):
             self._copy(key, to_device=True)
         self.table = cuda.to_device(lay.table)
         self.consts = cuda.to_device(self.consts_host)
-        self.spike_count = cuda.to_device(np.zeros(max(len(prog.spike_records), 1), np.int64))
-        self.spike_limit = cuda.to_device(np.array(prog.spike_limits or [np.iinfo(np.int64).max], np.int64))
+        self.spike_count = cuda.to_device(np.zeros(max(len(self.program.spike_records), 1), np.int64))
+        self.spike_limit = cuda.to_device(np.array(self.program.spike_limits or [np.iinfo(np.int64).max], np.int64))
         self.steps_done = cuda.to_device(np.zeros(1, np.int64))
-        self.sample_fill = np.zeros(max(len(prog.state_records), 1), np.int64)
+        self.sample_fill = np.zeros(max(len(self.program.state_records), 1), np.int64)
         self.sample_base = cuda.to_device(self.sample_fill)
-        self.every = [rec.every for rec, _, _ in prog.state_records]
-        self.capacity = [(steps.size, rec.population.n) for rec, steps, _, _ in prog.spike_records]
-        self.ring_length = prog.ring_length
+        self.every = [rec.every for rec, _, _ in self.program.state_records]
+        self.capacity = [(steps.size, rec.population.n) for rec, steps, _, _ in self.program.spike_records]
+        self.ring_length = self.program.ring_length
         self.stages = [any(g.stage == s for g in lay.groups) for s in range(3)]
         self.arguments = (self.ring_length, self.consts, self.spike_count, self.sample_base, self.table,
                           *(self.arenas[name] for name in lay.arenas))
@@ -164,7 +160,7 @@ class CUDAEngine(ChunkedEngine):
 
     @property
     def source(self) -> str:
-        return render(self.program, self.layout)
+        return render(self.lowered, self.layout)
 
     # -- arrays ---------------------------------------------------------------------------
     def _view(self, key: int, size: int | None = None):
@@ -183,14 +179,14 @@ class CUDAEngine(ChunkedEngine):
                 self._view(key).copy_to_host(a.reshape(-1))
 
     def _mutable_arrays(self) -> list[int]:
-        """Arrays a user or a later run may read or change between runs."""
+        """Arrays a user or a later run may read or change between runs: what the step
+        program declares persistent (state, channel state, spike histories, rings,
+        refractory counters)."""
         ids = []
-        for pop in self.net.populations:
-            arrays = [*pop.state.values(), *pop._currents.values(), *pop._inputs.values(), *pop._rings.values(),
-                      *pop._extra.values(), pop.spike_history, pop.spike_history_counts]
-            if pop.refractory_count is not None:
-                arrays.append(pop.refractory_count)
-            ids += [id(a) for a in arrays if id(a) in self.layout.places]
+        for call in self.lowered.calls:
+            for name, a in zip(call.kernel.params, call.arrays):
+                if name in call.kernel.persistent and id(a) in self.layout.places and id(a) not in ids:
+                    ids.append(id(a))
         return ids
 
     def _record_buffers(self) -> set[int]:

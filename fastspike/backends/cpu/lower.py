@@ -1,0 +1,272 @@
+"""Lower a step program for the CPU: serial loops, or each thread's range of neurons.
+
+**Serial** (one thread). A neuron update is a ``for`` loop over the neurons whose body stays
+branch-free so that it vectorizes: it writes each neuron's spike condition to a flag array
+``F`` (padded to whole words of 8), and a second, sparse pass scans the flags 8 at a time
+(``F8``: most words are 0) and runs, for the few neurons that fired, the reset and the
+emission (appending to the record buffers and to the spike history row of the step). A
+delivery loops over the spikes of its history row and each spike's synapses (group by group
+when rows are grouped by delay); an accumulation is ``+=``.
+
+**Ranges** (CPU threads, ``threads`` > 1; NEST's scheme). Every population is split into
+``threads`` contiguous ranges (:mod:`fastspike.blocks`); a call runs for one range
+(``block``): it updates the neurons of its range and lists their spikes from the start of its
+range in the spike history and the record buffers; a serial *merge* joins the ranges' lists
+once every range ran. A delivery adds only the synapses onto its own range (rows are stored
+split by the ranges' targets: ``BO``, or ``DO`` per part), in the drawn order, so each
+target receives its inputs in the same order as with one thread: results do not depend on
+the number of threads.
+"""
+from __future__ import annotations
+
+import ast
+
+import numpy as np
+
+from ...blocks import block_starts
+from ...ir import syntax as S
+from ...ir.nodes import (Accumulate, Call, CountAbove, Delivery, Fires, If, NeuronUpdate, Sampling, SpikeReplay,
+                         StepProgram, Store, Transmit)
+from ..lowering import Intrinsics, Lowered, LoweredKernel
+
+__all__ = ["lower_program", "BLOCK_LOOP"]
+
+BLOCK_LOOP = "np.uint64(lo_), np.uint64(hi_)"
+"""CPU threads: the bounds of a range's neuron loop. An unsigned index: Numba wraps negative
+indices around, and a signed index from an array-loaded start keeps that select in the loop
+(LLVM cannot prove it non-negative), which stops the loop vectorizing (3.5x slower)."""
+
+_INTRINSICS = Intrinsics({
+    "search_right": lambda a: S.expr(f"np.searchsorted({ast.unparse(a[0])}, {ast.unparse(a[1])}, side='right')"),
+    "search_left": lambda a: S.expr(f"np.searchsorted({ast.unparse(a[0])}, {ast.unparse(a[1])})"),
+})
+
+
+def lower_program(prog: StepProgram, threads: int = 1) -> list[Lowered]:
+    """The calls of ``prog`` lowered serially (``threads`` == 1) or for the ranges of threads."""
+    return [_lower_call(call, threads) for call in prog.calls]
+
+
+class _Call:
+    """The lowering of one call: the kernel's parameters and arrays, plus the lowering's own."""
+
+    def __init__(self, call: Call, threads: int) -> None:
+        self.call, self.threads = call, threads
+        k = call.kernel
+        self.params = [v.name for v in k.vars]
+        self.arrays = list(call.arrays)
+        self.bound = dict(zip(self.params, self.arrays))
+        self.persistent = {v.name for v in k.vars if v.persistent}
+        self.merge: list[ast.stmt] = []
+
+    def array(self, name: str, value: np.ndarray) -> str:
+        self.params.append(name)
+        self.arrays.append(np.ascontiguousarray(value))
+        self.bound[name] = self.arrays[-1]
+        return name
+
+    def statements(self, items: list) -> list[ast.stmt]:
+        """Lower the step program's statements (and plain syntax trees) to syntax trees."""
+        out: list[ast.stmt] = []
+        for st in items:
+            st = S.clone(st)  # the program stays as it is: passes rewrite the lowered trees
+            if isinstance(st, Store):
+                out.append(ast.Assign([_target(st.var, st.index)], st.value, lineno=0))
+            elif isinstance(st, Accumulate):
+                out.append(ast.AugAssign(_target(st.var, st.index), ast.Add(), st.value))
+            elif isinstance(st, CountAbove):  # branch-free: the neuron loop vectorizes
+                size = self.bound[st.table].size
+                value = ast.unparse(st.value)
+                out.append(S.assign(st.target, " + ".join(["0", *(f"({value} > {st.table}[{k}])" for k in range(size))])))
+            elif isinstance(st, If):
+                out.append(ast.If(st.test, self.statements(st.body), self.statements(st.orelse)))
+            elif isinstance(st, Fires):
+                out.append(ast.Assign([S.subscript("F", "i", store=True)], st.test, lineno=0))
+            elif isinstance(st, ast.stmt):
+                out.append(st)
+            else:  # pragma: no cover - a statement kind without a CPU lowering
+                raise TypeError(f"CPU lowering: no rule for {type(st).__name__}")
+        return [_INTRINSICS.visit(s) for s in out]
+
+
+def _target(var: str, index: tuple) -> ast.Subscript:
+    return S.subscript(var, *index, store=True)
+
+
+def _lower_call(call: Call, threads: int) -> Lowered:
+    c = _Call(call, threads)
+    work = call.kernel.work
+    if isinstance(work, NeuronUpdate):
+        body = _neuron_update(c, work)
+    elif isinstance(work, SpikeReplay):
+        body = _spike_replay(c, work)
+    elif isinstance(work, Delivery):
+        body = _delivery(c, work)
+    elif isinstance(work, Sampling):
+        body = _sampling(c, work)
+    else:  # pragma: no cover
+        raise TypeError(f"CPU lowering: no rule for {type(work).__name__}")
+    k = call.kernel
+    prelude = [_INTRINSICS.visit(S.clone(s)) for s in k.prelude]
+    kernel = LoweredKernel(k.kind, k.stage, c.params, prelude, body, dict(k.functions), c.merge,
+                           persistent=frozenset(c.persistent))
+    return Lowered(kernel, c.arrays, call.n)
+
+
+# -- spikes -----------------------------------------------------------------------------------
+def _emission(c: _Call, emission, head: list, tail: list) -> list[ast.stmt]:
+    """The lines that emit neuron ``i``'s spike: into the record buffers and the spike
+    history row of the step. With thread ranges, each range lists from its start ``lo_`` and
+    the merge joins the lists (``head``/``tail``: lines before and after the range's work)."""
+    lines: list[str] = []
+    ranged = c.threads > 1
+    for r, rec in enumerate(emission.records):
+        if ranged:  # the buffer has room for a spike of every neuron past spike_count
+            c.array(f"BR{r}", np.zeros(c.threads, np.int64))
+            head.append(f"m{r}_ = 0")
+            store = [f"k_ = spike_count[RK[{r}]] + lo_ + m{r}_", f"{rec.steps}[k_] = step + 1", f"{rec.neurons}[k_] = i",
+                     f"m{r}_ += 1"]
+            tail.append(f"BR{r}[block] = m{r}_")
+            c.merge += S.stmts("\n".join([f"k_ = spike_count[RK[{r}]]",
+                                          *_join_ranges(f"BR{r}", [f"{rec.steps}[k_ + {{}}]", f"{rec.neurons}[k_ + {{}}]"]),
+                                          f"spike_count[RK[{r}]] = k_ + t_"]))
+        else:
+            store = [f"k_ = spike_count[RK[{r}]]", f"{rec.steps}[k_] = step + 1", f"{rec.neurons}[k_] = i",
+                     f"spike_count[RK[{r}]] = k_ + 1"]
+        if rec.mask is not None:
+            lines += [f"if {rec.mask}[i]:", *["    " + ln for ln in store]]
+        else:
+            lines += store
+    if emission.history:
+        if ranged:
+            c.array("BN", np.zeros(c.threads, np.int64))
+            lines += ["SH[slot, lo_ + nsp] = i", "nsp += 1"]
+            tail.append("BN[block] = nsp")
+            c.merge += S.stmts("\n".join([*_join_ranges("BN", ["SH[slot, {}]"]), "NH[slot] = t_"]))
+        else:
+            lines += ["SH[slot, nsp] = i", "nsp += 1"]
+    return S.stmts("\n".join(lines)) if lines else [ast.Pass()]
+
+
+def _join_ranges(counts: str, arrays: list[str]) -> list[str]:
+    """CPU threads: lines that move the entries each range listed from its start (``BL[b_]``,
+    ``counts[b_]`` entries) to follow those of the ranges before it, in range order;
+    ``arrays`` are the entries' element expressions, with ``{}`` for the position. Leaves
+    ``t_``, the entries in all. A range never lists more entries than it has neurons, so
+    entries only move down."""
+    move = [f"            {a.format('t_ + x_')} = {a.format('o_ + x_')}" for a in arrays]
+    return ["t_ = 0", "for b_ in range(blocks):", f"    c_ = {counts}[b_]", "    o_ = BL[b_]", "    if o_ != t_:",
+            "        for x_ in range(c_):", *move, "    t_ += c_"]
+
+
+def _range(c: _Call, starts: np.ndarray) -> list[ast.stmt]:
+    """CPU threads: bind ``lo_`` and ``hi_`` to the neuron range of ``block``."""
+    c.array("BL", starts)
+    return S.stmts("lo_ = BL[block]\nhi_ = BL[block + 1]")
+
+
+def _neuron_update(c: _Call, work: NeuronUpdate) -> list[ast.stmt]:
+    n = c.call.n
+    ranged = c.threads > 1
+    head: list[str] = []
+    tail: list[str] = []
+    emit = _emission(c, work.emission, head, tail)
+    out: list[ast.stmt] = []
+    if work.emission.history:
+        out.append(S.assign("nsp", "0"))
+    if ranged:
+        out += _range(c, block_starts(n, c.threads))
+    out += c.statements(work.per_step)
+    loop = f"for i in range({BLOCK_LOOP if ranged else 'n'}):\n    pass"
+    dense = [st for st in work.body if not isinstance(st, Fires)]
+    if not dense and not work.on_spike:  # nothing to vectorize: emit in the loop
+        fires = next(st for st in work.body if isinstance(st, Fires))
+        neuron_loop = S.stmts(loop)[0]
+        neuron_loop.body = [ast.If(_INTRINSICS.visit(S.clone(fires.test)), emit, [])]
+        out.append(neuron_loop)
+    else:  # a dense loop that sets the flags, then a sparse pass over the neurons that fired
+        flags = np.zeros(-(-n // 8) * 8, np.bool_)  # padded to whole words, the padding stays False
+        c.array("F", flags)
+        c.array("F8", flags.view(np.uint64))
+        neuron_loop = S.stmts(loop)[0]
+        neuron_loop.body = c.statements(work.body)
+        out.append(neuron_loop)
+        words = "range((lo_ + 7) >> 3, (hi_ + 7) >> 3)" if ranged else "range(F8.size)"
+        sparse = S.stmts(f"for w_ in {words}:\n    if F8[w_] != 0:\n"
+                         f"        for i in range(w_ * 8, min(w_ * 8 + 8, n)):\n            if F[i]:\n"
+                         f"                pass")[0]
+        sparse.body[0].body[0].body[0].body = [*c.statements(work.reload), *c.statements(work.on_spike), *emit]
+        out.append(sparse)
+    if work.emission.history and not ranged:
+        out.append(S.stmts("NH[slot] = nsp")[0])
+    return S.stmts("\n".join(head)) + out + S.stmts("\n".join(tail))
+
+
+def _spike_replay(c: _Call, work: SpikeReplay) -> list[ast.stmt]:
+    ranged = c.threads > 1
+    head: list[str] = []
+    tail: list[str] = []
+    emit = _emission(c, work.emission, head, tail)
+    out = [S.assign("nsp", "0")] if work.emission.history else []
+    if ranged:  # range 0 replays the step's spikes (a range of the whole population)
+        starts = np.full(c.threads + 1, c.call.n, np.int64)
+        starts[0] = 0
+        out += _range(c, starts)
+        out.append(S.assign("g_", "np.searchsorted(GS, step) if block == 0 else GS.size"))
+    else:
+        out.append(S.assign("g_", "np.searchsorted(GS, step)"))
+    loop = S.stmts("while g_ < GS.size and GS[g_] == step:\n    i = GN[g_]\n    g_ += 1")[0]
+    loop.body += emit
+    out.append(loop)
+    if work.emission.history and not ranged:
+        out.append(S.stmts("NH[slot] = nsp")[0])
+    return S.stmts("\n".join(head)) + out + S.stmts("\n".join(tail))
+
+
+# -- deliveries ---------------------------------------------------------------------------------
+def _delivery(c: _Call, work: Delivery) -> list[ast.stmt]:
+    """The spikes of the step's history row, their rows (or, with threads, the part of each
+    row onto this range's targets), group by group when rows are grouped by delay."""
+    ranged = c.threads > 1
+    if ranged and work.parts != c.threads:
+        raise ValueError(f"a projection was connected for {work.parts} thread(s), not {c.threads}: connect it in a "
+                         f"Network(threads={c.threads})")
+    if work.scheme == "input":
+        since, row = "step - dmin", "(step - dmin) & (ring_length - 1)"
+    else:
+        since, row = "step - 1", "(step - 1) & (ring_length - 1)"
+    if work.scheme == "ring_groups":
+        if ranged:
+            start, stop = "o_ + DO[j_, block, g_]", "o_ + DO[j_, block, g_ + 1]"
+        else:
+            start, stop = "o_ + DO[j_, g_]", "o_ + DO[j_, g_ + 1]"
+        synapses = ["o_ = IP[j_]", "for g_ in range(dn):", "    q_ = (step - 1 + dmin + g_) & (ring_length - 1)",
+                    f"    for s_ in range({start}, {stop}):", "        pass"]
+        target = ("q_", "TG[s_]")
+    else:
+        if ranged and work.row_parts == "blocks":
+            start, stop = "IP[j_] + BO[j_, block]", "IP[j_] + BO[j_, block + 1]"
+        else:
+            start, stop = "IP[j_]", "IP[j_ + 1]"
+        synapses = [f"for s_ in range({start}, {stop}):", "    pass"]
+        target = ("TG[s_]",) if work.scheme == "input" else \
+            ("(step - 1 + np.int64(DL[s_])) & (ring_length - 1)", "TG[s_]")
+    array = "A" if work.scheme == "input" else "R"
+    per_synapse = c.statements([Accumulate(array, tuple(S.expr(t) for t in target), S.clone(st.value))
+                                if isinstance(st, Transmit) else st for st in work.body])
+    inner = S.stmts("\n".join(synapses))
+    loop = inner[-1]
+    while not isinstance(loop.body[-1], ast.Pass):  # the innermost synapse loop
+        loop = loop.body[-1]
+    loop.body = per_synapse
+    spikes = S.stmts(f"if {since} >= first:\n    r_ = {row}\n    for a_ in range(NH[r_]):\n        j_ = SH[r_, a_]")[0]
+    spikes.body[1].body += inner
+    return [spikes]
+
+
+def _sampling(c: _Call, work: Sampling) -> list[ast.stmt]:
+    lines = [f"if (step + 1) % {work.every} == 0:", "    row_ = sample_count[g]", "    ST[row_] = step + 1",
+             "    for j_ in range(X.size):", "        n_ = X[j_]",
+             *[f"        V{j}[row_, j_] = x{j}[n_]" for j in range(work.variables)],
+             "    sample_count[g] = row_ + 1"]
+    return S.stmts("\n".join(lines))

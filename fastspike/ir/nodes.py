@@ -1,0 +1,265 @@
+"""The step program: a small typed intermediate representation of one step of a network.
+
+A step is a list of :class:`Call`\\ s, each a :class:`Kernel` bound to arrays. A kernel
+declares its arrays as :class:`Var`\\ s (the space a variable lives in: one value, one per
+neuron, per synapse, per presynaptic or postsynaptic neuron, or a table; and whether it
+persists from one run to the next), its *prelude* (constants of the call: uniform
+parameters, derived constants, propagators) and its *work*, one of four iteration spaces:
+
+- :class:`NeuronUpdate`: every neuron ``i`` of a population (or a Poisson source);
+- :class:`Delivery`: the synapses ``s_`` of the rows of the presynaptic neurons ``j_`` whose
+  spikes a projection delivers in this step (rows grouped by delay);
+- :class:`SpikeReplay`: the spikes a spike source replays in this step;
+- :class:`Sampling`: the recorded neurons of a state record.
+
+Scalar work is Python syntax trees (``ast``), plus the statements of this module that each
+backend lowers in its own way: :class:`Store` (a dense store, or one made only when the value
+changes), :class:`Accumulate` (``+=``, an atomic add, or an add into a thread's own range),
+:class:`Transmit` (a synapse's value added to its target's input for the step it arrives in),
+:class:`Fires` (the spike condition of neuron ``i``), :class:`CountAbove` (a search of an
+ascending table: branch-free on a CPU, early exit on a GPU). A kernel never names its backend:
+``fastspike.backends.cpu.lower`` and ``fastspike.backends.cuda.lower`` lower it.
+
+Every call runs in one :class:`Stage` of the step; the calls of a stage are independent of
+each other, so a backend may run them in any order or together.
+"""
+from __future__ import annotations
+
+import ast
+import enum
+import hashlib
+from dataclasses import dataclass, field
+from typing import Callable, Union
+
+import numpy as np
+
+__all__ = ["Space", "Stage", "Var", "Store", "Accumulate", "Transmit", "Fires", "CountAbove", "If",
+           "Statement", "SpikeRecordSlot", "Emission", "NeuronUpdate", "Delivery", "SpikeReplay", "Sampling",
+           "Kernel", "Call", "StepProgram", "KERNEL_ARGS", "CONSTANTS"]
+
+KERNEL_ARGS = ("step", "slot", "ring_length", "consts", "spike_count", "sample_count")
+"""The names every kernel may read besides its own: the step ``k`` (from t = k dt to t + dt),
+its row ``k mod L`` in spike histories and ring buffers, ``L``, the constants below, and the
+fill levels of the spike and sample record buffers."""
+CONSTANTS = ("dt", "zero", "half_dt", "sixth_dt", "two")
+"""Scalars of the network's dtype every kernel and prelude may read (dt in ms)."""
+
+
+class Space(str, enum.Enum):
+    """Where a variable lives: how many values it has, indexed by what."""
+
+    UNIFORM = "uniform"  # one value for the whole call (an array of one element)
+    NEURON = "neuron"  # one per neuron of the call's population (2-D: one row per ring slot)
+    SYNAPSE = "synapse"  # one per synapse of the call's projection
+    PRE = "pre"  # one per presynaptic neuron (row pointers, delay-group offsets, the spike history)
+    POST = "post"  # one per postsynaptic neuron (a channel's input, its ring buffer)
+    TABLE = "table"  # a lookup table or a record buffer
+
+
+class Stage(enum.IntEnum):
+    """The stages of a step, in order (NEST's ``iaf_psc_exp`` order, SPEC section 3)."""
+
+    DELIVER = 0  # projections add the spikes arriving now (or, several delays, later) to their targets' input
+    UPDATE = 1  # populations integrate, take their input, fire, reset; sources emit
+    LEARN = 2  # plastic synapses onto the neurons that fired learn (weight-update models' on_post)
+    SAMPLE = 3  # state records take their samples
+
+
+@dataclass(frozen=True)
+class Var:
+    """An array argument of a kernel."""
+
+    name: str
+    space: Space
+    persistent: bool = False
+    """Carried from one run to the next (state, spike histories, ring buffers): a device
+    copies it back after each run and up again before the next."""
+    doc: str = ""
+
+
+# -- statements -------------------------------------------------------------------------------
+@dataclass
+class Store:
+    """``var[index] = value``. With ``when``: the stored value equals ``value_when`` where
+    ``when`` holds and what ``var[index]`` already holds elsewhere, so a backend may store
+    only then (a GPU thread saves the memory traffic; a CPU stores densely so the loop
+    vectorizes)."""
+
+    var: str
+    index: tuple[ast.expr, ...]
+    value: ast.expr
+    when: ast.expr | None = None
+    value_when: ast.expr | None = None
+
+
+@dataclass
+class Accumulate:
+    """``var[index] += value``, where other work items may add to the same element (a GPU adds
+    atomically; CPU threads each add into their own range)."""
+
+    var: str
+    index: tuple[ast.expr, ...]
+    value: ast.expr
+
+
+@dataclass
+class Transmit:
+    """Synapse ``s_`` adds ``value`` to its target's channel input of the step in which the
+    spike arrives (the delivery strategy knows which array and row that is)."""
+
+    value: ast.expr
+
+
+@dataclass
+class Fires:
+    """Neuron ``i`` spikes in this step when ``test`` holds (one per :class:`NeuronUpdate`,
+    after its new state is known)."""
+
+    test: ast.expr
+
+
+@dataclass
+class CountAbove:
+    """``target`` = the number of entries of the ascending table ``table`` that ``value``
+    exceeds (a Poisson count from its cumulative thresholds)."""
+
+    target: str
+    value: ast.expr
+    table: str
+
+
+@dataclass
+class If:
+    test: ast.expr
+    body: list
+    orelse: list = field(default_factory=list)
+
+
+Statement = Union[ast.stmt, Store, Accumulate, Transmit, Fires, CountAbove, If]
+
+
+# -- iteration spaces ---------------------------------------------------------------------------
+@dataclass
+class SpikeRecordSlot:
+    """A spike record a kernel's spikes go to: its position ``k`` among the network's spike
+    records (``spike_count[k]``), its buffers (arguments ``steps`` and ``neurons``) and, when
+    it records some neurons only, the argument holding its mask."""
+
+    k: int
+    steps: str
+    neurons: str
+    mask: str | None = None
+
+
+@dataclass
+class Emission:
+    """Where the spikes of a kernel go: record buffers, and the population's spike history
+    (when projections leave it; arguments ``SH``, ``NH``)."""
+
+    records: list[SpikeRecordSlot] = field(default_factory=list)
+    history: bool = False
+
+
+@dataclass
+class NeuronUpdate:
+    """The update of every neuron ``i`` in ``range(n)`` of a population, independent across
+    ``i`` apart from the spikes it emits."""
+
+    per_step: list = field(default_factory=list)
+    """Statements computing locals of the step, run before the neurons."""
+    body: list = field(default_factory=list)
+    """Per neuron: dense work (a CPU loop over it vectorizes), with one :class:`Fires`."""
+    on_spike: list = field(default_factory=list)
+    """Per neuron that fired, after ``body``: reset, start of the refractory period."""
+    reload: list = field(default_factory=list)
+    """What ``on_spike`` reads that ``body`` computed, read back from memory (for a backend
+    that runs ``on_spike`` in a second, sparse pass)."""
+    emission: Emission = field(default_factory=Emission)
+
+
+@dataclass
+class Delivery:
+    """The synapses ``s_`` (of presynaptic neuron ``j_``, target ``TG[s_]``) of the spikes a
+    projection delivers in this step: what was emitted ``D`` steps ago (``scheme`` "input":
+    one delay for all synapses, added to the target channel's input of this step, ``A``) or,
+    with several delays, the spikes of the last step, each synapse added to the ring buffer
+    ``R`` at the row of the step it arrives in (``"ring_delays"``: a delay per synapse,
+    ``DL``; ``"ring_groups"``: rows grouped by delay, ``DO`` the offsets of the groups).
+    Arguments: ``SH``/``NH`` the presynaptic spike history, ``IP``/``TG``/``WT`` the CSR rows,
+    ``DM`` = (first step, smallest delay, number of delay groups)."""
+
+    scheme: str
+    body: list = field(default_factory=list)
+    """Per synapse: what the weight-update model does on a presynaptic spike (a
+    :class:`Transmit`)."""
+    n_synapses: int = 0
+    n_pre: int = 0
+    row_parts: str | None = None
+    """With CPU threads: how rows are split by the threads' target ranges ("blocks":
+    ``BO``, or "groups": ``DO`` per part)."""
+    parts: int = 1
+    """The threads the rows are split for."""
+
+
+@dataclass
+class SpikeReplay:
+    """The spikes a spike source replays in this step: ``GS`` (steps, sorted), ``GN`` (neurons)."""
+
+    emission: Emission = field(default_factory=Emission)
+
+
+@dataclass
+class Sampling:
+    """Samples of ``variables`` state arrays (arguments ``x<j>``) of the neurons ``X`` every
+    ``every`` steps, into the buffers ``V<j>`` (rows) and ``ST`` (steps); ``g``: the record's
+    position among the network's state records (``sample_count[g]``)."""
+
+    every: int
+    variables: int
+
+
+Work = Union[NeuronUpdate, Delivery, SpikeReplay, Sampling]
+
+
+@dataclass
+class Kernel:
+    """One kind of work of a step, independent of the arrays it is applied to."""
+
+    kind: str
+    stage: Stage
+    vars: list[Var]
+    prelude: list[ast.stmt]
+    work: Work
+    functions: dict[str, Callable]
+
+    def var(self, name: str) -> Var:
+        return next(v for v in self.vars if v.name == name)
+
+
+@dataclass
+class Call:
+    """A kernel applied to arrays (one per declared variable, in order)."""
+
+    kernel: Kernel
+    arrays: list[np.ndarray]
+    n: int = 1
+    """The neurons of the call's population (or the recorded neurons of a sample)."""
+
+
+@dataclass
+class StepProgram:
+    """A network's step: the calls in order, and the record buffers to drain."""
+
+    dtype: np.dtype
+    calls: list[Call] = field(default_factory=list)
+    spike_records: list[tuple] = field(default_factory=list)
+    """(record, steps buffer, neurons buffer, k): the record's rows are ``spike_count[k]``."""
+    state_records: list[tuple] = field(default_factory=list)
+    """(record, steps buffer, {variable: buffer}): rows ``sample_count[g]``, g the position."""
+    spike_limits: list[int] = field(default_factory=list)
+    sample_limits: list[int] = field(default_factory=list)
+    ring_length: int = 1
+
+
+def structure_hash(*parts: str) -> str:
+    return hashlib.sha1("\n".join(parts).encode()).hexdigest()[:10]

@@ -1,0 +1,116 @@
+"""The arrays a network's step keeps besides the user's state: the engine's runtime.
+
+A network's populations hold what the user sees and sets (state variables, parameters, the
+inputs and records they declared). What the step needs besides lives here, owned by the
+network and built for the projections and channels that exist when ``run()`` compiles the
+step: spike histories, channel state and inputs, ring buffers, refractory counters, the
+recorded input current. The arrays outlive an engine (adding a record rebuilds the engine,
+not the runtime state), and when new projections need longer delays the histories and rings
+grow with what is still in flight kept in place.
+
+Persistent arrays (carried from one run to the next; a GPU copies them back after each run)
+are the spike histories, the channels' state, the ring buffers and the refractory counters.
+A channel's input of the step is zero between steps.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..network import Network, Population
+    from ..synapses.postsynaptic import PostsynapticModel
+
+__all__ = ["Buffers"]
+
+
+class Buffers:
+    """The runtime arrays of one network (see the module docstring)."""
+
+    def __init__(self, net: "Network") -> None:
+        self.net = net
+        self.ring_length = 1
+        self._history: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self._channel_state: dict[tuple, np.ndarray] = {}
+        self._inputs: dict[tuple, np.ndarray] = {}
+        self._rings: dict[tuple, np.ndarray] = {}
+        self._refractory: dict[int, np.ndarray] = {}
+        self._recorded_input: dict[int, np.ndarray] = {}
+
+    # -- the arrays --------------------------------------------------------------------------
+    def spike_history(self, pop: "Population") -> tuple[np.ndarray, np.ndarray]:
+        """``(SH, NH)``: the neurons that fired in step k (row ``k mod L`` of ``SH``, L x n,
+        int32) and how many (``NH[k mod L]``, int64). Sized by :meth:`prepare`."""
+        if pop.index not in self._history:
+            self._history[pop.index] = (np.zeros((self.ring_length, pop.n), np.int32),
+                                        np.zeros(self.ring_length, np.int64))
+        return self._history[pop.index]
+
+    def channel_state(self, pop: "Population", channel: "PostsynapticModel", variable: str) -> np.ndarray:
+        """A state variable of a synaptic channel, per neuron (persistent; initially 0)."""
+        key = (pop.index, channel.key, variable)
+        if key not in self._channel_state:
+            self._channel_state[key] = np.zeros(pop.n, self.net.dtype)
+        return self._channel_state[key]
+
+    def channel_input(self, pop: "Population", channel: "PostsynapticModel") -> np.ndarray:
+        """What projections with one delay deliver to a channel for the step being computed;
+        the population's update takes it and zeroes it."""
+        key = (pop.index, channel.key)
+        if key not in self._inputs:
+            self._inputs[key] = np.zeros(pop.n, self.net.dtype)
+        return self._inputs[key]
+
+    def ring(self, pop: "Population", channel: "PostsynapticModel") -> np.ndarray:
+        """What projections with several delays deliver to a channel in the next steps: row
+        ``k mod L`` is for step k (persistent)."""
+        key = (pop.index, channel.key)
+        if key not in self._rings:
+            self._rings[key] = np.zeros((self.ring_length, pop.n), self.net.dtype)
+        return self._rings[key]
+
+    def refractory(self, pop: "Population") -> np.ndarray:
+        """Steps of refractory period left per neuron (int32, persistent)."""
+        if pop.index not in self._refractory:
+            self._refractory[pop.index] = np.zeros(pop.n, np.int32)
+        return self._refractory[pop.index]
+
+    def recorded_input(self, pop: "Population") -> np.ndarray:
+        """The total input current of the last step per neuron (kept only when recorded)."""
+        if pop.index not in self._recorded_input:
+            self._recorded_input[pop.index] = np.zeros(pop.n, self.net.dtype)
+        return self._recorded_input[pop.index]
+
+    # -- sizing -------------------------------------------------------------------------------
+    def prepare(self) -> None:
+        """Size the spike histories of the populations projections leave and the ring buffers
+        of the channels fed with several delays for the network's current ring length,
+        keeping the spikes and inputs still in flight at the network's step."""
+        net, step = self.net, self.net.step
+        length = net.ring_length()
+        for proj in net.projections:
+            self.spike_history(proj.pre)
+            if proj.delivery == "ring":
+                self.ring(proj.post, proj.synapse)
+        if length == self.ring_length:
+            return
+        old = self.ring_length
+        for index, (sh, nh) in self._history.items():
+            new, counts = np.zeros((length, sh.shape[1]), np.int32), np.zeros(length, np.int64)
+            for k in range(max(0, step - min(old, length)), step):  # spikes still to be delivered
+                new[k & (length - 1)] = sh[k & (old - 1)]
+                counts[k & (length - 1)] = nh[k & (old - 1)]
+            self._history[index] = (new, counts)
+        for key, ring in self._rings.items():
+            new = np.zeros((length, ring.shape[1]), ring.dtype)
+            for d in range(old):  # inputs arriving in the steps from now on
+                new[(step + d) % length] = ring[(step + d) % old]
+            self._rings[key] = new
+        self.ring_length = length
+
+    def persistent(self) -> list[np.ndarray]:
+        """Every persistent array (see the module docstring)."""
+        return [a for pair in self._history.values() for a in pair] + [*self._channel_state.values(),
+                                                                      *self._rings.values(),
+                                                                      *self._refractory.values()]
