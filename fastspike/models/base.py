@@ -21,6 +21,8 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from .. import validation
+
 __all__ = ["Parameter", "StateVariable", "Option", "Model"]
 
 # Checks a parameter value can be given; each maps to (predicate, description).
@@ -164,11 +166,11 @@ class Model:
                 return -math.inf
             raise ValueError(f"{cls}: parameter {p.name} must be given, got None")
         try:
-            arr = np.asarray(value, dtype=np.float64)
-        except (TypeError, ValueError):
-            raise TypeError(
-                f"{cls}: parameter {p.name}={value!r} is not a number or an array of numbers"
-            ) from None
+            arr = validation.real_array(value, p.name, cls, check=False)
+        except validation.NotANumber as e:
+            raise validation.NotANumber(f"{cls}: parameter {p.name}={validation._short(value)} is not a number or an "
+                                        f"array of numbers ({e.reason}); it must be {_CHECKS[p.check][1]} ({p.unit})",
+                                        e.reason) from None
         if arr.ndim > 1:
             raise ValueError(
                 f"{cls}: parameter {p.name} must be a scalar or a 1-D per-neuron array, "
@@ -182,6 +184,17 @@ class Model:
 
     def _validate(self) -> None:
         """Cross-parameter checks; subclasses extend this."""
+
+    def check_dt(self, dt: float) -> None:
+        """Raise if a duration of the model does not fit the engine's counters at step ``dt``
+        (ms): the refractory period is counted in int32 steps (``LIF(t_ref=1e10)`` at dt = 0.1
+        would wrap to a negative count and let every neuron fire every step)."""
+        if self.refractory and "t_ref" in self.params:
+            t_ref = float(np.max(self.params["t_ref"]))
+            limit = np.iinfo(np.int32).max
+            if round(t_ref / dt) > limit:
+                raise ValueError(f"{self.name}: t_ref={t_ref:g} ms is {t_ref / dt:.3g} steps of dt = {dt:g} ms; the "
+                                 f"refractory counter holds at most {limit} steps ({limit * dt:.3g} ms)")
 
     # -- introspection used by the network and the backends ----------------------------
     @property

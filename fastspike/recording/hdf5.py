@@ -386,7 +386,7 @@ class HDF5Writer:
         a["h5py_version"] = h5py.__version__
         a["hdf5_version"] = h5py.version.hdf5_version
         a["dt"] = net.dt
-        a["seed"] = -1 if net.seed is None else int(net.seed)
+        a["seed"] = -1 if net.seed is None else int(net.seed) if net.seed < 1 << 63 else str(int(net.seed))
         a["backend"] = net.backend_name
         a["dtype"] = net.dtype.name
         a["threads"] = net.threads

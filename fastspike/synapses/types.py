@@ -6,7 +6,7 @@ projections.
 """
 from __future__ import annotations
 
-import math
+from .. import validation
 
 __all__ = ["SynapseType", "ExpCurrent", "Delta"]
 
@@ -39,9 +39,7 @@ class ExpCurrent(SynapseType):
     """
 
     def __init__(self, tau: float) -> None:
-        if isinstance(tau, bool) or not isinstance(tau, (int, float)) or not math.isfinite(tau) or tau <= 0:
-            raise ValueError(f"ExpCurrent: tau={tau!r} is not allowed; it must be a finite number > 0 (ms)")
-        self.tau = float(tau)
+        self.tau = validation.number(tau, "tau", "ExpCurrent", low=0.0, low_open=True, unit="ms")
 
     @property
     def key(self) -> tuple:
