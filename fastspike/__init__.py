@@ -14,15 +14,15 @@ Time in ms, voltage in mV, rates in Hz (see the README).
 from . import backends
 from ._version import __version__
 from .inputs import StepCurrent
-from .models import (IF, LIF, SLIF, WTAS, AdEx, FitzHughNagumo, HodgkinHuxley, Izhikevich, Lapicque, Model,
-                     PoissonSource, QuadLIF, ResonateAndFire, SpikeSource)
+from .models import (IF, LIF, SLIF, WTAS, AdEx, FitzHughNagumo, HodgkinHuxley, Izhikevich, Lapicque, Model, Option,
+                     Parameter, PoissonSource, QuadLIF, ResonateAndFire, SpikeSource, StateVariable)
 from .synapses import (AllToAll, Delta, ExpCurrent, FixedIndegree, FixedOutdegree, FixedProbability,
                        FixedTotalNumber, FromArrays, Normal, OneToOne, Projection, Uniform)
 from .network import Network, Population
 from .recording import SpikeRecord, StateRecord, load
 
 __all__ = [
-    "__version__", "Network", "Population", "Projection", "Model", "LIF", "IF", "Lapicque", "QuadLIF", "Izhikevich",
+    "__version__", "Network", "Population", "Projection", "Model", "Parameter", "StateVariable", "Option", "LIF", "IF", "Lapicque", "QuadLIF", "Izhikevich",
     "AdEx", "FitzHughNagumo", "HodgkinHuxley", "ResonateAndFire", "SLIF", "WTAS", "PoissonSource",
     "SpikeSource", "StepCurrent", "ExpCurrent", "Delta", "AllToAll", "OneToOne", "FixedProbability",
     "FixedIndegree", "FixedOutdegree", "FixedTotalNumber", "FromArrays", "Normal", "Uniform",

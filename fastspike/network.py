@@ -17,6 +17,7 @@ import numpy as np
 from . import backends, resources, validation
 from .inputs import PoissonInput, as_current
 from .models.base import Model
+from .models.checks import check_model
 from .models.sources import Source
 from .random import MAX_SEED, hash_seed
 from .recording import SpikeRecord, StateRecord
@@ -240,6 +241,7 @@ class Network:
         if isinstance(model, Source):
             model.check_size(int(n))
         model.check_dt(self.dt)  # times and periods that must fit the step counters
+        check_model(model, self.dt)  # the equations called once on scalars: what they return
         resources.check_population(model, n, self.dtype, "pop" if name is None else str(name))
         name = f"pop{len(self.populations)}" if name is None else str(name)
         if any(p.name == name for p in self.populations):

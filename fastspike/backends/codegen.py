@@ -236,7 +236,8 @@ class _Builder:
             return role
         module = re.sub(r"\W", "_", getattr(fn, "__module__", "") or "")
         digest = hashlib.sha1(fn.__code__.co_code + repr(fn.__code__.co_consts).encode()).hexdigest()[:6]
-        name = f"_f_{module}_{fn.__qualname__.replace('.', '_')}_{digest}"
+        qualname = re.sub(r"\W", "_", fn.__qualname__)  # <lambda>, <locals>: not in identifiers
+        name = f"_f_{module}_{qualname}_{digest}"
         self.kernel.functions[name] = fn
         return name
 

@@ -16,6 +16,7 @@ The arguments of every equation function are matched **by name**:
 from __future__ import annotations
 
 import math
+import types
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
@@ -116,6 +117,14 @@ class Model:
     refractory : bool
         True when the model has a parameter ``t_ref`` (ms) during which its first state
         variable is held and no spike is emitted.
+    derived_parameters : tuple of str
+        Names that ``__init__`` adds to ``self.params`` beyond the declared parameters (a
+        parameter computed from others), so that equations may take them as arguments.
+
+    Notes
+    -----
+    A subclass is checked when it is defined and when a population of it is made (see
+    :mod:`fastspike.models.checks` and the README, *Writing your own model*).
     """
 
     parameters: tuple[Parameter, ...] = ()
@@ -126,12 +135,34 @@ class Model:
     refractory: bool = False
     source: str = ""
 
+    derived_parameters: tuple[str, ...] = ()
+
     dynamics: Callable | None = None
     linear: Callable | None = None
     conditionally_linear: Callable | None = None
     threshold: Callable | None = None
     reset: Callable | None = None
     constrain: Callable | None = None
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        """Check the model when its class is defined, and give its constructor a signature.
+
+        Equation functions assigned without ``staticmethod`` are wrapped in one. Mistakes
+        (an argument that names nothing, a refractory model without ``t_ref``, ``"exact"``
+        without ``linear``, NumPy in equation code, ...) raise a ``TypeError`` here, naming
+        the function, the argument and what is allowed (:mod:`fastspike.models.checks`).
+        The constructor's ``inspect.signature`` (``help()``, IDEs, Jupyter) lists the declared
+        parameters and options.
+        """
+        super().__init_subclass__(**kwargs)
+        from . import checks
+
+        for key in checks.EQUATION_ROLES:
+            value = cls.__dict__.get(key)
+            if isinstance(value, types.FunctionType):
+                setattr(cls, key, staticmethod(value))
+        checks.check_model_class(cls)
+        cls.__signature__ = checks.model_signature(cls)
 
     def __init__(self, **kwargs: object) -> None:
         known = {p.name: p for p in self.parameters}
