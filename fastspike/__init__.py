@@ -20,13 +20,14 @@ from .synapses import (AllToAll, Delta, ExpCurrent, FixedIndegree, FixedOutdegre
                        FixedTotalNumber, FromArrays, Normal, OneToOne, Projection, Uniform)
 from .network import Network, Population
 from .recording import SpikeRecord, StateRecord, load
+from .signals import Terminated
 
 __all__ = [
     "__version__", "Network", "Population", "Projection", "Model", "Parameter", "StateVariable", "Option", "LIF", "IF", "Lapicque", "QuadLIF", "Izhikevich",
     "AdEx", "FitzHughNagumo", "HodgkinHuxley", "ResonateAndFire", "SLIF", "WTAS", "PoissonSource",
     "SpikeSource", "StepCurrent", "ExpCurrent", "Delta", "AllToAll", "OneToOne", "FixedProbability",
     "FixedIndegree", "FixedOutdegree", "FixedTotalNumber", "FromArrays", "Normal", "Uniform",
-    "SpikeRecord", "StateRecord", "load", "backends", "plot",
+    "SpikeRecord", "StateRecord", "load", "Terminated", "backends", "plot",
 ]
 
 

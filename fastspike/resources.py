@@ -196,13 +196,14 @@ def check_records(net: "Network", nsteps: int) -> None:
                   MemoryWarning, stacklevel=3)
 
 
-def growth_warning(kind: str, name: str, nbytes: int) -> bool:
-    """Called when an in-memory record grows its buffer to ``nbytes``: warn (once per record)
-    when that takes more than :data:`WARN_FRACTION` of the memory still available."""
+def growth_warning(name: str, nbytes: int, following: int) -> bool:
+    """Called when an in-memory record column grows its buffer to ``nbytes``: warn (once per
+    column) when the memory left would not hold its next growth (``following`` bytes).
+    Returns whether it warned."""
     free = available_memory()
-    if free is not None and nbytes > WARN_FRACTION * (free + nbytes):
-        warnings.warn(f"the {kind} record of {name!r} holds {format_bytes(nbytes)} in memory, and only "
-                      f"{format_bytes(free)} are left; stream records to a file with "
+    if free is not None and following > free:
+        warnings.warn(f"the in-memory record ({name}) holds {format_bytes(nbytes)}, and the {format_bytes(free)} of "
+                      f"memory left will not hold it for long; stream records to a file with "
                       f"net.run(duration, output='run.h5') (memory stays flat)", MemoryWarning, stacklevel=2)
         return True
     return False

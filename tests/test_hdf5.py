@@ -162,7 +162,7 @@ def test_layout_is_self_describing_with_plain_h5py(tmp_path):
     net.run(500.0, output=path, connectivity=True)
     with h5py.File(path, "r") as f:
         a = f.attrs
-        assert a["format"] == "fastspike-hdf5" and a["format_version"] == 1
+        assert a["format"] == "fastspike-hdf5" and a["format_version"] == 2
         assert a["dt"] == DT and a["seed"] == 7 and a["backend"] == "cpu" and a["dtype"] == "float64"
         for key in ("fastspike_version", "numpy_version", "numba_version", "h5py_version", "hdf5_version",
                     "created", "modified", "file_id"):

@@ -270,12 +270,23 @@ class Model:
             out[s.name] = np.broadcast_to(np.asarray(init, dtype=np.float64), (n,)).copy()
         return out
 
+    def units(self) -> dict[str, str]:
+        """The unit of every parameter and state variable as this model's values use them: the
+        declared ones, unless the values follow another unit system (a preset in pF, nS, pA)."""
+        return {**{p.name: p.unit for p in self.parameters}, **{s.name: s.unit for s in self.state_variables}}
+
+    def current_unit(self) -> str:
+        """The unit of the input current ``I``: the one whose product with ``R`` is mV (pA with
+        GOhm, nA with MOhm), "" when the model has no resistance in a known unit."""
+        return _CURRENT_UNITS.get(self.units().get("R", ""), "")
+
     def describe(self) -> dict[str, object]:
         """Model name, parameters (with units) and options, for metadata and HDF5."""
+        units = self.units()
         return {
             "model": self.name,
             "parameters": {k: v for k, v in self.params.items()},
-            "units": {p.name: p.unit for p in self.parameters},
+            "units": {p.name: units.get(p.name, p.unit) for p in self.parameters},
             "options": dict(self.option_values),
         }
 
@@ -283,6 +294,9 @@ class Model:
         parts = [f"{k}={v!r}" if np.ndim(v) == 0 else f"{k}=<array {np.shape(v)}>" for k, v in self.params.items()]
         parts += [f"{k}={v!r}" for k, v in self.option_values.items()]
         return f"{self.name}({', '.join(parts)})"
+
+
+_CURRENT_UNITS = {"GOhm": "pA", "MOhm": "nA", "kOhm": "uA", "Ohm": "mA"}
 
 
 def _first_bad(arr: np.ndarray, predicate: Callable[[np.ndarray], bool]) -> object:

@@ -92,31 +92,41 @@ class _Chunks:
         self._n += k
 
     def _grow(self, need: int) -> None:
+        from ..resources import available_memory, format_bytes
+
         shape = () if self.width is None else (self.width,)
         old = self._buf
+        row = self.dtype.itemsize * (self.width or 1)
         size = need if old is None else max(need, int(len(old) * self.GROWTH))
+        # room is left to read the column once more (``times`` is a float64 copy of ``steps``)
+        headroom = 8 * (self.width or 1) * need
+        free = available_memory() if size * row > 1 << 24 else None
+        if free is not None and size * row + headroom > free:
+            size = need  # no room to grow ahead: just what is needed
         try:
+            if free is not None and size * row + headroom > free:
+                raise MemoryError
             new = np.empty((size, *shape), self.dtype)
         except MemoryError:
-            try:  # no room to grow ahead: just what is needed
+            try:
+                if size == need:
+                    raise
                 size = need
                 new = np.empty((size, *shape), self.dtype)
             except MemoryError:
-                from ..resources import format_bytes
-
-                row = self.dtype.itemsize * (self.width or 1)
                 raise MemoryError(
                     f"the records kept in memory ran out of memory ({self.name or 'a record'} holds {self._n} rows, "
-                    f"{format_bytes(self._n * row)}, and needed {format_bytes(size * row)} to grow); what was "
-                    f"recorded before stays readable; stream records to a file instead with "
-                    f"net.run(duration, output='run.h5') (memory stays flat)") from None
+                    f"{format_bytes(self._n * row)}, and needed {format_bytes(size * row)} more to grow, with room "
+                    f"left to read it); what was recorded before stays readable; stream records to a file instead "
+                    f"with net.run(duration, output='run.h5') (memory stays flat)") from None
         if old is not None:
             new[: self._n] = old[: self._n]
         self._buf = new
-        if not self._warned and new.nbytes > 1 << 26:
+        if not self._warned and new.nbytes > 1 << 24:  # warn while there is time: the next growth may fail
             from ..resources import growth_warning
 
-            self._warned = growth_warning("in-memory", self.name or "a record", new.nbytes)
+            following = int(size * self.GROWTH) * row + 8 * (self.width or 1) * size
+            self._warned = growth_warning(self.name or "a record", new.nbytes, following)
 
     def __len__(self) -> int:
         return self._n
