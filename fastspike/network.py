@@ -416,7 +416,20 @@ class Network:
         Raises
         ------
         FileExistsError, FileNotFoundError, PermissionError, IsADirectoryError, TypeError
-            A bad ``output``, before anything runs.
+            A bad ``output`` (or one another process is writing), before anything runs.
+        ValueError
+            A negative or non-finite ``duration``, one past the step counter, or an output
+            file of a newer format version.
+        MemoryError
+            Before anything runs: the network's buffers, or the records this run would keep in
+            memory, cannot fit (the message names the largest part and the remedy).
+        OSError
+            ``errno.ENOSPC``: the output's device has no room for the next rows. The file then
+            holds exactly its last flush, and the rows since stay in the records' memory: a
+            later ``run()`` with the same ``output`` appends them.
+        KeyboardInterrupt, fastspike.Terminated
+            Ctrl-C or SIGTERM, deferred to the end of the current chunk of steps (the records
+            and an output file are then consistent).
         """
         duration = validation.number(duration, "duration", "run", low=0.0, unit="ms")
         total = duration + self._carry  # the part of earlier durations that fell between steps

@@ -183,6 +183,8 @@ def check_records(net: "Network", nsteps: int) -> None:
     """Before a run without ``output=``: refuse when the records it keeps in memory cannot
     fit, warn when they would take more than :data:`WARN_FRACTION` of the memory available."""
     needed, parts = record_estimate(net, nsteps)
+    if needed < 1 << 20:  # 1 MB: not worth a look at the system's memory
+        return
     free = available_memory()
     if free is None or needed <= WARN_FRACTION * free:
         return

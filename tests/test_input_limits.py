@@ -275,18 +275,17 @@ def test_records_that_cannot_fit_in_memory_are_refused_with_the_output_remedy():
 
 
 def test_records_that_would_take_most_of_the_memory_warn(monkeypatch):
-    net, pop = _lif_net(n=100)
+    net, pop = _lif_net(n=1000)
     net.record(pop, "v")
     spikes = net.record(pop, "spikes")
     net.current(pop, 30.0)
     net.run(10.0)
     assert len(spikes) > 0
-    # 100 steps: 100 x (8 + 800) bytes of samples + spikes at the rate seen so far
-    rate_bytes = 12.0 * len(spikes) / 100 * 100
-    expected = 100 * (8 + 800) + rate_bytes
-    needed, parts = resources.record_estimate(net, 100)
+    # 200 steps: 200 x (8 + 8000) bytes of samples + spikes at the rate seen so far (100 steps)
+    expected = 200 * (8 + 8000) + 12.0 * len(spikes) / 100 * 200
+    needed, parts = resources.record_estimate(net, 200)
     assert needed == pytest.approx(expected) and len(parts) == 2
     monkeypatch.setattr(resources, "available_memory", lambda: int(expected * 1.5))
     with pytest.warns(resources.MemoryWarning, match=r"more than 50% of the .* available.*output='run\.h5'"):
-        net.run(10.0)
-    assert net.step == 200
+        net.run(20.0)
+    assert net.step == 300

@@ -386,6 +386,7 @@ class HDF5Writer:
         self.lock.acquire(self.file_id)
         moved: list[tuple] = []  # rows moved from the records' memory: back there if start fails
         before = {k: (s.segment, s.segment.stop if s.segment else 0, s.flushed) for k, s in self.sinks.items()}
+        segments = {id(rec): list(rec._segments) for rec in net.records}  # restored if start fails
         f = None
         tmp = None
         try:
@@ -402,9 +403,6 @@ class HDF5Writer:
                 self._writing = tmp
                 self.room(LAYOUT_BYTES + self._layout_bytes())
                 f = self._open(tmp, "w")
-                if self.mode == "overwrite":  # the records' rows in the replaced file are gone
-                    for rec in net.records:
-                        rec._segments = [s for s in rec._segments if os.path.realpath(s.path) != self.key]
             self.file = f
             if self.mode != "append":
                 self._write_root(f)
@@ -422,12 +420,20 @@ class HDF5Writer:
                 os.replace(tmp, self.path)  # the complete layout appears at the path at once
                 tmp = None
                 self._writing = self.path
+                if self.mode == "overwrite":  # the records' rows in the replaced file are gone
+                    for rec in net.records:
+                        rec._segments = [s for s in rec._segments
+                                         if os.path.realpath(s.path) != self.key or s.file_id == self.file_id]
             f.swmr_mode = True
             _OPEN[self.key] = self
         except BaseException:
             self.file = None
             try:
                 if f is not None:
+                    if tmp is None:  # appending: the file vouches again for what it held before
+                        for key, (_, _, flushed) in before.items():
+                            if key in self.sinks and self.sinks[key].group in f:
+                                f[self.sinks[key].group].attrs.modify("rows", np.int64(flushed))
                     f.close()
             except Exception:  # pragma: no cover - keep the first error
                 pass
@@ -436,15 +442,17 @@ class HDF5Writer:
                     os.unlink(tmp)
                 except OSError:
                     pass
+            for key in list(self.sinks):  # records bound for the first time: bound again next time
+                if key not in before:
+                    del self.sinks[key]
             for key, (segment, stop, flushed) in before.items():
-                if key in self.sinks:
-                    self.sinks[key].flushed = flushed
-                    if segment is not None:
-                        segment.stop = stop
+                self.sinks[key].flushed = flushed
+                if segment is not None:
+                    segment.stop = stop
+            for rec in net.records:
+                rec._segments = segments.get(id(rec), [])
             for rec, steps, other in moved:  # nothing is lost: the rows go back to memory
                 rec._append(steps, other)
-            for rec in net.records:  # segments of a file that was not created
-                rec._segments = [s for s in rec._segments if os.path.exists(s.path)]
             self._writing = self.path
             self.lock.release()
             raise
