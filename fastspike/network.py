@@ -242,10 +242,10 @@ class Network:
             model.check_size(int(n))
         model.check_dt(self.dt)  # times and periods that must fit the step counters
         check_model(model, self.dt)  # the equations called once on scalars: what they return
-        resources.check_population(model, n, self.dtype, "pop" if name is None else str(name))
         name = f"pop{len(self.populations)}" if name is None else str(name)
         if any(p.name == name for p in self.populations):
             raise ValueError(f"population: the name {name!r} is already used in this network")
+        resources.check_population(model, n, self.dtype, name)
         pop = Population(self, model, int(n), name, integrator, len(self.populations))
         self.populations.append(pop)
         self._changed()

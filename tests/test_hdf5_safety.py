@@ -12,7 +12,6 @@ hang is a failure.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import signal
 import subprocess

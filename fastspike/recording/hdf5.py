@@ -154,6 +154,13 @@ def prepare(net: "Network", output: str | os.PathLike, overwrite: bool, connecti
             raise FileExistsError(f"run: output file {str(path)!r} is being written by {files.describe_writer(holder)}; "
                                   f"it cannot be replaced or appended to while that run goes on (wait for it to "
                                   f"finish, or choose another path)")
+    if current is not None and current.key == key and path.exists():
+        try:
+            files.check_complete_bytes(path, "run")
+        except files.DamagedFileError as e:  # a write failed inside HDF5 itself (the disk filled up at once)
+            raise files.DamagedFileError(f"{e}; this network wrote it, but it cannot be appended to: choose another "
+                                         f"output (the rows recorded since its last flush are in the records' "
+                                         f"memory and go there)") from None
     if current is not None and current.key == key and path.exists() and current.owns_file():
         current.connectivity = current.connectivity or bool(connectivity)
         current.mode = "append"
