@@ -23,7 +23,7 @@ def peak_rss_mb() -> float:
 
 def run_and_report(name: str, net: fs.Network, pops: dict, construct_s: float, duration: float,
                    warmup: float = 0.0, out: Path | None = None, raster_neurons: int = 200,
-                   reference: dict[str, float] | None = None) -> dict[str, float]:
+                   reference: dict[str, float] | None = None, reference_label: str = "") -> dict[str, float]:
     """Record every population's spikes, run ``warmup`` then ``duration`` ms, print build,
     compile and simulation times, real-time factor, rates and peak memory, and save a
     raster (the first ``raster_neurons`` of each population) and the population rates."""
@@ -46,7 +46,7 @@ def run_and_report(name: str, net: fs.Network, pops: dict, construct_s: float, d
           f"  {wall:8.3f} s   real-time factor {wall / (duration / 1000):.3f}")
     print(f"  peak RSS {peak_rss_mb():.0f} MB")
     for k, r in rates.items():
-        ref = f"   (reference {reference[k]:g} Hz)" if reference and k in reference else ""
+        ref = f"   (reference {reference[k]:g} Hz{reference_label})" if reference and k in reference else ""
         print(f"  {k:>6s}: {len(records[k]):>9d} spikes, {r:7.3f} Hz{ref}")
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)

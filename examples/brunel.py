@@ -1,4 +1,4 @@
-"""B2 of BENCHMARKS.md: Brunel (2000) model A, synchronous irregular regime (g = 5, eta = 2).
+"""B2: Brunel (2000) model A, synchronous irregular regime (g = 5, eta = 2).
 
 10000 excitatory and 2500 inhibitory LIF neurons (times ``--scale``), delta synapses
 J = 0.1 mV and -g J, delay 1.5 ms, fixed indegrees 1000 and 250, and 1000 Poisson afferents

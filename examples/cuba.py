@@ -1,4 +1,4 @@
-"""B1 of BENCHMARKS.md: the CUBA network (Vogels & Abbott 2005; Brette et al. 2007, benchmark 2).
+"""B1: the CUBA network (Vogels & Abbott 2005; Brette et al. 2007, benchmark 2).
 
 4000 LIF neurons (3200 excitatory, 800 inhibitory), exponential current synapses (5 ms,
 +1.62 mV; 10 ms, -9 mV), connection probability 0.02, delay one step, v0 uniform in

@@ -1,4 +1,4 @@
-"""B4 of BENCHMARKS.md: 10^6 uncoupled LIF neurons, each with 1000 Poisson afferents of 5 Hz.
+"""B4: 10^6 uncoupled LIF neurons, each with 1000 Poisson afferents of 5 Hz.
 
 tau_m 20 ms, v_rest = v_reset = -70 mV, v_thresh -50 mV, t_ref 2 ms, one exponential channel
 (5 ms, weight 0.75 per afferent spike). Brian2 gives about 5.3 Hz. Measures neuron updates

@@ -13,23 +13,24 @@ Time in ms, voltage in mV, rates in Hz (see the README).
 """
 from . import backends
 from ._version import __version__
-from .components import Parameter, StateVariable
 from .inputs import CurrentSource, StepCurrent
-from .models import (IF, LIF, SLIF, WTAS, AdEx, FitzHughNagumo, HodgkinHuxley, Izhikevich, Lapicque, Model,
-                     PoissonSource, QuadLIF, ResonateAndFire, SpikeSource)
+from .models import (IF, LIF, SLIF, WTAS, AdEx, FitzHughNagumo, HodgkinHuxley, Izhikevich, Lapicque, Model, Option,
+                     Parameter, PoissonSource, QuadLIF, ResonateAndFire, SpikeSource, StateVariable)
 from .synapses import (AllToAll, Delta, ExpCurrent, FixedIndegree, FixedOutdegree, FixedProbability,
                        FixedTotalNumber, FromArrays, Normal, OneToOne, PostsynapticModel, Projection, Static, Uniform,
                        WeightUpdateModel)
 from .network import Network, Population
 from .recording import SpikeRecord, StateRecord, load
+from .signals import Terminated
 
 __all__ = [
-    "__version__", "Network", "Population", "Projection", "Model", "LIF", "IF", "Lapicque", "QuadLIF", "Izhikevich",
+    "__version__", "Network", "Population", "Projection", "Model", "Parameter", "StateVariable", "Option", "LIF", "IF",
+    "Lapicque", "QuadLIF", "Izhikevich",
     "AdEx", "FitzHughNagumo", "HodgkinHuxley", "ResonateAndFire", "SLIF", "WTAS", "PoissonSource",
     "SpikeSource", "StepCurrent", "CurrentSource", "ExpCurrent", "Delta", "PostsynapticModel", "WeightUpdateModel",
-    "Static", "Parameter", "StateVariable", "AllToAll", "OneToOne", "FixedProbability",
+    "Static", "AllToAll", "OneToOne", "FixedProbability",
     "FixedIndegree", "FixedOutdegree", "FixedTotalNumber", "FromArrays", "Normal", "Uniform",
-    "SpikeRecord", "StateRecord", "load", "backends", "plot",
+    "SpikeRecord", "StateRecord", "load", "Terminated", "backends", "plot",
 ]
 
 

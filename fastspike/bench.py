@@ -1,4 +1,18 @@
-"""``fastspike bench``: the standard networks of BENCHMARKS.md on the backends available.
+"""``fastspike bench``: the field's standard networks on the backends available.
+
+The networks (``fastspike.networks.standard``):
+
+- ``cuba``: Vogels & Abbott (2005) CUBA network, Brette et al. (2007) benchmark 2: 3200
+  excitatory + 800 inhibitory LIF neurons, connection probability 2 %, exponential current
+  synapses (5 and 10 ms). A fixed network: ``--scale`` does not apply.
+- ``brunel``: Brunel (2000) model A in the synchronous irregular regime (g = 5, eta = 2):
+  10000 + 2500 LIF neurons times ``--scale``, 1000 + 250 inputs each, delta synapses with a
+  1.5 ms delay, Poisson afferents.
+- ``microcircuit``: Potjans & Diesmann (2014) cortical microcircuit: 77169 LIF neurons in 8
+  populations times ``--scale`` (full-scale indegrees kept), exponential current synapses,
+  normally distributed delays, Poisson background; 0.1 s of warm-up before the measure.
+- ``uncoupled``: 10^6 x ``--scale`` uncoupled LIF neurons, each with 1000 Poisson afferents of
+  5 Hz (the engine's throughput without spike delivery).
 
 Each (network, backend) runs in its own process, so that its peak memory is its own. The
 table gives build time (populations + connectivity), compile time (code generation and
@@ -94,12 +108,14 @@ def _row(r: dict) -> str:
 def main(argv: list[str] | None = None) -> int:
     from . import backends
 
-    parser = argparse.ArgumentParser(prog="fastspike bench", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="fastspike bench", description="\n".join(__doc__.splitlines()[:19]),
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--backend", default=",".join(backends.available()),
                         help="comma-separated backends (default: every usable one: %(default)s)")
     parser.add_argument("--net", default="cuba,brunel", help=f"comma-separated, of {', '.join(NETS)}")
     parser.add_argument("--scale", type=float, default=1.0,
-                        help="brunel/microcircuit scale; uncoupled: millions of neurons (default 1)")
+                        help="brunel/microcircuit: population sizes times this; uncoupled: millions of neurons; "
+                             "cuba has a fixed size (default 1)")
     parser.add_argument("--duration", type=float, default=1000.0, help="bio time measured (ms, default 1000)")
     parser.add_argument("--dtype", default="float64", choices=["float32", "float64"])
     parser.add_argument("--cuda-launch", default="steps",
@@ -124,6 +140,9 @@ def main(argv: list[str] | None = None) -> int:
     for n in names:
         if n not in NETS:
             parser.error(f"unknown network {n!r}; known: {', '.join(NETS)}")
+    if args.scale != 1.0 and "cuba" in names:
+        parser.error(f"--scale {args.scale:g} does not apply to cuba, a fixed network of 4000 neurons (Brette et al. "
+                     f"2007); scale brunel, microcircuit or uncoupled, or run cuba without --scale")
     for b in chosen:
         backends.check(b)  # a clear error for an unknown or unusable backend
     from .backends.options import LANES_ENV, lanes_asked

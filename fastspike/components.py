@@ -24,7 +24,9 @@ from typing import Callable, ClassVar
 
 import numpy as np
 
+from . import validation
 from .models.base import _CHECKS, Parameter, StateVariable, equation_arguments
+from .models.checks import check_device_code
 
 __all__ = ["Component", "Parameter", "StateVariable", "function_arguments"]
 
@@ -62,15 +64,14 @@ class Component:
 
     def _check(self, p: Parameter, value: object) -> float | np.ndarray:
         cls = type(self).__name__
+        predicate, allowed = _CHECKS[p.check]
         if value is None:
             raise ValueError(f"{cls}: {p.name} must be given ({p.doc or p.unit})")
-        if isinstance(value, (bool, np.bool_, str, bytes)):
-            raise TypeError(f"{cls}: {p.name}={value!r} is not a number")
         try:
-            arr = np.asarray(value, dtype=np.float64)
-        except (TypeError, ValueError):
-            raise TypeError(f"{cls}: {p.name}={value!r} is not a number") from None
-        predicate, allowed = _CHECKS[p.check]
+            arr = validation.real_array(value, p.name, cls, check=False)
+        except validation.NotANumber as e:
+            raise validation.NotANumber(f"{cls}: {p.name}={validation._short(value)} is not a number ({e.reason}); "
+                                        f"it must be {allowed} ({p.unit})", e.reason) from None
         if arr.ndim > (1 if self.per_neuron_parameters else 0):
             raise ValueError(f"{cls}: {p.name} must be a scalar{' or a per-neuron array' if self.per_neuron_parameters else ''}"
                              f", got shape {arr.shape}")
@@ -105,6 +106,7 @@ class Component:
         function, the argument and what is allowed, before anything is compiled."""
         if fn is None:
             raise TypeError(f"{self.name}: {role} is not defined")
+        check_device_code(fn, f"{self.name}.{role}")  # what both backends compile
         args = function_arguments(fn)
         for a in args:
             if a not in allowed:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Callable, ClassVar
 import numpy as np
 
 from . import random as rnd
+from . import validation
 from .components import Component
 from .ir.nodes import Space
 
@@ -101,8 +102,8 @@ class StepCurrent:
     """
 
     def __init__(self, times, amplitudes) -> None:
-        t = np.asarray(times, dtype=np.float64)
-        a = np.asarray(amplitudes, dtype=np.float64)
+        t = validation.real_array(times, "times", "StepCurrent", check=False)
+        a = validation.real_array(amplitudes, "amplitudes", "StepCurrent", check=False)
         if t.ndim != 1 or t.size == 0:
             raise ValueError(f"StepCurrent: times must be a non-empty 1-D sequence, got shape {t.shape}")
         if a.ndim not in (1, 2) or a.shape[0] != t.size:
@@ -183,20 +184,15 @@ def as_current(value, n: int, dt: float) -> CurrentSource:
                 f"StepCurrent: amplitudes have {amps.shape[1]} values per time but the population "
                 f"has {n} neurons"
             )
-        steps = np.rint(value.times / dt).astype(np.int64)
+        steps = validation.steps_of(value.times, dt, "times", "StepCurrent")
         zero = np.zeros((1,) + amps.shape[1:])
         return SteppedCurrent(steps, np.concatenate([zero, amps]))
-    arr = None
-    if value is not None and not isinstance(value, (str, bytes)):
-        try:
-            arr = np.asarray(value, dtype=np.float64)
-        except (TypeError, ValueError):
-            arr = None
-    if arr is None:
-        raise TypeError(
-            f"current: expected a number, an array of shape ({n},) or (steps, {n}), a StepCurrent or a "
-            f"current source (fs.CurrentSource); got {value!r}"
-        )
+    try:
+        arr = validation.real_array(value, "value", "current", check=False)
+    except validation.NotANumber as e:
+        raise validation.NotANumber(
+            f"current: expected a number, an array of shape ({n},) or (steps, {n}), a StepCurrent or a current "
+            f"source (fs.CurrentSource); got {validation._short(value)} ({e.reason})", e.reason) from None
     if not np.all(np.isfinite(arr)):
         raise ValueError("current: values must be finite numbers (no NaN or inf)")
     if arr.ndim == 0:
@@ -228,17 +224,15 @@ class PoissonInput(CurrentSource):
 
     def __init__(self, n: int, rate, weight: float, synapse, n_neurons: int, key: np.uint64) -> None:
         super().__init__()
-        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
-            raise ValueError(f"poisson_input: n={n!r} must be an integer >= 0 (afferents per neuron)")
-        r = np.asarray(rate, dtype=np.float64) if not isinstance(rate, (str, bytes)) and rate is not None else None
-        if r is None or r.ndim > 1 or (r.ndim == 1 and r.shape[0] != n_neurons):
+        n = validation.integer(n, "n", "poisson_input", low=0, high=np.iinfo(np.int64).max,
+                               unit="afferents per neuron")
+        r = validation.real_array(rate, "rate", "poisson_input", check=False)
+        if r.ndim > 1 or (r.ndim == 1 and r.shape[0] != n_neurons):
             raise ValueError(f"poisson_input: rate must be a number or an array of shape ({n_neurons},) (Hz), "
                              f"got {rate!r}")
         if not np.all(np.isfinite(r)) or np.any(r < 0):
             raise ValueError(f"poisson_input: rate={rate!r} must be finite and >= 0 Hz")
-        if isinstance(weight, bool) or not isinstance(weight, (int, float, np.floating, np.integer)) \
-                or not np.isfinite(weight):
-            raise ValueError(f"poisson_input: weight={weight!r} must be a finite number")
+        weight = validation.number(weight, "weight", "poisson_input")
         self.n, self.rate, self.weight, self.synapse, self.stream = int(n), r, float(weight), synapse, key
 
     def means(self, dt: float) -> np.ndarray:

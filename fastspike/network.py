@@ -14,14 +14,16 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from . import backends
+from . import backends, resources, validation
 from .inputs import PoissonInput, as_current
 from .models.base import Model
+from .models.checks import check_model
 from .models.sources import Source
-from .random import hash_seed
+from .random import MAX_SEED, hash_seed
 from .recording import SpikeRecord, StateRecord
 from .runtime import Buffers
-from .synapses import Connector, Delta, PostsynapticModel, Projection, Static, WeightUpdateModel
+from .synapses import Connector, Delta, Distribution, PostsynapticModel, Projection, Static, WeightUpdateModel
+from .synapses.distributions import check_delay
 
 __all__ = ["Network", "Population"]
 
@@ -72,7 +74,7 @@ class Population:
 
     def __setattr__(self, name: str, value: object) -> None:
         if name in self.state:
-            arr = np.asarray(value, dtype=np.float64)
+            arr = validation.real_array(value, name, self.name, check=False)
             if arr.ndim not in (0, 1) or (arr.ndim == 1 and arr.shape[0] != self.n):
                 raise ValueError(f"{self.name}.{name}: expected a scalar or shape ({self.n},), got shape {arr.shape}")
             if not np.all(np.isfinite(arr)):
@@ -138,15 +140,14 @@ class Network:
 
     def __init__(self, dt: float = 0.1, seed: int | None = None, backend: str | backends.CPU | backends.CUDA = "cpu",
                  dtype: str | type = "float64", threads: int = 1) -> None:
-        if not isinstance(dt, (int, float, np.floating, np.integer)) or not math.isfinite(dt) or dt <= 0:
-            raise ValueError(f"Network: dt={dt!r} is not allowed; it must be a finite number > 0 (ms)")
+        dt = validation.number(dt, "dt", "Network", low=0.0, low_open=True, unit="ms")
         key = np.dtype(dtype).name if not isinstance(dtype, str) else dtype
         if key not in _DTYPES:
             raise ValueError(f"Network: dtype={dtype!r} is not allowed; choose 'float64' or 'float32'")
-        if seed is not None and (not isinstance(seed, (int, np.integer)) or seed < 0):
-            raise ValueError(f"Network: seed={seed!r} must be a non-negative integer or None")
-        if not isinstance(threads, (int, np.integer)) or threads < 1:
-            raise ValueError(f"Network: threads={threads!r} must be an integer >= 1")
+        if seed is not None:
+            seed = validation.integer(seed, "seed", "Network", low=0, high=MAX_SEED,
+                                      unit="or None; NumPy's SeedSequence entropy is 128 bits")
+        threads = validation.integer(threads, "threads", "Network", low=1)
         self.backend_name = backends.check(backend)
         self.backend = backends.options_of(backend if not isinstance(backend, str) else self.backend_name)
         if threads != 1 and self.backend_name != "cpu":
@@ -162,6 +163,7 @@ class Network:
         self.records: list[SpikeRecord | StateRecord] = []
         self.step = 0
         self._buffers = Buffers(self)  # the runtime arrays of the step (spike histories, channels, rings)
+        self._carry = 0.0  # ms asked for by run() but not yet simulated (less than half a step)
         self._engine = None
         self._output = None  # the HDF5 writer of the last run with output= (appended to by the next)
         self.timings: dict[str, float] = {}
@@ -176,8 +178,7 @@ class Network:
         """Add ``n`` neurons of ``model``; ``integrator`` defaults to the model's best."""
         if not isinstance(model, Model):
             raise TypeError(f"population: model must be a fastspike model (fs.LIF(...), ...), got {model!r}")
-        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n <= 0:
-            raise ValueError(f"population: n={n!r} is not allowed; it must be an integer > 0")
+        n = validation.integer(n, "n", "population", low=1, high=np.iinfo(np.int32).max)
         integrator = model.check_integrator(integrator)
         clash = sorted(set(model.state_names) & _POPULATION_ATTRIBUTES)
         if clash:
@@ -186,9 +187,12 @@ class Network:
                              f"taken); rename it in the model (e.g. {clash[0] + '_gate'!r})")
         if isinstance(model, Source):
             model.check_size(int(n))
+        model.check_dt(self.dt)  # times and periods that must fit the step counters
+        check_model(model, self.dt)  # the equations called once on scalars: what they return
         name = f"pop{len(self.populations)}" if name is None else str(name)
         if any(p.name == name for p in self.populations):
             raise ValueError(f"population: the name {name!r} is already used in this network")
+        resources.check_population(model, n, self.dtype, name)
         pop = Population(self, model, int(n), name, integrator, len(self.populations))
         self.populations.append(pop)
         self._changed()
@@ -228,8 +232,7 @@ class Network:
                 raise ValueError(f"record: {population.model.name} has no variable "
                                  f"{', '.join(map(repr, bad)) or 'given'}; recordable: 'spikes', "
                                  f"{', '.join(map(repr, allowed))}")
-            if isinstance(every, bool) or not isinstance(every, (int, np.integer)) or every < 1:
-                raise ValueError(f"record: every={every!r} must be an integer >= 1 (steps)")
+            every = validation.integer(every, "every", "record", low=1, high=validation.MAX_STEPS, unit="steps")
             idx = np.arange(population.n) if selection is None else selection
             rec = StateRecord(population, variables, idx, int(every))
         self.records.append(rec)
@@ -271,6 +274,9 @@ class Network:
         if isinstance(post.model, Source):
             raise ValueError(f"connect: population {post.name!r} is a spike source and cannot receive input")
         delay = self.dt if delay is None else delay
+        if isinstance(delay, Distribution):
+            check_delay(delay, self.dt)
+        resources.check_projection(pre, post, connector, weight, delay, self.threads)
         index = len(self.projections)
         proj = Projection(pre, post, connector, synapse, weight, delay, hash_seed(self.seed, 1, index), index)
         proj.weight_update = weight_update
@@ -342,15 +348,19 @@ class Network:
             if not self.populations:
                 raise ValueError("run: the network has no population")
             t0 = time.perf_counter()
+            resources.check_buffers(self)
             self.prepare_buffers()
             self._engine = backends.create(self.backend_name, self)
             self.timings["build"] = time.perf_counter() - t0
 
     def run(self, duration: float, progress: bool | None = None, output: str | os.PathLike | None = None,
             overwrite: bool = False, connectivity: bool = False) -> None:
-        """Advance the network by ``duration`` ms (rounded to whole steps).
+        """Advance the network by ``duration`` ms, in whole steps.
 
-        Calling ``run()`` again continues from where the last call stopped.
+        Calling ``run()`` again continues from where the last call stopped. A duration off the
+        step grid is rounded to whole steps and the remainder is carried into the next
+        ``run()``: 20 runs of 0.05 ms at dt = 0.1 ms run 10 steps, and ``run(a); run(b)`` runs
+        as many steps as ``run(a + b)``.
 
         Parameters
         ----------
@@ -371,22 +381,41 @@ class Network:
         Raises
         ------
         FileExistsError, FileNotFoundError, PermissionError, IsADirectoryError, TypeError
-            A bad ``output``, before anything runs.
+            A bad ``output`` (or one another process is writing), before anything runs.
+        ValueError
+            A negative or non-finite ``duration``, one past the step counter, or an output
+            file of a newer format version.
+        MemoryError
+            Before anything runs: the network's buffers, or the records this run would keep in
+            memory, cannot fit (the message names the largest part and the remedy).
+        OSError
+            ``errno.ENOSPC``: the output's device has no room for the next rows. The file then
+            holds exactly its last flush, and the rows since stay in the records' memory: a
+            later ``run()`` with the same ``output`` appends them.
+        KeyboardInterrupt, fastspike.Terminated
+            Ctrl-C or SIGTERM, deferred to the end of the current chunk of steps (the records
+            and an output file are then consistent).
         """
-        if not isinstance(duration, (int, float, np.floating, np.integer)) or not math.isfinite(duration) \
-                or duration < 0:
-            raise ValueError(f"run: duration={duration!r} must be a finite number >= 0 (ms)")
-        nsteps = int(round(duration / self.dt))
+        duration = validation.number(duration, "duration", "run", low=0.0, unit="ms")
+        total = duration + self._carry  # the part of earlier durations that fell between steps
+        nsteps = int(round(total / self.dt))
+        if self.step + nsteps >= validation.MAX_STEPS:
+            raise ValueError(f"run: duration={duration!r} ms would take the network to step {self.step + nsteps:.3g}; "
+                             f"the step counter stops at {validation.MAX_STEPS} ({validation.MAX_STEPS * self.dt:.3g} ms)")
         writer = None
         if output is not None:
             from .recording import hdf5
 
             writer = hdf5.prepare(self, output, overwrite, connectivity)
+        else:
+            resources.check_records(self, nsteps)
         self.build()
+        self._carry = 0.0  # forgotten if the run stops early
         if writer is None:
             if nsteps:
                 self._engine.run(nsteps, progress)
                 self._check_finite()
+            self._carry = total - nsteps * self.dt
             return
         writer.start()
         self._output = writer
@@ -401,6 +430,7 @@ class Network:
                     error.add_note(f"fastspike: closing the output file {writer.path!r} failed too: {e!r}")
             raise
         writer.close()
+        self._carry = total - nsteps * self.dt
         self.timings["output"] = writer.seconds
         self._check_finite()
 

@@ -19,7 +19,7 @@ import math
 import numpy as np
 
 __all__ = ["mix64", "uniform", "poisson_bits", "normal", "poisson", "poisson_table", "poisson_thresholds", "poisson_from_table", "hash_seed",
-           "POISSON_TABLE_MAX_MEAN"]
+           "POISSON_TABLE_MAX_MEAN", "MAX_SEED"]
 
 POISSON_TABLE_MAX_MEAN = 10.0
 """Means below this are drawn by inversion (one uniform); larger ones by PTRS."""
@@ -176,9 +176,20 @@ def _mix64_int(z: int) -> int:
     return z ^ (z >> 31)
 
 
+MAX_SEED = (1 << 128) - 1
+"""The largest network seed: 128 bits, what ``numpy.random.SeedSequence().entropy`` gives."""
+
+
 def hash_seed(seed: int | None, *labels: int) -> np.uint64:
-    """A stream key from the network seed and integer labels (computed on the host)."""
+    """A stream key from the network seed (0 to :data:`MAX_SEED`) and integer labels (computed
+    on the host). Seeds below 2^64 are used as they are; the high 64 bits of a larger seed are
+    mixed in, so that ``s`` and ``s + 2**64`` give different streams."""
+    if seed is not None and not 0 <= int(seed) <= MAX_SEED:
+        raise ValueError(f"seed={seed!r} must be an integer from 0 to 2**128 - 1")
     z = 0x6A09E667F3BCC909 if seed is None else int(seed) & _MASK
+    high = 0 if seed is None else int(seed) >> 64
+    if high:
+        z = _mix64_int(z ^ _mix64_int((high + 0x3C6EF372FE94F82B) & _MASK))
     for label in labels:
         z = _mix64_int(z ^ _mix64_int((int(label) + 0x9E3779B97F4A7C15) & _MASK))
     return np.uint64(z)

@@ -162,7 +162,7 @@ def test_layout_is_self_describing_with_plain_h5py(tmp_path):
     net.run(500.0, output=path, connectivity=True)
     with h5py.File(path, "r") as f:
         a = f.attrs
-        assert a["format"] == "fastspike-hdf5" and a["format_version"] == 1
+        assert a["format"] == "fastspike-hdf5" and a["format_version"] == 2
         assert a["dt"] == DT and a["seed"] == 7 and a["backend"] == "cpu" and a["dtype"] == "float64"
         for key in ("fastspike_version", "numpy_version", "numba_version", "h5py_version", "hdf5_version",
                     "created", "modified", "file_id"):
@@ -492,7 +492,7 @@ def test_neo_block(tmp_path):
     st = seg.spiketrains[17]  # exc neuron 17
     assert st.annotations["population"] == "exc" and st.annotations["neuron"] == 17
     assert np.allclose(st.rescale(pq.ms).magnitude, recs["exc"].times[recs["exc"].neurons == 17])
-    assert float(st.t_stop.rescale(pq.ms)) == pytest.approx(300.0)
+    assert float(st.t_stop.rescale(pq.ms)) == pytest.approx(300.0 + DT)  # contains the last step's spikes
     inh = seg.spiketrains[400 + 2]  # the third recorded inh neuron: index 6
     assert inh.annotations["neuron"] == 6 and inh.annotations["record"] == "inh"
     assert np.allclose(inh.magnitude, recs["inh"].times[recs["inh"].neurons == 6])

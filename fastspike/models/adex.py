@@ -94,9 +94,9 @@ class AdEx(PresetMixin, Model):
         Resting (leak reversal) potential (-72).
     v_reset : float or array, mV
         Reset potential (-75).
-    a : float or array, 1/MOhm (nS with pA)
+    a : float or array, uS = 1/MOhm (nS with a preset)
         Subthreshold adaptation (0.1).
-    b : float or array, current unit
+    b : float or array, nA (pA with a preset)
         Spike-triggered adaptation increment (0.75).
     t_ref : float or array, ms
         Refractory period (0).
@@ -111,7 +111,11 @@ class AdEx(PresetMixin, Model):
     v_sharpness=2, intrinsic_mem_thr=-55, thr=5, v_rest=-72, v_reset=-75, a=0.1, b=0.75``);
     ngc-learn starts ``v`` at ``v0 = -70``, fastspike at ``v_rest`` (set ``pop.v`` to change it).
 
-    State variables: ``v`` (mV, initial ``v_rest``), ``w`` (current unit, initial 0).
+    State variables: ``v`` (mV, initial ``v_rest``), ``w`` (nA, initial 0; pA with a preset).
+
+    Units: the declarations are in MOhm and nA (``R I`` in mV). A preset's values are Naud et
+    al.'s, in pF, nS and pA (R in GOhm): such a model reports those units (``model.units()``,
+    the HDF5 file, Neo), and its input current ``I`` is in pA.
 
     Integrators: ``"euler"``, ``"rk2"`` (default), ``"rk4"``.
 
@@ -131,13 +135,13 @@ class AdEx(PresetMixin, Model):
         Parameter("v_peak", 5.0, "mV", "spike cut-off", "finite"),
         Parameter("v_rest", -72.0, "mV", "resting potential", "finite"),
         Parameter("v_reset", -75.0, "mV", "reset potential", "finite"),
-        Parameter("a", 0.1, "1/MOhm", "subthreshold adaptation", "finite"),
-        Parameter("b", 0.75, "current", "spike-triggered adaptation increment", "finite"),
+        Parameter("a", 0.1, "uS", "subthreshold adaptation (1/MOhm)", "finite"),
+        Parameter("b", 0.75, "nA", "spike-triggered adaptation increment", "finite"),
         Parameter("t_ref", 0.0, "ms", "refractory period", "nonnegative"),
     )
     state_variables = (
         StateVariable("v", "mV", "v_rest", "membrane potential"),
-        StateVariable("w", "current", 0.0, "adaptation current"),
+        StateVariable("w", "nA", 0.0, "adaptation current"),
     )
     integrators = ("euler", "rk2", "rk4")
     default_integrator = "rk2"
@@ -147,6 +151,16 @@ class AdEx(PresetMixin, Model):
     dynamics = staticmethod(adex_dynamics)
     threshold = staticmethod(adex_threshold)
     reset = staticmethod(adex_reset)
+
+    PRESET_UNITS = {"R": "GOhm", "a": "nS", "b": "pA", "w": "pA"}
+    """The units of Naud et al.'s presets (pF, nS, pA: R in GOhm), where the declarations use
+    MOhm and nA."""
+
+    def units(self) -> dict[str, str]:
+        units = super().units()
+        if self.preset_name is not None:  # the values are the paper's, in its units
+            units.update(self.PRESET_UNITS)
+        return units
 
     @staticmethod
     def preset_current(name: str) -> float:

@@ -16,10 +16,13 @@ The arguments of every equation function are matched **by name**:
 from __future__ import annotations
 
 import math
+import types
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
 import numpy as np
+
+from .. import validation
 
 __all__ = ["Parameter", "StateVariable", "Option", "Model"]
 
@@ -114,6 +117,14 @@ class Model:
     refractory : bool
         True when the model has a parameter ``t_ref`` (ms) during which its first state
         variable is held and no spike is emitted.
+    derived_parameters : tuple of str
+        Names that ``__init__`` adds to ``self.params`` beyond the declared parameters (a
+        parameter computed from others), so that equations may take them as arguments.
+
+    Notes
+    -----
+    A subclass is checked when it is defined and when a population of it is made (see
+    :mod:`fastspike.models.checks` and the README, *Writing your own model*).
     """
 
     parameters: tuple[Parameter, ...] = ()
@@ -124,12 +135,34 @@ class Model:
     refractory: bool = False
     source: str = ""
 
+    derived_parameters: tuple[str, ...] = ()
+
     dynamics: Callable | None = None
     linear: Callable | None = None
     conditionally_linear: Callable | None = None
     threshold: Callable | None = None
     reset: Callable | None = None
     constrain: Callable | None = None
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        """Check the model when its class is defined, and give its constructor a signature.
+
+        Equation functions assigned without ``staticmethod`` are wrapped in one. Mistakes
+        (an argument that names nothing, a refractory model without ``t_ref``, ``"exact"``
+        without ``linear``, NumPy in equation code, ...) raise a ``TypeError`` here, naming
+        the function, the argument and what is allowed (:mod:`fastspike.models.checks`).
+        The constructor's ``inspect.signature`` (``help()``, IDEs, Jupyter) lists the declared
+        parameters and options.
+        """
+        super().__init_subclass__(**kwargs)
+        from . import checks
+
+        for key in checks.EQUATION_ROLES:
+            value = cls.__dict__.get(key)
+            if isinstance(value, types.FunctionType):
+                setattr(cls, key, staticmethod(value))
+        checks.check_model_class(cls)
+        cls.__signature__ = checks.model_signature(cls)
 
     def __init__(self, **kwargs: object) -> None:
         known = {p.name: p for p in self.parameters}
@@ -164,11 +197,11 @@ class Model:
                 return -math.inf
             raise ValueError(f"{cls}: parameter {p.name} must be given, got None")
         try:
-            arr = np.asarray(value, dtype=np.float64)
-        except (TypeError, ValueError):
-            raise TypeError(
-                f"{cls}: parameter {p.name}={value!r} is not a number or an array of numbers"
-            ) from None
+            arr = validation.real_array(value, p.name, cls, check=False)
+        except validation.NotANumber as e:
+            raise validation.NotANumber(f"{cls}: parameter {p.name}={validation._short(value)} is not a number or an "
+                                        f"array of numbers ({e.reason}); it must be {_CHECKS[p.check][1]} ({p.unit})",
+                                        e.reason) from None
         if arr.ndim > 1:
             raise ValueError(
                 f"{cls}: parameter {p.name} must be a scalar or a 1-D per-neuron array, "
@@ -182,6 +215,17 @@ class Model:
 
     def _validate(self) -> None:
         """Cross-parameter checks; subclasses extend this."""
+
+    def check_dt(self, dt: float) -> None:
+        """Raise if a duration of the model does not fit the engine's counters at step ``dt``
+        (ms): the refractory period is counted in int32 steps (``LIF(t_ref=1e10)`` at dt = 0.1
+        would wrap to a negative count and let every neuron fire every step)."""
+        if self.refractory and "t_ref" in self.params:
+            t_ref = float(np.max(self.params["t_ref"]))
+            limit = np.iinfo(np.int32).max
+            if round(t_ref / dt) > limit:
+                raise ValueError(f"{self.name}: t_ref={t_ref:g} ms is {t_ref / dt:.3g} steps of dt = {dt:g} ms; the "
+                                 f"refractory counter holds at most {limit} steps ({limit * dt:.3g} ms)")
 
     # -- introspection used by the network and the backends ----------------------------
     @property
@@ -226,12 +270,23 @@ class Model:
             out[s.name] = np.broadcast_to(np.asarray(init, dtype=np.float64), (n,)).copy()
         return out
 
+    def units(self) -> dict[str, str]:
+        """The unit of every parameter and state variable as this model's values use them: the
+        declared ones, unless the values follow another unit system (a preset in pF, nS, pA)."""
+        return {**{p.name: p.unit for p in self.parameters}, **{s.name: s.unit for s in self.state_variables}}
+
+    def current_unit(self) -> str:
+        """The unit of the input current ``I``: the one whose product with ``R`` is mV (pA with
+        GOhm, nA with MOhm), "" when the model has no resistance in a known unit."""
+        return _CURRENT_UNITS.get(self.units().get("R", ""), "")
+
     def describe(self) -> dict[str, object]:
         """Model name, parameters (with units) and options, for metadata and HDF5."""
+        units = self.units()
         return {
             "model": self.name,
             "parameters": {k: v for k, v in self.params.items()},
-            "units": {p.name: p.unit for p in self.parameters},
+            "units": {p.name: units.get(p.name, p.unit) for p in self.parameters},
             "options": dict(self.option_values),
         }
 
@@ -239,6 +294,9 @@ class Model:
         parts = [f"{k}={v!r}" if np.ndim(v) == 0 else f"{k}=<array {np.shape(v)}>" for k, v in self.params.items()]
         parts += [f"{k}={v!r}" for k, v in self.option_values.items()]
         return f"{self.name}({', '.join(parts)})"
+
+
+_CURRENT_UNITS = {"GOhm": "pA", "MOhm": "nA", "kOhm": "uA", "Ohm": "mA"}
 
 
 def _first_bad(arr: np.ndarray, predicate: Callable[[np.ndarray], bool]) -> object:

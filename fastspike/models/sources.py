@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import validation
 from .base import Model
 
 __all__ = ["Source", "PoissonSource", "SpikeSource"]
@@ -25,6 +26,9 @@ class Source(Model):
 
     def check_size(self, n: int) -> None:
         """Raise if the source cannot be a population of ``n`` neurons."""
+
+    def check_dt(self, dt: float) -> None:
+        """Raise if the source's times do not fit the step counters at step ``dt`` (ms)."""
 
 
 class PoissonSource(Source):
@@ -44,14 +48,12 @@ class PoissonSource(Source):
 
     def __init__(self, rate, times=None) -> None:
         super().__init__()
-        r = np.asarray(rate, dtype=np.float64) if not isinstance(rate, (str, bytes)) and rate is not None else None
-        if r is None or r.dtype == object:
-            raise TypeError(f"PoissonSource: rate={rate!r} must be a number or an array of rates (Hz)")
+        r = validation.real_array(rate, "rate", "PoissonSource", check=False)
         if not np.all(np.isfinite(r)) or np.any(r < 0):
             raise ValueError(f"PoissonSource: rates must be finite and >= 0 Hz, got {rate!r}")
         self.times = None
         if times is not None:
-            t = np.asarray(times, dtype=np.float64)
+            t = validation.real_array(times, "times", "PoissonSource", check=False)
             if t.ndim != 1 or t.size == 0 or not np.all(np.isfinite(t)) or np.any(t < 0) or np.any(np.diff(t) < 0):
                 raise ValueError(f"PoissonSource: times must be a non-empty, non-decreasing sequence of "
                                  f"times >= 0 ms, got {times!r}")
@@ -64,6 +66,10 @@ class PoissonSource(Source):
                              f"time-varying rate), got shape {r.shape}")
         self.rate = r
         self.params = {"rate": r}
+
+    def check_dt(self, dt: float) -> None:
+        if self.times is not None:
+            validation.steps_of(self.times, dt, "times", "PoissonSource")
 
     def check_size(self, n: int) -> None:
         per_neuron = (self.rate.ndim == 1 and self.times is None) or self.rate.ndim == 2
@@ -90,14 +96,16 @@ class SpikeSource(Source):
 
     def __init__(self, times, neurons) -> None:
         super().__init__()
-        t = np.asarray(times, dtype=np.float64)
+        t = validation.real_array(times, "times", "SpikeSource", check=False)
         i = np.asarray(neurons)
         if t.ndim != 1 or i.shape != t.shape:
             raise ValueError(f"SpikeSource: times and neurons must be 1-D and of equal length, got shapes "
                              f"{t.shape} and {i.shape}")
         if t.size and (not np.all(np.isfinite(t)) or not np.issubdtype(i.dtype, np.integer) or i.min() < 0):
             raise ValueError("SpikeSource: times must be finite and neurons non-negative integer indices")
-        self.times, self.neurons = t, i.astype(np.int64)
+        # checked before any cast: np.uint64(2**63) would wrap to a negative index (and replay neuron 0)
+        i = validation.integer_array(i, "neurons", "SpikeSource", low=0, high=np.iinfo(np.int32).max)
+        self.times, self.neurons = t, i
         self.params = {}
 
     def check_size(self, n: int) -> None:
@@ -105,9 +113,12 @@ class SpikeSource(Source):
             raise ValueError(f"SpikeSource: neuron index {int(self.neurons.max())} is out of range for a "
                              f"population of {n}")
 
+    def check_dt(self, dt: float) -> None:
+        self.steps(dt)
+
     def steps(self, dt: float) -> tuple[np.ndarray, np.ndarray]:
         """(step index in which each spike is emitted, neuron), sorted by step then neuron."""
-        stamp = np.rint(self.times / dt).astype(np.int64)
+        stamp = validation.steps_of(self.times, dt, "times", "SpikeSource")
         if stamp.size and stamp.min() < 1:
             bad = self.times[np.argmin(stamp)]
             raise ValueError(f"SpikeSource: spike time {bad} ms is before the first step end ({dt} ms); a "

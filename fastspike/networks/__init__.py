@@ -1,4 +1,5 @@
-"""The field's standard benchmark networks (BENCHMARKS.md), built with the public API.
+"""The field's standard benchmark networks (CUBA, Brunel, the cortical microcircuit, uncoupled
+neurons: see :mod:`fastspike.networks.standard`), built with the public API.
 
 Each builder returns ``(net, populations)`` with spike records attached, so examples,
 benchmarks, tests and ``fastspike bench`` run exactly the same networks.

@@ -1,4 +1,5 @@
-"""Builders of the standard networks B1-B4 of BENCHMARKS.md, with exactly its parameters.
+"""Builders of the field's standard networks B1-B4 (CUBA, Brunel, the cortical microcircuit,
+uncoupled neurons), with the parameters of their publications.
 
 Each takes ``backend`` (``"cpu"`` or ``"cuda"``) and returns ``(network, {name: population})``.
 """
@@ -32,7 +33,10 @@ def cuba(seed: int = 42, dtype: str = "float64", dt: float = 0.1, backend: str =
 
 def brunel(scale: float = 1.0, seed: int = 1, dtype: str = "float64", g: float = 5.0, eta: float = 2.0,
            dt: float = 0.1, backend: str = "cpu", threads: int = 1) -> tuple[Network, dict[str, Population]]:
-    """B2: Brunel (2000) model A with Poisson afferents; ``scale`` multiplies NE and NI."""
+    """B2: Brunel (2000) model A with Poisson afferents; ``scale`` multiplies NE and NI.
+
+    The membrane potentials start uniformly in [0, 20) mV (0 to the threshold), as in the
+    peers' published scripts of this network, not all at ``v_rest = 0``."""
     net = Network(dt=dt, seed=seed, dtype=dtype, backend=backend, threads=threads)
     n_e, n_i = max(int(round(10000 * scale)), 1), max(int(round(2500 * scale)), 1)
     c_e, c_i, j = 1000, 250, 0.1
@@ -41,6 +45,8 @@ def brunel(scale: float = 1.0, seed: int = 1, dtype: str = "float64", g: float =
     lif = dict(tau_m=tau_m, R=1.0, v_rest=0.0, v_reset=10.0, v_thresh=theta, t_ref=2.0)
     exc = net.population(LIF(**lif), n=n_e, name="E")
     inh = net.population(LIF(**lif), n=n_i, name="I")
+    for pop in (exc, inh):  # as the peers' published scripts (NEST's brunel_delta_nest, Brian2): uniform in [0, theta)
+        pop.v[:] = net.rng.uniform(0.0, theta, pop.n)
     for post in (exc, inh):
         net.connect(exc, post, FixedIndegree(c_e), synapse=Delta(), weight=j, delay=1.5)
         net.connect(inh, post, FixedIndegree(c_i), synapse=Delta(), weight=-g * j, delay=1.5)

@@ -126,7 +126,10 @@ def to_neo(run: "RunFile"):
     Spike trains: one per recorded neuron of every spike record (record after record), each
     annotated with ``population``, ``record``, ``neuron`` (index within the population) and
     ``channel_id`` (its position in ``segment.spiketrains``); times in ms, ``t_start`` the
-    earliest start of the spike records, ``t_stop`` the end of the file. Analog signals: one per
+    earliest start of the spike records, ``t_stop`` one step after the end of the file, and
+    ``sampling_rate`` 1 / dt. A spike of the last step is stamped at the end of the file (the end
+    of its step); Elephant's binning counts spikes in ``[t_start, t_stop)`` and would drop it
+    if ``t_stop`` were the end of the file. Analog signals: one per
     state record and variable, shape ``(samples, neurons)``, with ``array_annotations["neuron"]``
     and the model's unit when ``quantities`` knows it (else dimensionless, with a ``unit``
     annotation); an ``IrregularlySampledSignal`` if the samples are not evenly spaced.
@@ -159,8 +162,9 @@ def to_neo(run: "RunFile"):
             offset += ids.size
         stl = _spike_train_list_class().from_spike_time_array(
             np.concatenate(times), np.concatenate(channels), np.concatenate(all_ids),
-            t_stop=run.t_stop * pq.ms, units="ms", t_start=t_start * pq.ms,
+            t_stop=(run.t_stop + run.dt) * pq.ms, units="ms", t_start=t_start * pq.ms,
             population=np.concatenate(pops), record=np.concatenate(recs), neuron=np.concatenate(neurons))
+        stl._spiketrain_metadata["sampling_rate"] = (1.0 / run.dt) / pq.ms  # kHz: 1 / dt
         stl.segment = seg
         seg.spiketrains = stl
 

@@ -60,37 +60,88 @@ def _joined(parts: list[np.ndarray], empty: np.ndarray) -> np.ndarray:
 
 
 class _Chunks:
-    """An append-only list of array chunks, concatenated on demand."""
+    """An append-only column of rows held in one array that grows by half its size when full.
 
-    def __init__(self, dtype, width: int | None = None) -> None:
-        self.dtype = dtype
+    Reading it (``array()``) returns a view of the rows held, without copying: a record that
+    filled most of the memory stays readable. When memory runs out while the column grows,
+    the rows held so far are kept and a ``MemoryError`` says what to do instead.
+    """
+
+    GROWTH = 1.5
+
+    def __init__(self, dtype, width: int | None = None, name: str = "") -> None:
+        self.dtype = np.dtype(dtype)
         self.width = width
-        self.parts: list[np.ndarray] = []
-        self._cache: np.ndarray | None = None
+        self.name = name
+        self._buf: np.ndarray | None = None
+        self._n = 0
+        self._warned = False
+
+    def reserve(self, k: int) -> None:
+        """Make room for ``k`` more rows (so that the columns of a record grow together)."""
+        need = self._n + k
+        if k and (self._buf is None or need > len(self._buf)):
+            self._grow(need)
 
     def append(self, a: np.ndarray) -> None:
-        if len(a):
-            self.parts.append(np.array(a, dtype=self.dtype, copy=True))
-            self._cache = None
+        k = len(a)
+        if not k:
+            return
+        self.reserve(k)
+        self._buf[self._n:self._n + k] = a
+        self._n += k
+
+    def _grow(self, need: int) -> None:
+        from ..resources import available_memory, format_bytes
+
+        shape = () if self.width is None else (self.width,)
+        old = self._buf
+        row = self.dtype.itemsize * (self.width or 1)
+        size = need if old is None else max(need, int(len(old) * self.GROWTH))
+        # room is left to read the column once more (``times`` is a float64 copy of ``steps``)
+        headroom = 8 * (self.width or 1) * need
+        free = available_memory() if size * row > 1 << 24 else None
+        if free is not None and size * row + headroom > free:
+            size = need  # no room to grow ahead: just what is needed
+        try:
+            if free is not None and size * row + headroom > free:
+                raise MemoryError
+            new = np.empty((size, *shape), self.dtype)
+        except MemoryError:
+            try:
+                if size == need:
+                    raise
+                size = need
+                new = np.empty((size, *shape), self.dtype)
+            except MemoryError:
+                raise MemoryError(
+                    f"the records kept in memory ran out of memory ({self.name or 'a record'} holds {self._n} rows, "
+                    f"{format_bytes(self._n * row)}, and needed {format_bytes(size * row)} more to grow, with room "
+                    f"left to read it); what was recorded before stays readable; stream records to a file instead "
+                    f"with net.run(duration, output='run.h5') (memory stays flat)") from None
+        if old is not None:
+            new[: self._n] = old[: self._n]
+        self._buf = new
+        if not self._warned and new.nbytes > 1 << 24:  # warn while there is time: the next growth may fail
+            from ..resources import growth_warning
+
+            following = int(size * self.GROWTH) * row + 8 * (self.width or 1) * size
+            self._warned = growth_warning(self.name or "a record", new.nbytes, following)
 
     def __len__(self) -> int:
-        return sum(len(p) for p in self.parts)
+        return self._n
 
     def take(self) -> np.ndarray:
-        """All rows held, concatenated; the list is emptied."""
+        """All rows held; the column is emptied."""
         a = self.array()
-        self.parts, self._cache = [], None
+        self._buf, self._n = None, 0
         return a
 
     def array(self) -> np.ndarray:
-        if self._cache is None:
-            if self.parts:
-                self._cache = np.concatenate(self.parts)
-                self.parts = [self._cache]
-            else:
-                shape = (0,) if self.width is None else (0, self.width)
-                self._cache = np.empty(shape, dtype=self.dtype)
-        return self._cache
+        if self._buf is None:
+            shape = (0,) if self.width is None else (0, self.width)
+            return np.empty(shape, dtype=self.dtype)
+        return self._buf[: self._n]
 
 
 class _Record:
@@ -106,7 +157,7 @@ class _Record:
         """Start recording (again) at the network's current step, with nothing recorded."""
         self.start_step = self.population.network.step
         self._segments: list[FileSegment] = []
-        self._steps = _Chunks(np.int64)
+        self._steps = _Chunks(np.int64, name=f"{self.kind} of {self.population.name!r}")
         self._new_memory()
 
     def _new_memory(self) -> None:
@@ -163,9 +214,11 @@ class SpikeRecord(_Record):
         super().__init__(population)  # recording starts at the current time
 
     def _new_memory(self) -> None:
-        self._neurons = _Chunks(np.int32)
+        self._neurons = _Chunks(np.int32, name=f"spikes of {self.population.name!r}")
 
     def _append(self, steps: np.ndarray, neurons: np.ndarray) -> None:
+        self._steps.reserve(len(steps))  # both columns grow first: a MemoryError leaves them equal
+        self._neurons.reserve(len(steps))
         self._steps.append(steps)
         self._neurons.append(neurons)
 
@@ -231,9 +284,12 @@ class StateRecord(_Record):
         super().__init__(population)
 
     def _new_memory(self) -> None:
-        self._values = {v: _Chunks(self.population.network.dtype, len(self.neurons)) for v in self.variables}
+        self._values = {v: _Chunks(self.population.network.dtype, len(self.neurons),
+                                   name=f"{v} of {self.population.name!r}") for v in self.variables}
 
     def _append(self, steps: np.ndarray, values: dict[str, np.ndarray]) -> None:
+        for column in (self._steps, *self._values.values()):  # all grow first: a MemoryError leaves them equal
+            column.reserve(len(steps))
         self._steps.append(steps)
         for name, chunk in values.items():
             self._values[name].append(chunk)

@@ -16,7 +16,8 @@ from typing import Any, Iterable, Iterator
 import h5py
 import numpy as np
 
-from .hdf5 import FORMAT, open_for_reading
+from . import files
+from .hdf5 import check_format, open_for_reading
 
 __all__ = ["load", "RunFile", "LoadedSpikes", "LoadedState", "SpikeData"]
 
@@ -39,8 +40,12 @@ def load(path: str | os.PathLike) -> "RunFile":
     ------
     FileNotFoundError
         No such file.
+    fastspike.recording.files.DamagedFileError (an OSError)
+        The file is truncated (its HDF5 superblock records an end beyond its size: an
+        interrupted copy or download), or is not an HDF5 file.
     ValueError
-        The file is not a fastspike recording.
+        The file is not a fastspike recording, or was written by a newer fastspike
+        (``format_version`` unknown to this one).
     """
     if not os.path.exists(path):
         raise FileNotFoundError(f"load: no such file: {os.fspath(path)!r}")
@@ -84,9 +89,7 @@ class RunFile:
         self.path = os.fspath(path)
         self.file = open_for_reading(self.path)
         try:
-            if _text(self.file.attrs.get("format", "")) != FORMAT:
-                raise ValueError(f"load: {self.path!r} is not a fastspike recording (no root attribute "
-                                 f"format={FORMAT!r})")
+            check_format(self.file, self.path, "load")
             self._read_metadata()
         except BaseException:
             self.file.close()
@@ -121,6 +124,27 @@ class RunFile:
         return bool(self.metadata.get("complete", False))
 
     @property
+    def writer_alive(self) -> bool:
+        """True while a process is writing the file (it holds the writer's lock)."""
+        return files.live_writer(self.path) is not None
+
+    @property
+    def killed(self) -> bool:
+        """True when the writer stopped without closing the file (SIGKILL, power loss): the
+        status still says "running" but no process writes it. The file holds everything up to
+        its last flush (``t_stop``)."""
+        return not self.complete and _text(self.metadata.get("status", "")) == "running" and not self.writer_alive
+
+    @property
+    def status(self) -> str:
+        """``"complete"``, ``"running"`` (a live writer), ``"killed ..."`` (see :attr:`killed`),
+        or how the last run was interrupted."""
+        text = _text(self.metadata.get("status", ""))
+        if text == "running" and not self.writer_alive:
+            return f"killed: the writer stopped without closing the file; it holds t <= {self.t_stop:g} ms"
+        return text
+
+    @property
     def t_start(self) -> float:
         """Time (ms) at which the file was created."""
         return float(self.metadata["t_start"])
@@ -137,6 +161,7 @@ class RunFile:
         file: get records again with :meth:`spikes` / :meth:`state` afterwards)."""
         self.file.close()
         self.file = open_for_reading(self.path)
+        check_format(self.file, self.path, "load")
         self._read_metadata()
 
     def close(self) -> None:
@@ -161,7 +186,8 @@ class RunFile:
 
     def _group(self, kind: str, name: str, variable: str | None = None) -> h5py.Group:
         groups = self.file[kind]
-        if name in groups:
+        links = set(groups.keys())  # exact link names ("x%2Fy"): `name in groups` would resolve "x/y" or "."
+        if name in links:
             return groups[name]
         hits = [g for g in groups.values() if _text(g.attrs.get("population", "")) == name
                 and (variable is None or variable in json.loads(g.attrs["variables"]))]
@@ -209,7 +235,7 @@ class RunFile:
         return convert.to_neo(self)
 
     def __repr__(self) -> str:
-        state = "complete" if self.complete else _text(self.metadata.get("status", "incomplete"))
+        state = "complete" if self.complete else self.status
         return (f"RunFile({self.path!r}, {self.t_start:g}-{self.t_stop:g} ms, {state}, "
                 f"spikes: {self.spike_records}, state: {self.state_records})")
 
@@ -246,6 +272,15 @@ class SpikeData(_Spikes):
 
     def __repr__(self) -> str:
         return f"SpikeData({self.name!r}, {len(self)} spikes)"
+
+
+def _rows(group: h5py.Group, columns: tuple[str, ...]) -> int:
+    """The rows of a record that the file vouches for: its ``rows`` attribute (set at each
+    flush, after the rows; format version 2), and no more than every column holds."""
+    n = min(group[k].shape[0] for k in columns)
+    if "rows" in group.attrs:
+        n = min(n, int(group.attrs["rows"]))
+    return n
 
 
 def _bind(record, run: RunFile, group: h5py.Group):
@@ -290,7 +325,7 @@ class LoadedSpikes(_Spikes):
         self.selection = group["selection"][()] if "selection" in group else None
 
     def __len__(self) -> int:
-        return min(self.group["steps"].shape[0], self.group["neurons"].shape[0])
+        return _rows(self.group, ("steps", "neurons"))
 
     @property
     def steps(self) -> np.ndarray:
@@ -403,7 +438,7 @@ class LoadedState:
         self.neurons = group["neurons"][()]
 
     def __len__(self) -> int:
-        return min(self.group[k].shape[0] for k in ("steps", *self.variables))
+        return _rows(self.group, ("steps", *self.variables))
 
     @property
     def steps(self) -> np.ndarray:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import validation
 from . import build
 
 __all__ = ["Connector", "AllToAll", "OneToOne", "FixedProbability", "FixedIndegree", "FixedOutdegree",
@@ -16,9 +17,7 @@ __all__ = ["Connector", "AllToAll", "OneToOne", "FixedProbability", "FixedIndegr
 
 
 def _count(cls: str, name: str, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
-        raise ValueError(f"{cls}: {name}={value!r} must be an integer >= 0")
-    return int(value)
+    return validation.integer(value, name, cls, low=0, high=np.iinfo(np.int64).max)
 
 
 class Connector:
@@ -82,9 +81,7 @@ class FixedProbability(Connector):
 
     def __init__(self, p: float, allow_autapses: bool = True) -> None:
         super().__init__(allow_autapses)
-        if isinstance(p, bool) or not isinstance(p, (int, float, np.floating)) or not 0.0 <= p <= 1.0:
-            raise ValueError(f"FixedProbability: p={p!r} is not allowed; it must be a probability in [0, 1]")
-        self.p = float(p)
+        self.p = validation.number(p, "p", "FixedProbability", low=0.0, high=1.0, unit="a probability")
 
     def build(self, n_pre, n_post, same, key):
         indptr, targets = build.fixed_probability(n_pre, n_post, self.p, key, self._no_self(same))
@@ -174,6 +171,9 @@ class FromArrays(Connector):
             if a.ndim != 1 or (a.size and not np.issubdtype(a.dtype, np.integer)):
                 raise ValueError(f"FromArrays: {name} must be a 1-D array of integer indices, got {a.dtype} "
                                  f"with shape {a.shape}")
+        # indices beyond int64 would wrap (np.uint64(2**63) to a negative index): refused first
+        pre_a = validation.integer_array(pre_a, "pre", "FromArrays", low=0, high=np.iinfo(np.int32).max)
+        post_a = validation.integer_array(post_a, "post", "FromArrays", low=0, high=np.iinfo(np.int32).max)
         if pre_a.shape != post_a.shape:
             raise ValueError(f"FromArrays: pre and post must have the same length, got {pre_a.size} and "
                              f"{post_a.size}")

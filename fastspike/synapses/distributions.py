@@ -3,15 +3,17 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["Distribution", "Normal", "Uniform"]
+from .. import validation
+
+__all__ = ["Distribution", "Normal", "Uniform", "check_delay"]
+
+NEGATIVE_WARN = 1e-3
+"""A delay distribution with more than this probability of negative values warns (their
+delays are raised to one step); one with more than half is refused, as a negative scalar is."""
 
 
 def _number(cls: str, name: str, value, allow_none: bool = False) -> float | None:
-    if value is None and allow_none:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise ValueError(f"{cls}: {name}={value!r} must be a finite number")
-    return float(value)
+    return validation.number(value, name, cls, none=allow_none)
 
 
 class Distribution:
@@ -19,6 +21,15 @@ class Distribution:
 
     code: int
     args: tuple[float, float, float, float]
+
+    def mass_below(self, x: float) -> float:
+        """The probability that a draw is below ``x`` (the bounds taken into account)."""
+        raise NotImplementedError
+
+
+def _phi(z: float) -> float:
+    """The standard normal distribution function."""
+    return 0.5 * math.erfc(-z / math.sqrt(2.0))
 
 
 class Normal(Distribution):
@@ -48,6 +59,19 @@ class Normal(Distribution):
             raise ValueError(f"Normal: low={low!r} must be smaller than high={high!r}")
         self.args = (self.mean, self.std, lo, hi)
 
+    def mass_below(self, x: float) -> float:
+        mean, std, lo, hi = self.args
+        if std == 0.0:
+            return float(min(max(mean, lo), hi) < x)
+        if x <= lo:
+            return 0.0
+        if x >= hi:
+            return 1.0
+        a, b = _phi((lo - mean) / std), _phi((hi - mean) / std)
+        if b - a <= 0.0:  # the bounds hold (almost) no mass: draws are clipped to the nearer bound
+            return float(abs(lo - mean) < abs(hi - mean) and lo < x)
+        return (_phi((x - mean) / std) - a) / (b - a)
+
     def __repr__(self) -> str:
         return f"Normal(mean={self.mean}, std={self.std}, low={self.low}, high={self.high})"
 
@@ -64,5 +88,33 @@ class Uniform(Distribution):
             raise ValueError(f"Uniform: low={low!r} must not exceed high={high!r}")
         self.args = (self.low, self.high, 0.0, 0.0)
 
+    def mass_below(self, x: float) -> float:
+        if self.high == self.low:
+            return float(self.low < x)
+        return min(max((x - self.low) / (self.high - self.low), 0.0), 1.0)
+
     def __repr__(self) -> str:
         return f"Uniform(low={self.low}, high={self.high})"
+
+
+def check_delay(dist: Distribution, dt: float) -> None:
+    """Refuse a delay distribution that lies mostly below 0 ms, as a negative scalar delay is
+    refused; warn when some of its mass is negative (those delays are raised to one step, as
+    every delay below one step is).
+
+    Raises
+    ------
+    ValueError
+        More than half of the distribution's mass is below 0 ms.
+    """
+    import warnings
+
+    negative = dist.mass_below(0.0)
+    if negative > 0.5:
+        raise ValueError(f"connect: delay={dist!r} is not allowed: {negative:.1%} of its values are below 0 ms; "
+                         f"delays must be >= 0 ms (they are rounded to steps, at least one step of {dt:g} ms); "
+                         f"bound the distribution with low= (e.g. fs.Normal(1.5, 0.75, low={dt:g}))")
+    if negative > NEGATIVE_WARN:
+        warnings.warn(f"connect: {negative:.1%} of the delays drawn from {dist!r} are below 0 ms; they are raised to "
+                      f"one step ({dt:g} ms), as every delay below one step is; pass low={dt:g} to draw them again "
+                      f"instead", RuntimeWarning, stacklevel=3)

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .. import validation
 from ..blocks import block_span
 from . import build
 from .connectors import Connector
@@ -177,9 +178,10 @@ def _values(name: str, value, n: int, order, connector: Connector, key, dt):
         raise TypeError(f"connect: {name}={value!r} must be a number, an array or a distribution "
                         f"(fs.Normal, fs.Uniform)")
     try:
-        arr = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise TypeError(f"connect: {name}={value!r} must be a number, an array or a distribution") from None
+        arr = validation.real_array(value, name, "connect", check=False)
+    except validation.NotANumber as e:
+        raise validation.NotANumber(f"connect: {name}={validation._short(value)} must be a number, an array or a "
+                                    f"distribution (fs.Normal, fs.Uniform); got {e.reason}", e.reason) from None
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"connect: {name} values must be finite numbers")
     if arr.ndim > 0:

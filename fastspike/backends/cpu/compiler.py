@@ -243,11 +243,60 @@ def _file_hash(path: str) -> str:
     return _FILE_HASHES[path]
 
 
-def _dependency_key(fn: Callable) -> str:
+def _dependency_key(fn: Callable, _seen: set | None = None) -> str:
+    """What the compiled code of ``fn`` depends on: its own code (bytecode, constants without
+    the docstring, names), the values of the numeric constants it reads from its globals, and
+    the same for every plain Python function it calls (a model's helpers), recursively.
+
+    Comments, docstrings, line numbers and the rest of the file do not count: editing a
+    comment in the user's script, or another function of it, does not recompile the model.
+    """
+    seen = set() if _seen is None else _seen
+    if id(fn) in seen:
+        return f"<{fn.__qualname__}>"
+    seen.add(id(fn))
+
+    def code_key(code, doc) -> str:
+        consts = list(code.co_consts)
+        if consts and doc is not None and consts[0] == doc:
+            consts[0] = None  # the docstring
+        parts = [code.co_code.hex(), repr(code.co_names), repr(code.co_varnames), str(code.co_argcount)]
+        parts += [code_key(c, None) if isinstance(c, type(code)) else repr(c) for c in consts]
+        return "(" + ",".join(parts) + ")"
+
+    def names(code) -> set:
+        out = set(code.co_names) | set(code.co_freevars)
+        for c in code.co_consts:
+            if isinstance(c, type(code)):
+                out |= names(c)
+        return out
+
+    def value_key(value) -> str:
+        if isinstance(value, type(fn)):
+            return _dependency_key(value, seen)
+        if isinstance(value, (bool, int, float, complex, str, bytes, np.generic)):
+            return repr(value)
+        if isinstance(value, tuple):
+            return "(" + ",".join(value_key(v) for v in value) + ")"
+        if isinstance(value, np.ndarray):  # Numba freezes global arrays into the code
+            return f"array {value.dtype} {value.shape} {hashlib.sha256(value.tobytes()).hexdigest()}"
+        if isinstance(value, type(np)):
+            return f"module {value.__name__}"
+        return f"{type(value).__module__}.{type(value).__qualname__}"
+
     code = fn.__code__
-    source_file = inspect.getsourcefile(fn) or code.co_filename
-    return "|".join([getattr(fn, "__module__", ""), fn.__qualname__, code.co_code.hex(),
-                     repr(code.co_consts), repr(code.co_names), _file_hash(source_file)])
+    parts = [getattr(fn, "__module__", "") or "", fn.__qualname__, code_key(code, fn.__doc__),
+             repr(tuple(value_key(d) for d in fn.__defaults__ or ()))]
+    cells = dict(zip(code.co_freevars, fn.__closure__ or ()))
+    for name in sorted(names(code)):
+        if name in cells:
+            try:
+                parts.append(f"{name}={value_key(cells[name].cell_contents)}")
+            except ValueError:  # an empty cell
+                parts.append(f"{name}=<empty>")
+        elif name in fn.__globals__:
+            parts.append(f"{name}={value_key(fn.__globals__[name])}")
+    return "|".join(parts)
 
 
 def import_generated(source: str, prog, prefix: str, compile_fn: Callable,

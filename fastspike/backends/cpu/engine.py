@@ -113,7 +113,7 @@ class ChunkedEngine:
                     if bar is not None:
                         bar.update(done * net.dt)
                     if interrupt.hit:
-                        raise KeyboardInterrupt
+                        interrupt.stop()
                     if done == todo and elapsed < TARGET_CHUNK_SECONDS / 2:
                         self.chunk = min(self.chunk * 2, self.MAX_CHUNK)
                     elif elapsed > TARGET_CHUNK_SECONDS * 2 and self.chunk > 1:
@@ -179,26 +179,45 @@ class CPUEngine(ChunkedEngine):
 
 
 class _DeferredInterrupt:
-    """While compiled code runs, Ctrl-C (SIGINT) only sets ``hit``; the run loop raises
-    ``KeyboardInterrupt`` after the chunk, once ``net.step`` and the records agree. Active
-    only in the main thread and when Python's default SIGINT handler is installed."""
+    """While compiled code runs, Ctrl-C (SIGINT) and SIGTERM only set ``hit``; the run loop
+    calls ``stop()`` after the chunk, once ``net.step`` and the records agree, which raises
+    ``KeyboardInterrupt`` (SIGINT) or :class:`fastspike.signals.Terminated` (SIGTERM: the
+    caller flushes and marks an output file interrupted; uncaught, the process exits with
+    status 143). Each signal is deferred only in the main thread and when its default handler
+    is installed (Python's for SIGINT, ``SIG_DFL`` for SIGTERM, on POSIX)."""
 
     def __init__(self) -> None:
         self.hit = False
-        self._previous = None
+        self.signum: int | None = None
+        self._previous: dict[int, object] = {}
 
     def _handler(self, signum, frame) -> None:
         self.hit = True
+        if self.signum is None or signum == getattr(signal, "SIGTERM", None):  # SIGTERM wins
+            self.signum = signum
 
     def __enter__(self) -> "_DeferredInterrupt":
-        if threading.current_thread() is threading.main_thread() \
-                and signal.getsignal(signal.SIGINT) is signal.default_int_handler:
-            self._previous = signal.signal(signal.SIGINT, self._handler)
+        if threading.current_thread() is threading.main_thread():
+            defaults = {signal.SIGINT: signal.default_int_handler}
+            if hasattr(signal, "SIGTERM") and hasattr(signal, "SIGKILL"):  # POSIX
+                defaults[signal.SIGTERM] = signal.SIG_DFL
+            for signum, default in defaults.items():
+                if signal.getsignal(signum) is default:
+                    self._previous[signum] = signal.signal(signum, self._handler)
         return self
 
+    def stop(self) -> None:
+        """Raise what the signal received asks for."""
+        from ...signals import Terminated
+
+        if self.signum == getattr(signal, "SIGTERM", None):
+            raise Terminated()
+        raise KeyboardInterrupt
+
     def __exit__(self, *exc) -> None:
-        if self._previous is not None:
-            signal.signal(signal.SIGINT, self._previous)
+        for signum, previous in self._previous.items():
+            signal.signal(signum, previous)
+        self._previous = {}
 
 
 def _progress_bar(total_ms: float, progress: bool | None):
