@@ -34,6 +34,7 @@ from ...ir import syntax as S
 from ...ir.nodes import CONSTANTS, KERNEL_ARGS, Stage, StepProgram
 from ..lowering import Lowered, LoweredKernel, Program
 from .lower import lower_program
+from .sync import SPIN_BUDGET
 
 __all__ = ["cache_dir", "compile_program", "render", "jit_function", "lower", "Program"]
 
@@ -160,7 +161,7 @@ def arguments(prog: Program, fuse: bool | None = None) -> list:
     """The arguments after ``sample_limit`` of the rendered ``run_chunk``."""
     if fused(prog, fuse):
         return [a for call in prog.calls for a in call.arrays]
-    out = [np.int64(prog.threads)] if prog.threads > 1 else []
+    out = []  # with threads, run_chunk takes the ranges and the workers first (see _render_ranged)
     for _, calls in groups(prog):
         argument_tuples = typed.List()
         for call in calls:
@@ -175,11 +176,8 @@ def render(prog: Program, fuse: bool | None = None) -> str:
     the kernels and a driver that loops over each group, a typed list of the argument tuples
     of one kernel's calls.
 
-    With CPU threads (``prog.threads`` > 1) the driver runs the calls of a stage for every
-    range (deliveries, then populations and sources; each range has its own neurons and
-    targets) through ``stage<k>_blocks``, a small ``parallel=True`` function with a
-    ``prange`` over the ranges, then the merges that join the ranges' spike lists, and the
-    samples. The driver and the kernels stay serial functions.
+    With CPU threads (``prog.threads`` > 1, see :func:`_render_ranged`) ``run_chunk`` takes
+    the number of ranges and of workers after ``sample_limit``.
     """
     if fused(prog, fuse):
         return _render_fused(prog)
@@ -189,45 +187,99 @@ def render(prog: Program, fuse: bool | None = None) -> str:
     for name, kernel in prog.kernels().items():
         out += _render_kernel(name, kernel, ranged)
     grouped = groups(prog)
-
-    def calls(g: int, name: str, block: str) -> list[str]:
-        return [f"for j_ in range(len(G{g})):",
-                f"    {name}(step, slot, ring_length, consts, spike_count, sample_count, pre{g}[j_], "
-                f"{block}*G{g}[j_])"]
-
+    preludes = [f"    pre{g} = [{kernel.name}_prelude(consts, *t) for t in G{g}]"
+                for g, (kernel, _) in enumerate(grouped)]
+    if ranged:
+        return "\n".join(out + _render_ranged(grouped, preludes)) + "\n"
     step: list[str] = []  # the body of the step loop
-    if not ranged:
-        for g, (kernel, _) in enumerate(grouped):
-            step += calls(g, kernel.name, "")
-    for stage in sorted({calls_[0].stage for _, calls_ in grouped}) if ranged else ():
-        members = [(g, kernel) for g, (kernel, calls_) in enumerate(grouped) if calls_[0].stage == stage]
-        if stage == Stage.SAMPLE:  # samples copy a few neurons' state: one range
-            for g, kernel in members:
-                step += calls(g, kernel.name, "0, blocks, ")
-            continue
-        # the calls of one range are a function of their own, run for every range by a small
-        # parallel function (Numba's parfor passes are slow on large functions: the driver
-        # itself stays serial); the prange index is cast, else the calls are compiled for
-        # int64 (typing) and again for uint64 (the parallel region)
-        lists = "".join(f", pre{g}, G{g}" for g, _ in members)
-        leading = "step, slot, ring_length, consts, spike_count, sample_count"
-        out += ["", "", _DECORATOR, f"def stage{stage}({leading}, block, blocks{lists}):"]
-        for g, kernel in members:
-            out += _indent(calls(g, kernel.name, "block, blocks, "), 1)
-        out += ["", "", _PARALLEL, f"def stage{stage}_blocks({leading}, blocks{lists}):",
-                "    for block in prange(blocks):",
-                f"        stage{stage}({leading}, np.int64(block), blocks{lists})"]
-        step.append(f"stage{stage}_blocks({leading}, blocks{lists})")
-        for g, kernel in members:
-            if kernel.merge:
-                step += calls(g, kernel.name + "_merge", "0, blocks, ")
-    out += ["", "", _DECORATOR,
-            _RUN_CHUNK + (", blocks" if ranged else "") + "".join(f", G{g}" for g in range(len(grouped))) + "):"]
-    out += [f"    pre{g} = [{kernel.name}_prelude(consts, *t) for t in G{g}]" for g, (kernel, _) in enumerate(grouped)]
+    for g, (kernel, _) in enumerate(grouped):
+        step += _group_calls(g, kernel.name, "")
+    out += ["", "", _DECORATOR, _RUN_CHUNK + "".join(f", G{g}" for g in range(len(grouped))) + "):", *preludes]
     out += _STEP_LOOP
     out += _indent(step, 2)
     out.append("    return nsteps")
     return "\n".join(out) + "\n"
+
+
+def _group_calls(g: int, name: str, block: str) -> list[str]:
+    """The calls of kernel ``name`` for every argument tuple of group ``g``."""
+    return [f"for j_ in range(len(G{g})):",
+            f"    {name}(step, slot, ring_length, consts, spike_count, sample_count, pre{g}[j_], {block}*G{g}[j_])"]
+
+
+_LEADING = "step, slot, ring_length, consts, spike_count, sample_count"
+
+
+def _render_ranged(grouped, preludes: list[str]) -> list[str]:
+    """The drivers of a program run by CPU threads, each thread a range of every population.
+
+    ``run_chunk(..., sample_limit, blocks, workers, sync, G0, G1, ...)`` (``sync``: int64,
+    :data:`~fastspike.backends.cpu.sync.SYNC_SIZE` entries) opens one parallel region
+    for the whole chunk of steps: ``workers`` workers (at most the threads Numba runs at
+    once), worker ``w`` taking the ranges ``w, w + workers, ...`` of every stage, a barrier
+    (:mod:`fastspike.backends.cpu.sync`) after the deliveries, after the updates and after
+    worker 0 has merged the ranges' spike lists and taken the samples. It leaves the steps
+    run in ``sync[2]``, and 2 in ``sync[3]`` when the workers did not run at once (then no
+    work was done): ``run_chunk_stages`` runs each stage of each step in a parallel region
+    of its own, ``stage<k>_blocks``, and returns the steps run.
+    The calls of one range of a stage are a function of their own (Numba's parfor passes
+    are slow on large functions: the parallel functions stay one call each).
+    """
+    out: list[str] = []
+    stages = sorted({calls_[0].stage for _, calls_ in grouped})
+    lists_all = "".join(f", pre{g}, G{g}" for g in range(len(grouped)))
+    worker_body: list[str] = ["if not _rendezvous(sync, workers, spin_budget):", "    return"]
+    loop: list[str] = ["full = False", "for k_ in range(spike_count.size):",
+                       "    if spike_count[k_] > spike_limit[k_]:", "        full = True",
+                       "for k_ in range(sample_count.size):", "    if sample_count[k_] >= sample_limit[k_]:",
+                       "        full = True", "if full:", "    if w == 0:", "        sync[2] = s_", "    return",
+                       "slot = step & (ring_length - 1)"]
+    serial_step: list[str] = []  # the fallback's step: a parallel region per stage
+    last: list[str] = []  # what worker 0 does once the updates are done: merges, then samples
+    for stage in stages:
+        members = [(g, kernel) for g, (kernel, calls_) in enumerate(grouped) if calls_[0].stage == stage]
+        if stage == Stage.SAMPLE:  # samples copy a few neurons' state: one range
+            for g, kernel in members:
+                last += _group_calls(g, kernel.name, "0, blocks, ")
+                serial_step += _group_calls(g, kernel.name, "0, blocks, ")
+            continue
+        lists = "".join(f", pre{g}, G{g}" for g, _ in members)
+        out += ["", "", _DECORATOR, f"def stage{stage}({_LEADING}, block, blocks{lists}):"]
+        for g, kernel in members:
+            out += _indent(_group_calls(g, kernel.name, "block, blocks, "), 1)
+        # the prange index is cast, else the calls are compiled for int64 (typing) and again
+        # for uint64 (the parallel region)
+        out += ["", "", _PARALLEL, f"def stage{stage}_blocks({_LEADING}, blocks{lists}):",
+                "    for block in prange(blocks):",
+                f"        stage{stage}({_LEADING}, np.int64(block), blocks{lists})"]
+        serial_step.append(f"stage{stage}_blocks({_LEADING}, blocks{lists})")
+        loop += ["for block in range(w, blocks, workers):", f"    stage{stage}({_LEADING}, block, blocks{lists})"]
+        merges = [(g, kernel) for g, kernel in members if kernel.merge]
+        for g, kernel in merges:
+            serial_step += _group_calls(g, kernel.name + "_merge", "0, blocks, ")
+            last += _group_calls(g, kernel.name + "_merge", "0, blocks, ")
+        if stage != stages[-1] or merges:
+            loop.append("_barrier(sync, workers)")
+    if last:
+        loop += ["if w == 0:", *_indent(last, 1), "_barrier(sync, workers)"]
+    worker_body += ["for s_ in range(nsteps):", "    step = step0 + s_", *_indent(loop, 1),
+                    "if w == 0:", "    sync[2] = nsteps"]
+    head = "step0, nsteps, consts, ring_length, spike_count, spike_limit, sample_count, sample_limit, blocks"
+    out += ["", "", _DECORATOR, f"def worker(w, workers, spin_budget, {head}, sync{lists_all}):",
+            *_indent(worker_body, 1)]
+    groups_args = "".join(f", G{g}" for g in range(len(grouped)))
+    # sync (zeroed by the caller, who reads the outcome from it: steps in sync[2], 2 in sync[3]
+    # when the workers did not run at once) is an argument: an array of the parallel function
+    # itself is not reliably shared with its workers, nor read back after them
+    out += ["", "", _PARALLEL, f"def run_chunk({head}, workers, sync{groups_args}):", *preludes,
+            "    for w in prange(workers):",
+            f"        worker(np.int64(w), workers, {SPIN_BUDGET}, {head}, sync{lists_all})",
+            "    return 0"]
+    out += ["", "", _DECORATOR, f"def run_chunk_stages({head}, workers, sync{groups_args}):", *preludes]
+    out += _STEP_LOOP
+    out += _indent(serial_step, 2)
+    out.append("    return nsteps")
+    return out
 
 
 def _indent(lines: list[str], n: int) -> list[str]:
@@ -334,8 +386,12 @@ def import_generated(source: str, prog, prefix: str, compile_fn: Callable,
     return module
 
 
-def compile_program(prog: Program, fuse: bool | None = None) -> Callable:
-    """Write, import and return the (lazily compiled, disk-cached) ``run_chunk`` of ``prog``."""
+def compile_program(prog: Program, fuse: bool | None = None):
+    """Write and import the module of ``prog`` (its ``run_chunk``, lazily compiled and cached
+    on disk; with threads also ``run_chunk_stages``)."""
+    from . import sync
+
     module = import_generated(render(prog, fuse), prog, "step", jit_function,
-                              dict(np=np, math=math, _cast=prog.dtype.type))
-    return module.run_chunk
+                              dict(np=np, math=math, _cast=prog.dtype.type, _barrier=sync.barrier,
+                                   _rendezvous=sync.rendezvous), (_file_hash(sync.__file__),))
+    return module

@@ -4,12 +4,14 @@ from __future__ import annotations
 import signal
 import threading
 import time
+import warnings
 from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
 from ...ir.schedule import build_program, constant_values
 from .compiler import arguments, compile_program, lower, render
+from .sync import SYNC_SIZE
 
 if TYPE_CHECKING:  # pragma: no cover
     from ...network import Network
@@ -137,7 +139,8 @@ class CPUEngine(ChunkedEngine):
         t0 = time.perf_counter()
         prog = self.program = build_program(net, net._buffers, self.sample_rows)
         self.lowered = lower(prog, net.threads)
-        self.function = compile_program(self.lowered)
+        self.module = compile_program(self.lowered)
+        self.function = self.module.run_chunk
         self.consts = constant_values(net)
         self.spike_count = np.zeros(len(prog.spike_records), np.int64)
         self.spike_limit = np.array(prog.spike_limits, np.int64)
@@ -145,6 +148,7 @@ class CPUEngine(ChunkedEngine):
         self.sample_limit = np.array(prog.sample_limits, np.int64)
         self.ring_length = prog.ring_length
         self.arguments = arguments(self.lowered)
+        self.sync = np.zeros(SYNC_SIZE, np.int64)  # the workers' barrier (CPU threads)
         t1 = time.perf_counter()
         self._advance(net.step, 0)  # compile now (or load from cache) so run() times the simulation only
         net.timings["codegen"] = t1 - t0
@@ -157,12 +161,26 @@ class CPUEngine(ChunkedEngine):
         return render(self.lowered)
 
     def _advance(self, step0: int, nsteps: int) -> int:
-        if self.lowered.threads > 1:  # a range per thread, as many at once as Numba may run
-            import numba
+        leading = (step0, nsteps, self.consts, self.ring_length, self.spike_count, self.spike_limit, self.sample_count,
+                   self.sample_limit)
+        threads = self.lowered.threads
+        if threads == 1:
+            return int(self.function(*leading, *self.arguments))
+        import numba  # a range per thread; as many workers at once as Numba runs threads
 
-            numba.set_num_threads(min(self.lowered.threads, numba.config.NUMBA_NUM_THREADS))
-        return int(self.function(step0, nsteps, self.consts, self.ring_length, self.spike_count, self.spike_limit,
-                                 self.sample_count, self.sample_limit, *self.arguments))
+        workers = min(threads, numba.config.NUMBA_NUM_THREADS)
+        numba.set_num_threads(workers)
+        if self.function is self.module.run_chunk:  # one parallel region; its outcome is in sync
+            self.sync[:] = 0
+            self.function(*leading, np.int64(threads), np.int64(workers), self.sync, *self.arguments)
+            if self.sync[3] == 1:
+                return int(self.sync[2])
+            # the threading layer did not run the workers at once (no work was done): a region per stage
+            warnings.warn("CPU threads: the workers of one parallel region did not run at once (threading layer "
+                          f"{numba.threading_layer()!r}); running each stage in a parallel region of its own, "
+                          "which costs more per step", RuntimeWarning, stacklevel=4)
+            self.function = self.module.run_chunk_stages
+        return int(self.function(*leading, np.int64(threads), np.int64(workers), self.sync, *self.arguments))
 
     def _drain(self) -> None:
         """Move the rows of the record buffers to the records (or to the sink) and reuse the buffers."""
