@@ -40,15 +40,15 @@ def construct(net_name: str, scale: float) -> dict:
     import fastspike
     from fastspike.networks import standard
 
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     if net_name == "B2":
         net, _ = standard.brunel(scale)
     elif net_name == "B1":
         net, _ = standard.cuba()
     else:
         net, _ = standard.microcircuit(scale)
-    seconds = time.perf_counter() - t0
-    return {"construct_s": seconds, "rss_gb": _rss_gb(), "file": fastspike.__file__,
+    seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
+    return {"construct_s": seconds, "cpu_s": cpu, "rss_gb": _rss_gb(), "file": fastspike.__file__,
             "synapses": int(sum(p.n_synapses for p in net.projections))}
 
 
@@ -125,7 +125,7 @@ def _env(tree: str) -> dict:
 
 def compare(args) -> None:
     trees = {"old": args.old, "new": args.new}
-    for name, tree in trees.items():  # warm-up: fill the compile caches
+    for name, tree in (trees.items() if not args.no_warmup else ()):  # warm-up: fill the compile caches
         r = run_worker(["construct", args.net, str(args.scale)], _env(tree))
         print(f"warm-up {name}: {r['file']} {r['construct_s']:.2f} s, {r['synapses']} synapses", flush=True)
     results = {name: [] for name in trees}
@@ -133,17 +133,19 @@ def compare(args) -> None:
         for name, tree in trees.items():
             r = run_worker(["construct", args.net, str(args.scale)], _env(tree))
             results[name].append(r)
-            print(f"  rep {rep} {name}: {r['construct_s']:.3f} s, {r['rss_gb']:.2f} GB", flush=True)
+            print(f"  rep {rep} {name}: {r['construct_s']:.3f} s (CPU {r['cpu_s']:.3f} s), {r['rss_gb']:.2f} GB",
+                  flush=True)
     print(f"\n{args.net} scale {args.scale}, {args.reps} interleaved repetitions (fresh process each)")
-    print("| tree | synapses | construction median (s) | all (s) | peak RSS (GB) |")
-    print("|---|---|---|---|---|")
+    print("| tree | synapses | construction median (s) | all (s) | CPU time median (s) | peak RSS (GB) |")
+    print("|---|---|---|---|---|---|")
     for name, rs in results.items():
         times = [r["construct_s"] for r in rs]
         print(f"| {name} ({trees[name]}) | {rs[0]['synapses']:,} | {statistics.median(times):.3f} | "
-              f"{', '.join(f'{t:.2f}' for t in times)} | {max(r['rss_gb'] for r in rs):.2f} |")
-    ratio = statistics.median(r["construct_s"] for r in results["new"]) / \
-        statistics.median(r["construct_s"] for r in results["old"])
-    print(f"new / old: {ratio:.3f}")
+              f"{', '.join(f'{t:.2f}' for t in times)} | {statistics.median(r['cpu_s'] for r in rs):.3f} | "
+              f"{max(r['rss_gb'] for r in rs):.2f} |")
+    for what in ("construct_s", "cpu_s"):
+        ratio = statistics.median(r[what] for r in results["new"]) / statistics.median(r[what] for r in results["old"])
+        print(f"new / old ({'wall' if what == 'construct_s' else 'CPU'} time): {ratio:.3f}")
 
 
 def ranges(args) -> None:
@@ -196,6 +198,7 @@ def main() -> None:
     ap.add_argument("--net", default="B3", choices=["B1", "B2", "B3"])
     ap.add_argument("--ranges", type=int, default=0)
     ap.add_argument("--check", action="store_true")
+    ap.add_argument("--no-warmup", action="store_true", help="the caches are warm already (e.g. from a smaller scale)")
     ap.add_argument("--scale", type=float, default=0.25)
     ap.add_argument("--reps", type=int, default=3)
     args = ap.parse_args()

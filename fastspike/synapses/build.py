@@ -24,6 +24,7 @@ writes), and are the same whatever range is built.
 """
 from __future__ import annotations
 
+import functools
 import math
 from typing import NamedTuple
 
@@ -34,10 +35,16 @@ from .. import random as _random
 from ..equations import compile_scalar
 from .distributions import Distribution
 
-_uniform = compile_scalar(_random.uniform, njit)
-_normal = compile_scalar(_random.normal, njit)
-_mix64 = compile_scalar(_random.mix64, njit)
-_binomial = compile_scalar(_random.binomial, njit)
+# The random functions compiled for the builders, cached on disk like the builders (else
+# every process compiles them again on its first build: 0.6-0.8 s). Their own wrappers (not
+# compile_scalar's shared ones, which the engine uses uncached), float64 only, so no other
+# cached wrapper of the same function shares their cache entries.
+_jit_cached = functools.partial(njit, cache=True)
+_compiled: dict = {}
+_uniform = compile_scalar(_random.uniform, _jit_cached, _compiled)
+_normal = compile_scalar(_random.normal, _jit_cached, _compiled)
+_mix64 = compile_scalar(_random.mix64, _jit_cached, _compiled)
+_binomial = compile_scalar(_random.binomial, _jit_cached, _compiled)
 _ROW = np.uint64(1 << 32)  # draws about target (or source) i use counters i * 2**32 + m
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _TREE = np.uint64(0x7EE5B1A7C0DE5EED)  # labels the stream of FixedTotalNumber's splits
@@ -125,32 +132,80 @@ def _sample(code, a, b, lo, hi, key, counter):
     return min(max(x, lo), hi)
 
 
+_RANK_KEYS = 256  # streams of ranks below this are computed once per call
+
+
 @njit(cache=True)
-def _draw_csr(indptr, targets, n_post, code, a, b, lo, hi, key, dt, top, out):
-    """Draws of one distribution for the synapses of a CSR, from each synapse's identity
-    (see :func:`draw_values`), into ``out``: the values (``dt`` = 0, float ``out``) or the
-    values rounded to steps of ``dt``, at least one (integer ``out``, clipped to ``top``).
-    Returns the largest step count before clipping (0 for values)."""
+def _rank_keys(key):
+    """The value stream of multapse rank r, for r < _RANK_KEYS: ``key`` for r = 0, else
+    ``mix64(key ^ r * c)``."""
+    keys = np.empty(_RANK_KEYS, np.uint64)
+    keys[0] = key
+    for r in range(1, _RANK_KEYS):
+        keys[r] = _mix64(key ^ (np.uint64(r) * _RANK))
+    return keys
+
+
+@njit(cache=True)
+def _row_identities(indptr, targets, n_post, j, key, keys, counters, streams):
+    """The identity of each synapse of row j: its counter ``j * n_post + i`` and the stream
+    of its rank among the multapses of its pair (rows are sorted by target, so a pair's
+    synapses are adjacent), into ``counters`` and ``streams``; returns the row length.
+    Computed apart from the draws, which then run as a plain loop (measured: the rank's
+    branch inside the loop of draws cost a third more time)."""
+    start = indptr[j]
+    m = indptr[j + 1] - start
+    base = np.uint64(j) * np.uint64(n_post)
+    r = 0
+    for t in range(m):
+        i = targets[start + t]
+        if t > 0 and i == targets[start + t - 1]:
+            r += 1
+        else:
+            r = 0
+        counters[t] = base + np.uint64(i)
+        streams[t] = keys[r] if r < _RANK_KEYS else _mix64(key ^ (np.uint64(r) * _RANK))
+    return m
+
+
+@njit(cache=True)
+def _longest_row(indptr):
+    longest = 0
+    for j in range(indptr.size - 1):
+        longest = max(longest, indptr[j + 1] - indptr[j])
+    return longest
+
+
+@njit(cache=True)
+def _draw_weights(indptr, targets, n_post, code, a, b, lo, hi, key, out):
+    """Values of the synapses of a CSR from their identities (see :func:`draw_values`)."""
+    keys = _rank_keys(key)
+    longest = _longest_row(indptr)
+    counters = np.empty(longest, np.uint64)
+    streams = np.empty(longest, np.uint64)
+    for j in range(indptr.size - 1):
+        m = _row_identities(indptr, targets, n_post, j, key, keys, counters, streams)
+        start = indptr[j]
+        for t in range(m):
+            out[start + t] = _sample(code, a, b, lo, hi, streams[t], counters[t])
+
+
+@njit(cache=True)
+def _draw_steps(indptr, targets, n_post, code, a, b, lo, hi, key, dt, top, out):
+    """As :func:`_draw_weights`, the values rounded to steps of ``dt`` (at least one) and
+    clipped to ``top``; returns the largest step count before clipping."""
+    keys = _rank_keys(key)
+    longest = _longest_row(indptr)
+    counters = np.empty(longest, np.uint64)
+    streams = np.empty(longest, np.uint64)
     largest = 0
     for j in range(indptr.size - 1):
-        base = np.uint64(j) * np.uint64(n_post)
-        r = 0
-        k = key
-        for q in range(indptr[j], indptr[j + 1]):
-            i = targets[q]
-            if q > indptr[j] and targets[q - 1] == i:  # a multapse: rows are sorted by target
-                r += 1
-                k = _mix64(key ^ (np.uint64(r) * _RANK))
-            elif r:
-                r = 0
-                k = key
-            x = _sample(code, a, b, lo, hi, k, base + np.uint64(i))
-            if dt > 0.0:
-                d = max(int(np.rint(x / dt)), 1)
-                out[q] = min(d, top)
-                largest = max(largest, d)
-            else:
-                out[q] = x
+        m = _row_identities(indptr, targets, n_post, j, key, keys, counters, streams)
+        start = indptr[j]
+        for t in range(m):
+            d = max(int(np.rint(_sample(code, a, b, lo, hi, streams[t], counters[t]) / dt)), 1)
+            out[start + t] = min(d, top)
+            largest = max(largest, d)
     return largest
 
 
@@ -165,20 +220,31 @@ def draw_values(indptr: np.ndarray, targets: np.ndarray, n_post: int, weight: Dr
     largest = 0
     if weight is not None:
         code, (a, b, lo, hi) = weight.distribution.code, weight.distribution.args
+        key = np.uint64(weight.key)
         weights = np.empty(targets.size, np.float32)
-        _draw_csr(indptr, targets, n_post, code, a, b, lo, hi, np.uint64(weight.key), 0.0, 0, weights)
+        _draw_weights(indptr, targets, n_post, code, a, b, lo, hi, key, weights)
     if delay is not None:
         if delay.dt is None or not delay.dt > 0:
             raise ValueError(f"delay draws need the step dt > 0 (ms), got {delay.dt!r}")
         code, (a, b, lo, hi) = delay.distribution.code, delay.distribution.args
+        key, dt = np.uint64(delay.key), float(delay.dt)
         # uint8 when the distribution's bound allows (no temporary uint16 copy), else uint16
         for dtype in ((np.uint8, np.uint16) if round(delay.bound() / delay.dt) <= 255 else (np.uint16,)):
+            top = int(np.iinfo(dtype).max)
             delays = np.empty(targets.size, dtype)
-            largest = _draw_csr(indptr, targets, n_post, code, a, b, lo, hi, np.uint64(delay.key),
-                                float(delay.dt), int(np.iinfo(dtype).max), delays)
-            if largest <= np.iinfo(dtype).max:
+            largest = _draw_steps(indptr, targets, n_post, code, a, b, lo, hi, key, dt, top, delays)
+            if largest <= top:
                 break
     return weights, delays, largest
+
+
+@njit(cache=True)
+def all_equal(values):
+    """Whether every entry equals the first (stops at the first that differs)."""
+    for s in range(1, values.size):
+        if values[s] != values[0]:
+            return False
+    return True
 
 
 @njit(cache=True)
@@ -224,15 +290,13 @@ def _draw_row(key, base, n, exclude, multapses, mark, out):
 
 
 @njit(cache=True)
-def _place(n_pre, lo, toff, src):
+def _place(n_pre, lo, toff, src, counts):
     """CSR by source of the synapses onto targets ``lo``, ``lo + 1``, ...: target ``lo + t``
-    has the sources ``src[toff[t]:toff[t + 1]]``, in draw order. A stable counting sort by
+    has the sources ``src[toff[t]:toff[t + 1]]``, in draw order, and ``counts[j + 1]`` is the
+    number of synapses of source j (counted while drawing). A stable counting sort by
     source, so each row holds its targets in ascending order, multapses in draw order.
     Returns (indptr, targets)."""
     total = toff[-1]
-    counts = np.zeros(n_pre + 1, np.int64)
-    for s in range(total):
-        counts[src[s] + 1] += 1
     indptr = np.cumsum(counts)
     pos = indptr[:-1].copy()
     targets = np.empty(total, np.int32)
@@ -252,11 +316,14 @@ def fixed_indegree(n_pre, lo, hi, k, key, same, multapses):
     all different without ``multapses``), from counters ``i * 2**32 + m`` of target i."""
     toff = np.arange(hi - lo + 1).astype(np.int64) * k
     src = np.empty((hi - lo) * k, np.int32)
+    counts = np.zeros(n_pre + 1, np.int64)
     mark = np.zeros(n_pre if not multapses else 0, np.bool_)
     for i in range(lo, hi):
         a = (i - lo) * k
         _draw_row(key, np.uint64(i) * _ROW, n_pre, i if same else -1, multapses, mark, src[a:a + k])
-    return _place(n_pre, lo, toff, src)
+        for s in range(a, a + k):
+            counts[src[s] + 1] += 1
+    return _place(n_pre, lo, toff, src, counts)
 
 
 @njit(cache=True)
@@ -277,6 +344,7 @@ def fixed_probability(n_pre, lo, hi, p, key, same):
     mean = p * n_pre * width
     src = np.empty(int(min(n_pre * width, mean + 6.0 * math.sqrt(mean) + 1024)) if p > 0.0 else 0, np.int32)
     n = 0
+    counts = np.zeros(n_pre + 1, np.int64)
     if p > 0.0:
         logq = math.log1p(-p) if p < 1.0 else 0.0
         for i in range(lo, hi):
@@ -298,9 +366,10 @@ def fixed_probability(n_pre, lo, hi, p, key, same):
                 if n == src.size:
                     src = _grow(src, n)
                 src[n] = j
+                counts[j + 1] += 1
                 n += 1
             toff[i - lo + 1] = n
-    return _place(n_pre, lo, toff, src)
+    return _place(n_pre, lo, toff, src, counts)
 
 
 @njit(cache=True)
@@ -349,12 +418,15 @@ def fixed_total_number(n_pre, n_post, lo, hi, total, key, same):
     for t in range(hi - lo):
         toff[t + 1] = toff[t] + counts[t]
     src = np.empty(toff[-1], np.int32)
+    per_source = np.zeros(n_pre + 1, np.int64)
     for i in range(lo, hi):
         base = np.uint64(i) * _ROW
         a = toff[i - lo]
         for c in range(counts[i - lo]):
-            src[a + c] = _draw_index(key, base + np.uint64(c), n_pre, i if same else -1)
-    return _place(n_pre, lo, toff, src)
+            j = _draw_index(key, base + np.uint64(c), n_pre, i if same else -1)
+            src[a + c] = j
+            per_source[j + 1] += 1
+    return _place(n_pre, lo, toff, src, per_source)
 
 
 # --------------------------------------------------------------------------------------------

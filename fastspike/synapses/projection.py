@@ -207,6 +207,6 @@ def _stored(value, drawn, order):
         out = value[order]
     else:
         out = value
-    if out.size > 1 and np.all(out == out[0]):
+    if out.size > 1 and build.all_equal(out):
         out = out[:1].copy()  # uniform: stored once
     return out
