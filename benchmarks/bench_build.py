@@ -173,13 +173,19 @@ def ranges(args) -> None:
         parts = [np.load(results[(k, r)][-1]["saved"]) for r in range(k)]
         n_proj = len(whole.files) // 4
         for j in range(n_proj):
-            ip = [p[f"indptr{j}"] for p in parts]
-            rows = whole[f"indptr{j}"].size - 1
+            ips = [p[f"indptr{j}"] for p in parts]
+            rows = ips[0].size - 1
+            # synapse s of part p in row i sorts by (i, p), its order within the row kept
+            keys = np.concatenate([np.repeat(np.arange(rows, dtype=np.int64) * k + r, np.diff(ip))
+                                   for r, ip in enumerate(ips)])
+            perm = np.argsort(keys, kind="stable")
             for name in ("targets", "weights", "delays"):
-                joined = np.concatenate([p[f"{name}{j}"][a[i]:a[i + 1]] for i in range(rows)
-                                         for p, a in zip(parts, ip)])
+                joined = np.concatenate([p[f"{name}{j}"] for p in parts])[perm]
                 assert np.array_equal(joined, whole[f"{name}{j}"]), (j, name)
+            assert np.array_equal(sum(ips), whole[f"indptr{j}"]), (j, "indptr")
         print(f"check: the {k} ranges joined row by row equal the whole build ({n_proj} projections)")
+        for r in [results[(1, 0)][-1]] + [results[(k, r)][-1] for r in range(k)]:
+            os.remove(r["saved"])
 
 
 def main() -> None:

@@ -205,6 +205,8 @@ def _stored(value, drawn, order):
         out = drawn
     elif value.size > 1 and order is not None:
         out = value[order]
+        if out.dtype == np.uint16 and (not out.size or out.max() <= 255):  # the delays kept fit in uint8
+            out = out.astype(np.uint8)
     else:
         out = value
     if out.size > 1 and build.all_equal(out):
