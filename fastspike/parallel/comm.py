@@ -27,8 +27,14 @@ REDUCE_OPS = ("min", "max", "sum", "or")
 _MPI_ENV = ("PMI_SIZE", "PMI_RANK", "OMPI_COMM_WORLD_SIZE", "MPI_LOCALNRANKS", "PMIX_RANK", "HYDRA_CONTROL_FD")
 
 
+_FAST_DTYPES = frozenset({np.dtype(np.int32), np.dtype(np.int64)})
+
+
 def _int_array(name: str, values) -> np.ndarray:
     """A 1-D contiguous integer array, or TypeError/ValueError naming what is allowed."""
+    if type(values) is np.ndarray and values.ndim == 1 and values.dtype in _FAST_DTYPES \
+            and values.flags.c_contiguous:  # the common case, checked in a microsecond
+        return values
     arr = np.asarray(values)
     if arr.dtype == np.bool_ or not np.issubdtype(arr.dtype, np.integer):
         raise TypeError(f"{name}: values must be an integer array (int32 or int64, ...), got dtype {arr.dtype}")
@@ -110,19 +116,21 @@ class Communicator(abc.ABC):
             raise ValueError(f"bcast: root={root!r} is not a rank; it must be an integer in [0, {self.size})")
         return int(root)
 
-    def _check_counts(self, values: np.ndarray, counts) -> np.ndarray:
-        if not (isinstance(counts, np.ndarray) and counts.dtype == np.int64):  # the fast path: int64 counts
-            counts = np.asarray(counts)
-            if counts.dtype == np.bool_ or not np.issubdtype(counts.dtype, np.integer):
+    def _check_counts(self, values: np.ndarray, counts) -> tuple[np.ndarray, list]:
+        """``counts`` as int64 (one per rank, >= 0, this rank's = its values), and as a list."""
+        if not (type(counts) is np.ndarray and counts.dtype == np.int64):
+            arr = np.asarray(counts)
+            if arr.dtype == np.bool_ or not np.issubdtype(arr.dtype, np.integer):
                 raise ValueError(f"allgatherv: counts must be {self.size} integers >= 0 (one per rank), "
                                  f"got {counts!r}")
-            counts = counts.astype(np.int64)
-        if counts.shape != (self.size,) or counts.min() < 0:
+            counts = arr.astype(np.int64)
+        sizes = counts.tolist()
+        if counts.ndim != 1 or len(sizes) != self.size or min(sizes) < 0:
             raise ValueError(f"allgatherv: counts must be {self.size} integers >= 0 (one per rank), got {counts!r}")
-        if counts[self.rank] != values.size:
-            raise ValueError(f"allgatherv: counts[{self.rank}] = {counts[self.rank]} but rank {self.rank} gives "
+        if sizes[self.rank] != values.size:
+            raise ValueError(f"allgatherv: counts[{self.rank}] = {sizes[self.rank]} but rank {self.rank} gives "
                              f"{values.size} values")
-        return counts
+        return counts, sizes
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(rank={self.rank}, size={self.size})"
@@ -151,7 +159,7 @@ class SerialCommunicator(Communicator):
 
     def allgatherv(self, values, counts=None) -> tuple[np.ndarray, np.ndarray]:
         values = _int_array("allgatherv", values)
-        counts = np.array([values.size], np.int64) if counts is None else self._check_counts(values, counts)
+        counts = np.array([values.size], np.int64) if counts is None else self._check_counts(values, counts)[0]
         return values.copy(), counts
 
     def allreduce(self, value, op: str):
@@ -215,9 +223,10 @@ class MPICommunicator(Communicator):
         values = _int_array("allgatherv", values)
         if counts is None:
             counts = self.allgather(np.array([values.size], np.int64))[:, 0]
+            sizes = counts.tolist()
         else:
-            counts = self._check_counts(values, counts)
-        sizes = counts.tolist()  # Python ints: mpi4py converts lists faster than arrays
+            counts, sizes = self._check_counts(values, counts)
+        # Python ints: mpi4py converts lists faster than arrays
         displacements = [0] * len(sizes)
         for r in range(1, len(sizes)):
             displacements[r] = displacements[r - 1] + sizes[r - 1]

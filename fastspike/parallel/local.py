@@ -161,7 +161,7 @@ class LocalCommunicator(Communicator):
         if counts is None:
             counts = self.allgather(np.array([values.size], np.int64))[:, 0]
         else:
-            counts = self._check_counts(values, counts)
+            counts = self._check_counts(values, counts)[0]
         parts = self._exchange("allgatherv", (values.copy(), counts))
         if len({p.dtype.str for p, _ in parts}) > 1:
             raise CollectiveError("allgatherv: every rank must give the same dtype, got "
