@@ -13,8 +13,7 @@ import textwrap
 import numpy as np
 import pytest
 
-from fastspike.parallel import (CollectiveError, LocalCluster, MPICommunicator, SerialCommunicator, launched_by_mpi,
-                                world)
+from fastspike.parallel import CollectiveError, LocalCluster, SerialCommunicator, launched_by_mpi, world
 
 
 def workload(comm):
