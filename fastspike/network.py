@@ -74,6 +74,10 @@ class Population:
 
     def __setattr__(self, name: str, value: object) -> None:
         if name in self.state:
+            from .initial_state import Distribution, draw_state
+
+            if isinstance(value, Distribution):  # neuron i: draw i of (seed, population, name), for any split
+                value = draw_state(value, self.network.seed, self.index, name, 0, self.n)
             arr = validation.real_array(value, name, self.name, check=False)
             if arr.ndim not in (0, 1) or (arr.ndim == 1 and arr.shape[0] != self.n):
                 raise ValueError(f"{self.name}.{name}: expected a scalar or shape ({self.n},), got shape {arr.shape}")

@@ -18,8 +18,8 @@ import math
 
 import numpy as np
 
-__all__ = ["mix64", "uniform", "poisson_bits", "normal", "poisson", "poisson_table", "poisson_thresholds", "poisson_from_table", "hash_seed",
-           "POISSON_TABLE_MAX_MEAN", "MAX_SEED"]
+__all__ = ["mix64", "uniform", "poisson_bits", "normal", "poisson", "poisson_table", "poisson_thresholds",
+           "poisson_from_table", "binomial", "hash_seed", "POISSON_TABLE_MAX_MEAN", "MAX_SEED"]
 
 POISSON_TABLE_MAX_MEAN = 10.0
 """Means below this are drawn by inversion (one uniform); larger ones by PTRS."""
@@ -126,6 +126,130 @@ def poisson(lam, key, counter):
         if math.log(v) + math.log(invalpha) - math.log(a / (us * us) + b) <= -lam + k * loglam - math.lgamma(k + 1.0):
             return k
     return int(lam + 0.5)
+
+
+def binomial(n, p, key, counter):
+    """A binomial variate (``n`` trials of probability ``p``) from draw ``counter`` of stream ``key``.
+
+    The variate has a stream of its own, ``mix64(key + counter * golden)``, whose uniforms
+    ``0, 1, 2, ...`` it consumes (a rejection method needs a variable number). With
+    ``r = min(p, 1 - p)``: inversion by sequential search from 0 when ``n r < 30``, else
+    BTPE (Kachitvichyanukul & Schmeiser 1988, the algorithm NumPy uses): a triangle,
+    two parallelograms and two exponential tails dominate the distribution, and a
+    candidate is accepted by the exact ratio f(y) / f(mode) when it is near the mode, by a
+    squeeze, or by Stirling's series of the log factorials. For ``p > 1/2`` it returns
+    ``n`` minus the variate of ``1 - p``. Exact in law; cost O(1) on average for any ``n``.
+    """
+    if n <= 0 or p <= 0.0:
+        return 0
+    if p >= 1.0:
+        return n
+    sub = mix64(key + np.uint64(counter) * _GOLDEN)
+    r = min(p, 1.0 - p)
+    q = 1.0 - r
+    j = np.uint64(0)
+    one = np.uint64(1)
+    mean = n * r
+    y = 0
+    if mean < 30.0:  # inversion: f(0) = q^n, f(x) = f(x - 1) (n - x + 1) r / (x q)
+        f0 = math.exp(n * math.log1p(-r))
+        bound = min(float(n), mean + 10.0 * math.sqrt(mean * q + 1.0))
+        u = uniform(sub, j)
+        j += one
+        f = f0
+        while u > f:
+            y += 1
+            if y > bound:  # lost to rounding in the far tail: start again
+                y = 0
+                f = f0
+                u = uniform(sub, j)
+                j += one
+            else:
+                u -= f
+                f *= (n - y + 1) * r / (y * q)
+    else:  # BTPE
+        npq = mean * q
+        fm = mean + r
+        mode = int(math.floor(fm))
+        half = math.floor(2.195 * math.sqrt(npq) - 4.6 * q) + 0.5  # half-width of the triangle
+        xm = mode + 0.5
+        xl = xm - half
+        xr = xm + half
+        c = 0.134 + 20.5 / (15.3 + mode)
+        a = (fm - xl) / (fm - xl * r)
+        lam_l = a * (1.0 + 0.5 * a)
+        a = (xr - fm) / (xr * q)
+        lam_r = a * (1.0 + 0.5 * a)
+        p1 = half
+        p2 = p1 * (1.0 + 2.0 * c)
+        p3 = p2 + c / lam_l
+        p4 = p3 + c / lam_r
+        while True:
+            u = uniform(sub, j) * p4
+            v = uniform(sub, j + one)
+            j += one + one
+            if u <= p1:  # the triangle: accepted at once
+                y = int(math.floor(xm - p1 * v + u))
+                break
+            if u <= p2:  # the parallelograms
+                x = xl + (u - p1) / c
+                v = v * c + 1.0 - abs(mode - x + 0.5) / p1
+                if v > 1.0:
+                    continue
+                y = int(math.floor(x))
+            elif u <= p3:  # the left exponential tail
+                if v == 0.0:
+                    continue
+                y = int(math.floor(xl + math.log(v) / lam_l))
+                if y < 0:
+                    continue
+                v = v * (u - p2) * lam_l
+            else:  # the right exponential tail
+                if v == 0.0:
+                    continue
+                y = int(math.floor(xr - math.log(v) / lam_r))
+                if y > n:
+                    continue
+                v = v * (u - p3) * lam_r
+            k = abs(y - mode)
+            if k <= 20 or k >= npq / 2.0 - 1.0:  # near the mode: f(y) / f(mode) by its recursion
+                s = r / q
+                g = s * (n + 1)
+                ratio = 1.0
+                if mode < y:
+                    for i in range(mode + 1, y + 1):
+                        ratio *= g / i - s
+                elif mode > y:
+                    for i in range(y + 1, mode + 1):
+                        ratio /= g / i - s
+                if v <= ratio:
+                    break
+                continue
+            rho = (k / npq) * ((k * (k / 3.0 + 0.625) + 0.16666666666666666) / npq + 0.5)
+            t = -k * k / (2.0 * npq)
+            log_v = math.log(v)
+            if log_v < t - rho:  # squeeze: accepted
+                break
+            if log_v > t + rho:  # squeeze: rejected
+                continue
+            x1 = y + 1.0
+            f1 = mode + 1.0
+            z = n + 1.0 - mode
+            w = n - y + 1.0
+            # log f(y) / f(mode) by Stirling's series (the published test adds all four
+            # corrections; those of y! and (n - y)! are subtracted: checked against lgamma)
+            if log_v <= (xm * math.log(f1 / x1) + (n - mode + 0.5) * math.log(z / w)
+                         + (y - mode) * math.log(w * r / (x1 * q))
+                         + _stirling(f1) + _stirling(z) - _stirling(x1) - _stirling(w)):
+                break
+    return n - y if p > 0.5 else y
+
+
+def _stirling(x):
+    """The correction of Stirling's series for log Gamma(x): 1/(12 x) - 1/(360 x^3) + 1/(1260 x^5)
+    - 1/(1680 x^7) + 1/(1188 x^9)."""
+    x2 = x * x
+    return (13860.0 - (462.0 - (132.0 - (99.0 - 140.0 / x2) / x2) / x2) / x2) / x / 166320.0
 
 
 def poisson_from_table(thresholds, key, counter):

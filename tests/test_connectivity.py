@@ -55,6 +55,13 @@ def check_csr(proj):
     assert proj.indptr[-1] == proj.targets.size
     if proj.targets.size:
         assert proj.targets.min() >= 0 and proj.targets.max() < proj.post.n
+    # canonical order: targets ascending within a row (within each delay group when rows
+    # are grouped by delay)
+    for j in range(n_pre):
+        a, b = proj.indptr[j], proj.indptr[j + 1]
+        bounds = [0, b - a] if proj.delay_offsets is None else proj.delay_offsets[j].astype(np.int64)
+        for g in range(len(bounds) - 1):
+            assert np.all(np.diff(proj.targets[a + bounds[g]:a + bounds[g + 1]]) >= 0)
 
 
 def check_delay_groups(proj):
@@ -293,12 +300,13 @@ def test_from_arrays_reproduces_pairs_weights_and_delays():
     check_csr(proj)
     s, t = pairs(proj)
     check_delay_groups(proj)
-    # CSR by pre in input order (a stable sort by pre); rows grouped by delay when the delays
-    # are stored as group offsets (a stable sort by (pre, delay))
+    # CSR by pre in canonical order: targets ascending, multapses in input order (a stable
+    # sort by (pre, post)); rows grouped by delay when the delays are stored as group offsets
+    # (a stable sort by (pre, delay, post))
     if proj.delay_offsets is None:
-        order = np.argsort(pre_i, kind="stable")
+        order = np.lexsort((post_i, pre_i))
     else:
-        order = np.lexsort((np.rint(d / DT), pre_i))
+        order = np.lexsort((post_i, np.rint(d / DT), pre_i))
     np.testing.assert_array_equal(s, pre_i[order])
     np.testing.assert_array_equal(t, post_i[order])
     np.testing.assert_array_equal(proj.synapse_weights(), w[order].astype(np.float32))
@@ -368,6 +376,41 @@ def test_truncated_normal_weights(big, low, high):
     mean, var = truncated_normal_moments(mu, sigma, lo, hi)
     assert_within(w.mean(), mean, math.sqrt(var / N_SYN), "truncated mean")
     check_variance(w, var, "truncated variance", rel=0.03)
+
+
+def _ks_statistic(samples, cdf):
+    """Kolmogorov-Smirnov distance between the empirical distribution of ``samples`` and ``cdf``."""
+    x = np.sort(samples)
+    f = cdf(x)
+    n = x.size
+    return float(max(np.max(np.arange(1, n + 1) / n - f), np.max(f - np.arange(n) / n)))
+
+
+KS_CRITICAL = 1.95  # sqrt(n) D exceeds 1.95 with probability 0.001 under the law
+
+
+@pytest.mark.parametrize("low, high", [(0.5, 2.5), (None, 1.2)])
+def test_truncated_normal_weights_ks(big, low, high):
+    """The whole law, not only its moments: Kolmogorov-Smirnov against the truncated normal."""
+    net, pre, post = big
+    mu, sigma = 1.0, 1.0
+    proj = net.connect(pre, post, fs.FixedTotalNumber(N_SYN), weight=fs.Normal(mu, sigma, low=low, high=high))
+    w = proj.synapse_weights().astype(np.float64)
+    lo = -math.inf if low is None else low
+    hi = math.inf if high is None else high
+    erf = np.vectorize(math.erf)
+    big_phi = lambda x: 0.5 * (1.0 + erf((x - mu) / (sigma * math.sqrt(2.0))))  # noqa: E731
+    p_lo = 0.0 if low is None else big_phi(lo)
+    d = _ks_statistic(w, lambda x: (big_phi(x) - p_lo) / (big_phi(hi) - p_lo))
+    assert math.sqrt(w.size) * d < KS_CRITICAL, d
+
+
+def test_uniform_weights_ks(big):
+    net, pre, post = big
+    proj = net.connect(pre, post, fs.FixedProbability(0.05), weight=fs.Uniform(-1.0, 3.0))
+    w = proj.synapse_weights().astype(np.float64)
+    d = _ks_statistic(w, lambda x: (x + 1.0) / 4.0)
+    assert math.sqrt(w.size) * d < KS_CRITICAL, d
 
 
 def test_normal_zero_std_is_constant(big):

@@ -4,6 +4,16 @@ Names follow PyNN and NEST: ``AllToAll``, ``OneToOne``, ``FixedProbability(p)``,
 ``FixedIndegree(k)``, ``FixedOutdegree(k)``, ``FixedTotalNumber(n)``, ``FromArrays(pre, post)``.
 ``allow_autapses`` (default True, as NEST) matters only when a population connects to
 itself; ``allow_multapses`` (default True, as NEST) for the fixed-degree rules.
+
+Every connector builds the synapses onto any range of targets (:meth:`Connector.build`):
+a thread or a process builds only the synapses onto its own neurons, and the ranges of
+any partition of the targets, joined row by row, give exactly the synapses of the whole
+(same synapses, weights, delays and order). Connectivity is drawn from counters keyed by
+what is drawn (each connector's docstring says how), and the weight and delay of a
+synapse from its *identity*: source j, target i, and its rank r among the multapses of
+the pair (j, i) (0 for a single synapse; multapses ranked in draw order, or in the user's
+order for FromArrays), never from where the synapse is stored (see
+:mod:`fastspike.synapses.build`).
 """
 from __future__ import annotations
 
@@ -11,6 +21,7 @@ import numpy as np
 
 from .. import validation
 from . import build
+from .build import Draws, Synapses
 
 __all__ = ["Connector", "AllToAll", "OneToOne", "FixedProbability", "FixedIndegree", "FixedOutdegree",
            "FixedTotalNumber", "FromArrays"]
@@ -20,10 +31,19 @@ def _count(cls: str, name: str, value) -> int:
     return validation.integer(value, name, cls, low=0, high=np.iinfo(np.int64).max)
 
 
+def _index(name: str, value) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"build: {name}={value!r} must be an integer")
+    return int(value)
+
+
 class Connector:
-    """Base class. ``build(n_pre, n_post, same, key)`` returns ``(indptr, targets, order)``:
-    CSR by presynaptic neuron (int64 row pointers, int32 targets) and, for connectors that
-    take per-synapse arrays, the position in the user's order of each stored synapse."""
+    """Base class of the connectors.
+
+    :meth:`build` makes the synapses onto a range of targets as CSR by presynaptic neuron
+    over all presynaptic neurons, rows in canonical order (targets ascending, multapses in
+    draw order). Subclasses implement ``_build``.
+    """
 
     per_synapse_shape: tuple | None = None  # shape of per-synapse weight/delay arrays, when allowed
 
@@ -33,7 +53,60 @@ class Connector:
     def check(self, n_pre: int, n_post: int, same: bool) -> None:
         """Raise before building when the rule cannot be satisfied."""
 
-    def build(self, n_pre: int, n_post: int, same: bool, key: np.uint64):
+    def array_shape(self, n_pre: int, n_post: int) -> tuple | None:
+        """Shape of the per-synapse weight and delay arrays this connector takes (in the
+        user's order), or None when it takes only scalars and distributions."""
+        return self.per_synapse_shape
+
+    def build(self, n_pre: int, n_post: int, same: bool, key: np.uint64, lo: int = 0, hi: int | None = None,
+              weight: Draws | None = None, delay: Draws | None = None) -> Synapses:
+        """The synapses onto the targets ``lo <= i < hi``.
+
+        Parameters
+        ----------
+        n_pre, n_post : int
+            Sizes of the source and target populations.
+        same : bool
+            Whether source and target are one population (autapses are then possible).
+        key : numpy.uint64
+            The projection's random stream (connectivity).
+        lo, hi : int
+            The range of targets to build (default: all, ``hi = n_post``); ``lo == hi`` is
+            an empty range.
+        weight, delay : Draws or None
+            Distributions to draw per synapse from its identity (delays in steps of
+            ``delay.dt``, at least one; uint8 when every delay is below 256 steps, else
+            uint16).
+
+        Returns
+        -------
+        Synapses
+            ``indptr`` (int64, ``n_pre + 1``), ``targets`` (int32, global indices in
+            ``[lo, hi)``, ascending within a row, multapses in draw order), ``order`` (user
+            positions, for connectors taking per-synapse arrays), drawn ``weights`` and
+            ``delays``.
+
+        Raises
+        ------
+        ValueError
+            A range outside ``0 <= lo <= hi <= n_post``; a drawn delay beyond 65535 steps.
+        """
+        hi = n_post if hi is None else _index("hi", hi)
+        lo = _index("lo", lo)
+        if not 0 <= lo <= hi <= n_post:
+            raise ValueError(f"build: the target range lo={lo}, hi={hi} is not allowed; it needs "
+                             f"0 <= lo <= hi <= n_post = {n_post}")
+        if delay is not None and (delay.dt is None or not delay.dt > 0):
+            raise ValueError(f"build: delay draws need the step dt > 0 (ms), got {delay.dt!r}")
+        indptr, targets, order = self._build(int(n_pre), int(n_post), bool(same), np.uint64(key), lo, hi)
+        weights, delays, largest = build.draw_values(indptr, targets, n_post, weight, delay)
+        return Synapses(indptr, targets, order, weights,
+                        build.finish_delays(delays, largest) if delays is not None else None)
+
+    def _build(self, n_pre: int, n_post: int, same: bool, key: np.uint64, lo: int, hi: int):
+        """``(indptr, targets, order)`` of the synapses onto targets ``lo`` to ``hi - 1``, rows in
+        canonical order; ``order``: the user position of each synapse (None when the
+        connector takes no per-synapse arrays, or when it is the synapse's own position)."""
         raise NotImplementedError
 
     def _no_self(self, same: bool) -> bool:
@@ -41,50 +114,59 @@ class Connector:
 
 
 class AllToAll(Connector):
-    """Every pre neuron to every post neuron; per-synapse arrays have shape (n_pre, n_post)."""
+    """Every pre neuron to every post neuron; per-synapse arrays have shape (n_pre, n_post)
+    (without autapses, their diagonal is not used). Nothing is drawn."""
 
-    def build(self, n_pre, n_post, same, key):
-        grid = np.broadcast_to(np.arange(n_post, dtype=np.int32), (n_pre, n_post))
-        if self._no_self(same):
-            keep = ~np.eye(n_pre, n_post, dtype=bool)
-            order = np.flatnonzero(keep.ravel())
-            targets = grid[keep]
-            indptr = np.arange(n_pre + 1, dtype=np.int64) * (n_post - 1)
-        else:
-            order = None
-            targets = grid.ravel().copy()
-            indptr = np.arange(n_pre + 1, dtype=np.int64) * n_post
+    def array_shape(self, n_pre, n_post):
+        return (n_pre, n_post)
+
+    def _build(self, n_pre, n_post, same, key, lo, hi):
         self.per_synapse_shape = (n_pre, n_post)
-        return indptr, targets, order
+        no_self = self._no_self(same)
+        with_order = no_self or lo != 0 or hi != n_post  # otherwise each synapse's own position
+        indptr, targets, order = build.all_to_all(n_pre, n_post, lo, hi, no_self, with_order)
+        return indptr, targets, order if with_order else None
 
     def __repr__(self) -> str:
         return f"AllToAll(allow_autapses={self.allow_autapses})"
 
 
 class OneToOne(Connector):
-    """Neuron i to neuron i (populations of equal size); per-synapse arrays have shape (n,)."""
+    """Neuron i to neuron i (populations of equal size); per-synapse arrays have shape (n,).
+    Nothing is drawn."""
 
     def check(self, n_pre, n_post, same):
         if n_pre != n_post:
             raise ValueError(f"OneToOne needs populations of equal size, got {n_pre} and {n_post}")
 
-    def build(self, n_pre, n_post, same, key):
+    def array_shape(self, n_pre, n_post):
+        return (n_pre,)
+
+    def _build(self, n_pre, n_post, same, key, lo, hi):
         self.per_synapse_shape = (n_pre,)
-        return np.arange(n_pre + 1, dtype=np.int64), np.arange(n_pre, dtype=np.int32), None
+        rows = np.arange(n_pre + 1, dtype=np.int64)
+        indptr = np.clip(rows, lo, hi) - lo  # one synapse in each row j of the range
+        targets = np.arange(lo, hi, dtype=np.int32)
+        order = None if lo == 0 and hi == n_post else np.arange(lo, hi, dtype=np.int64)
+        return indptr, targets, order
 
     def __repr__(self) -> str:
         return "OneToOne()"
 
 
 class FixedProbability(Connector):
-    """Each pair connected independently with probability ``p`` (in [0, 1])."""
+    """Each pair connected independently with probability ``p`` (in [0, 1]).
+
+    Drawn per target: the sources of target i are found by geometric skips from counters
+    ``i * 2**32 + m`` (one uniform per synapse), so a range of targets costs O(its
+    synapses)."""
 
     def __init__(self, p: float, allow_autapses: bool = True) -> None:
         super().__init__(allow_autapses)
         self.p = validation.number(p, "p", "FixedProbability", low=0.0, high=1.0, unit="a probability")
 
-    def build(self, n_pre, n_post, same, key):
-        indptr, targets = build.fixed_probability(n_pre, n_post, self.p, key, self._no_self(same))
+    def _build(self, n_pre, n_post, same, key, lo, hi):
+        indptr, targets = build.fixed_probability(n_pre, lo, hi, self.p, key, self._no_self(same))
         return indptr, targets, None
 
     def __repr__(self) -> str:
@@ -92,7 +174,11 @@ class FixedProbability(Connector):
 
 
 class FixedIndegree(Connector):
-    """Each post neuron receives exactly ``k`` connections from uniformly drawn pre neurons."""
+    """Each post neuron receives exactly ``k`` connections from uniformly drawn pre neurons.
+
+    Drawn per target: the k sources of target i from counters ``i * 2**32 + m`` (redrawn
+    when a source repeats without multapses); a range of targets costs O(its synapses).
+    Multapses are ranked in draw order."""
 
     def __init__(self, k: int, allow_autapses: bool = True, allow_multapses: bool = True) -> None:
         super().__init__(allow_autapses)
@@ -107,8 +193,8 @@ class FixedIndegree(Connector):
             raise ValueError(f"FixedIndegree: k={self.k} is larger than the {available} available source "
                              f"neurons and allow_multapses=False")
 
-    def build(self, n_pre, n_post, same, key):
-        indptr, targets = build.fixed_indegree(n_pre, n_post, self.k, key, self._no_self(same),
+    def _build(self, n_pre, n_post, same, key, lo, hi):
+        indptr, targets = build.fixed_indegree(n_pre, lo, hi, self.k, key, self._no_self(same),
                                                self.allow_multapses)
         return indptr, targets, None
 
@@ -117,7 +203,11 @@ class FixedIndegree(Connector):
 
 
 class FixedOutdegree(Connector):
-    """Each pre neuron makes exactly ``k`` connections to uniformly drawn post neurons."""
+    """Each pre neuron makes exactly ``k`` connections to uniformly drawn post neurons.
+
+    Drawn per source: the k targets of source j from counters ``j * 2**32 + m``; multapses
+    ranked in draw order. A range of targets keeps its own synapses but walks every
+    source's draws: O(n_pre k) per range, as NEST does for this rule."""
 
     def __init__(self, k: int, allow_autapses: bool = True, allow_multapses: bool = True) -> None:
         super().__init__(allow_autapses)
@@ -132,8 +222,8 @@ class FixedOutdegree(Connector):
             raise ValueError(f"FixedOutdegree: k={self.k} is larger than the {available} available target "
                              f"neurons and allow_multapses=False")
 
-    def build(self, n_pre, n_post, same, key):
-        indptr, targets = build.fixed_outdegree(n_pre, n_post, self.k, key, self._no_self(same),
+    def _build(self, n_pre, n_post, same, key, lo, hi):
+        indptr, targets = build.fixed_outdegree(n_pre, n_post, lo, hi, self.k, key, self._no_self(same),
                                                 self.allow_multapses)
         return indptr, targets, None
 
@@ -143,7 +233,13 @@ class FixedOutdegree(Connector):
 
 class FixedTotalNumber(Connector):
     """Exactly ``n`` synapses between uniformly drawn pairs (multapses allowed), as NEST's
-    ``fixed_total_number``."""
+    ``fixed_total_number``.
+
+    Drawn per target: the number each target receives is a multinomial split of ``n``
+    over the targets, made by a binary tree of conditional binomials over target
+    intervals, each keyed by its node (:func:`.build.split_total`), so a range of targets
+    finds its counts in O(log n_post + range); then each source from counter
+    ``i * 2**32 + c``, so a range costs O(its synapses). Multapses ranked in draw order."""
 
     def __init__(self, n: int, allow_autapses: bool = True) -> None:
         super().__init__(allow_autapses)
@@ -152,9 +248,11 @@ class FixedTotalNumber(Connector):
     def check(self, n_pre, n_post, same):
         if self.n > 0 and self._no_self(same) and n_post < 2:
             raise ValueError("FixedTotalNumber: no pair is available without autapses")
+        if self.n > 0 and n_pre == 0:
+            raise ValueError(f"FixedTotalNumber: n={self.n} but the source population is empty")
 
-    def build(self, n_pre, n_post, same, key):
-        indptr, targets = build.fixed_total_number(n_pre, n_post, self.n, key, self._no_self(same))
+    def _build(self, n_pre, n_post, same, key, lo, hi):
+        indptr, targets = build.fixed_total_number(n_pre, n_post, lo, hi, self.n, key, self._no_self(same))
         return indptr, targets, None
 
     def __repr__(self) -> str:
@@ -162,7 +260,11 @@ class FixedTotalNumber(Connector):
 
 
 class FromArrays(Connector):
-    """Explicit synapses ``pre[s] -> post[s]``; per-synapse arrays follow the same order."""
+    """Explicit synapses ``pre[s] -> post[s]``; per-synapse arrays follow the same order.
+
+    Rows are stored sorted by target, multapses in the arrays' order (which also ranks
+    them for drawn weights and delays); a range of targets scans the arrays once and keeps
+    its own synapses."""
 
     def __init__(self, pre, post) -> None:
         super().__init__(True)
@@ -186,8 +288,8 @@ class FromArrays(Connector):
                 bad = a.min() if a.min() < 0 else a.max()
                 raise ValueError(f"FromArrays: {name} index {bad} is out of range for a population of {n}")
 
-    def build(self, n_pre, n_post, same, key):
-        return build.from_arrays(n_pre, self.pre, self.post)
+    def _build(self, n_pre, n_post, same, key, lo, hi):
+        return build.from_arrays(n_pre, self.pre, self.post, lo, hi)
 
     def __repr__(self) -> str:
         return f"FromArrays({self.pre.size} synapses)"

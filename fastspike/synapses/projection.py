@@ -39,7 +39,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["Projection"]
 
-MAX_DELAY_STEPS = np.iinfo(np.uint16).max
+MAX_DELAY_STEPS = build.MAX_DELAY_STEPS
 
 
 class Projection:
@@ -91,10 +91,15 @@ class Projection:
         t0 = time.perf_counter()
         same = pre is post
         connector.check(pre.n, post.n, same)
-        self.indptr, self.targets, order = connector.build(pre.n, post.n, same, key)
-        n = self.n_synapses
-        self.weights = _values("weight", weight, n, order, connector, key, None)
-        delays = _values("delay", delay, n, order, connector, key, net.dt)
+        shape = connector.array_shape(pre.n, post.n)
+        weight = _values("weight", weight, shape, connector, key, None)  # checked before building
+        delay = _values("delay", delay, shape, connector, key, net.dt)
+        built = connector.build(pre.n, post.n, same, key, 0, post.n,
+                                weight=weight if isinstance(weight, build.Draws) else None,
+                                delay=delay if isinstance(delay, build.Draws) else None)
+        self.indptr, self.targets = built.indptr, built.targets
+        self.weights = _stored(weight, built.weights, built.order)
+        delays = _stored(delay, built.delays, built.order)
         self.delay_offsets = None
         self.start_step = 0
         self.min_delay = int(delays.min()) if delays.size else 1
@@ -160,20 +165,17 @@ class Projection:
                 f"{self.n_synapses} synapses)")
 
 
-def _values(name: str, value, n: int, order, connector: Connector, key, dt):
-    """Weights (dtype float32) or delays (dt given: steps) from a scalar, an array or a distribution."""
+def _values(name: str, value, shape: tuple | None, connector: Connector, key, dt):
+    """Weights (``dt`` None: float32) or delays (``dt`` given: steps) as given, checked before
+    anything is built: a distribution becomes :class:`.build.Draws` (drawn by the connector,
+    per synapse, from each synapse's identity), a scalar an array of one value, and a
+    per-synapse array is checked against the connector's ``shape`` and kept in the user's
+    order (flat)."""
     sub_key = np.uint64((int(key) ^ (0x5EED if dt is None else 0xDE1A)) & ((1 << 64) - 1))
     if isinstance(value, Distribution):
-        code, (a, b, lo, hi) = value.code, value.args
-        if dt is None:
-            return build.sample_float32(n, code, a, b, lo, hi, sub_key)
-        if dt is not None and hi < 0:
+        if dt is not None and value.args[3 if value.code == 2 else 1] < 0:
             raise ValueError(f"connect: delay distribution {value!r} has only negative values")
-        out = np.empty(n, np.uint16)
-        largest = build.sample_steps(n, code, a, b, lo, hi, sub_key, dt, out)
-        if largest > MAX_DELAY_STEPS:
-            raise ValueError(f"connect: delay of {largest} steps exceeds the maximum of {MAX_DELAY_STEPS} steps")
-        return out.astype(np.uint8) if largest <= 255 else out
+        return build.Draws(value, sub_key, dt)
     if isinstance(value, (str, bytes)) or value is None:
         raise TypeError(f"connect: {name}={value!r} must be a number, an array or a distribution "
                         f"(fs.Normal, fs.Uniform)")
@@ -185,26 +187,35 @@ def _values(name: str, value, n: int, order, connector: Connector, key, dt):
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"connect: {name} values must be finite numbers")
     if arr.ndim > 0:
-        shape = connector.per_synapse_shape
         if shape is None:
             raise ValueError(f"connect: per-synapse {name} arrays need a connector with a known synapse order "
                              f"(FromArrays, AllToAll, OneToOne); {connector!r} takes a scalar or a distribution")
         if arr.shape != shape and arr.shape != (int(np.prod(shape)),):
             raise ValueError(f"connect: {name} array has shape {arr.shape}, expected {shape} for {connector!r}")
-        arr = arr.ravel()
-        if order is not None:
-            arr = arr[order]
     if dt is None:
-        out = arr.astype(np.float32).reshape(-1)
+        return arr.astype(np.float32).reshape(-1)
+    if np.any(arr < 0):
+        raise ValueError(f"connect: delay={value!r} is not allowed; delays must be >= 0 ms "
+                         f"(they are rounded to steps, at least one)")
+    steps = np.maximum(np.rint(arr / dt), 1).reshape(-1)
+    if steps.size and steps.max() > MAX_DELAY_STEPS:
+        raise ValueError(f"connect: delay of {int(steps.max())} steps exceeds the maximum of "
+                         f"{MAX_DELAY_STEPS} steps")
+    return steps.astype(np.uint8 if not steps.size or steps.max() <= 255 else np.uint16)
+
+
+def _stored(value, drawn, order):
+    """What a projection stores: the drawn values, or the given array (one value when a
+    scalar, else picked by ``order``, the user position of each stored synapse); a single
+    value when all are equal."""
+    if isinstance(value, build.Draws):
+        out = drawn
+    elif value.size > 1 and order is not None:
+        out = value[order]
+        if out.dtype == np.uint16 and (not out.size or out.max() <= 255):  # the delays kept fit in uint8
+            out = out.astype(np.uint8)
     else:
-        if np.any(arr < 0):
-            raise ValueError(f"connect: delay={value!r} is not allowed; delays must be >= 0 ms "
-                             f"(they are rounded to steps, at least one)")
-        steps = np.maximum(np.rint(arr / dt), 1).reshape(-1)
-        if steps.max() > MAX_DELAY_STEPS:
-            raise ValueError(f"connect: delay of {int(steps.max())} steps exceeds the maximum of "
-                             f"{MAX_DELAY_STEPS} steps")
-        out = steps.astype(np.uint8 if steps.max() <= 255 else np.uint16)
-    if out.size > 1 and np.all(out == out[0]):
+        out = value
+    if out.size > 1 and build.all_equal(out):
         out = out[:1].copy()  # uniform: stored once
     return out
