@@ -132,7 +132,8 @@ class Network:
         results are the same for any number (each neuron and each target sees the same
         operations in the same order). At most ``numba.config.NUMBA_NUM_THREADS`` (by
         default, the machine's cores) run at once; more threads make more, smaller ranges.
-        Threads pay on large networks: a step then costs two fork-joins (some microseconds).
+        Threads pay on large networks: a step then costs three barriers (a few microseconds).
+        ``net.threads`` may be changed between runs.
 
     Attributes
     ----------
@@ -151,16 +152,13 @@ class Network:
         if seed is not None:
             seed = validation.integer(seed, "seed", "Network", low=0, high=MAX_SEED,
                                       unit="or None; NumPy's SeedSequence entropy is 128 bits")
-        threads = validation.integer(threads, "threads", "Network", low=1)
         self.backend_name = backends.check(backend)
         self.backend = backends.options_of(backend if not isinstance(backend, str) else self.backend_name)
-        if threads != 1 and self.backend_name != "cpu":
-            raise ValueError(f"Network: threads={threads} is for the CPU backend; backend={backend!r} runs "
-                             "on its own device threads (use threads=1)")
+        self._engine = None
+        self.threads = threads
         self.dt = float(dt)
         self.seed = seed
         self.dtype = np.dtype(_DTYPES[key])
-        self.threads = int(threads)
         self.rng = np.random.default_rng(seed)
         self.populations: list[Population] = []
         self.projections: list[Projection] = []
@@ -168,11 +166,27 @@ class Network:
         self.step = 0
         self._buffers = Buffers(self)  # the runtime arrays of the step (spike histories, channels, rings)
         self._carry = 0.0  # ms asked for by run() but not yet simulated (less than half a step)
-        self._engine = None
         self._output = None  # the HDF5 writer of the last run with output= (appended to by the next)
         self.timings: dict[str, float] = {}
 
     # -- building -------------------------------------------------------------------------
+    @property
+    def threads(self) -> int:
+        """CPU threads that run the network (see the class docstring). It may be changed
+        between runs: the next ``run()`` compiles the step for the new number (the network
+        is not rebuilt: the parts of its rows that each thread delivers are the runtime's)."""
+        return self._threads
+
+    @threads.setter
+    def threads(self, value: int) -> None:
+        value = validation.integer(value, "threads", "Network", low=1)
+        if value != 1 and self.backend_name != "cpu":
+            raise ValueError(f"Network: threads={value} is for the CPU backend; backend={self.backend_name!r} runs "
+                             "on its own device threads (use threads=1)")
+        if getattr(self, "_threads", None) != value:
+            self._threads = int(value)
+            self._changed()
+
     @property
     def t(self) -> float:
         """Current time (ms)."""

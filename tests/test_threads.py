@@ -1,9 +1,9 @@
 """CPU threads (``Network(threads=T)``): the same results for every number of threads.
 
 Each thread updates a contiguous range of every population and delivers the spikes onto the
-neurons of that range only (rows are stored split by the threads' target ranges), so every
-neuron and every synaptic input sees the same operations in the same order as with one
-thread: spikes, samples and final states must be identical, not just close.
+neurons of that range only (the part of each row onto its range: targets ascend in a row),
+so every neuron and every synaptic input sees the same operations in the same order as with
+one thread: spikes, samples and final states must be identical, not just close.
 """
 from __future__ import annotations
 
@@ -52,11 +52,10 @@ def _run(threads: int, dtype: str = "float64"):
 def test_threads_give_the_same_spikes_samples_and_states(threads):
     _, pops1, recs1, states1, grouped1 = _run(1)
     net, popsT, recsT, statesT, groupedT = _run(threads)
-    assert grouped1.delay_offsets is not None
-    if threads < 8:  # rows grouped by delay within each thread's part
-        assert groupedT.delay_offsets.ndim == 3
-    else:  # 8 parts of 3 delay groups would take more memory than a delay per synapse
-        assert groupedT.delay_offsets is None and groupedT.block_offsets is not None
+    assert grouped1.delay_offsets is not None  # the storage does not depend on the threads
+    np.testing.assert_array_equal(grouped1.delay_offsets, groupedT.delay_offsets)
+    groups = grouped1.delay_offsets.shape[1] - 1
+    assert net._buffers.row_parts(groupedT, threads).shape == (groupedT.pre.n, groups, threads + 1)
     assert net._engine.lowered.threads == threads
     for r1, rT in zip(recs1, recsT):
         assert len(r1) > 0
@@ -89,38 +88,39 @@ def test_threads_in_single_precision_and_into_hdf5(tmp_path):
             np.testing.assert_array_equal(x1[v], x4[v])
 
 
-def test_rows_are_split_by_the_threads_target_ranges():
-    """Storage invariant: each row holds the synapses onto thread 0's neurons, then thread
-    1's, ...; the same synapses (pre, post, weight, delay) as with one thread, in the same
-    order for each target and delay."""
-    def synapses(proj):
-        pre = proj.sources()
-        key = np.lexsort((np.arange(pre.size), proj.synapse_delays(), proj.targets, pre))  # stable per (pre, post, delay)
-        return pre[key], proj.targets[key], proj.synapse_weights()[key], proj.synapse_delays()[key]
-
-    for make in (lambda t: fs.Network(dt=0.1, seed=9, threads=t),):
-        projections = {}
-        for threads in (1, 3):
-            net = make(threads)
-            a = net.population(fs.LIF(tau_m=10.0), n=50, name="a")
-            b = net.population(fs.LIF(tau_m=10.0), n=70, name="b")
-            projections[threads] = [
-                net.connect(a, b, fs.FixedProbability(0.4), weight=fs.Normal(1.0, 0.5), delay=1.0),
-                net.connect(a, b, fs.FixedProbability(0.5), weight=1.0, delay=fs.Uniform(0.1, 0.4)),
-                net.connect(a, b, fs.FixedTotalNumber(200), weight=fs.Normal(1.0, 0.5), delay=fs.Uniform(0.1, 9.0)),
-            ]
-        for p1, p3 in zip(projections[1], projections[3]):
-            for x1, x3 in zip(synapses(p1), synapses(p3)):
-                np.testing.assert_array_equal(x1, x3)
-            span = block_span(70, 3)
-            parts = p3.block_offsets if p3.block_offsets is not None else p3.delay_offsets[:, :, 0]
+def test_the_runtime_parts_of_rows_bound_each_threads_targets():
+    """The storage does not depend on the thread count (canonical rows: grouped by delay when
+    stored so, targets ascending within a row or group); for any thread count the runtime's
+    offsets bound, in every row (or delay group), exactly the synapses onto each thread's
+    range, in the stored order."""
+    net = fs.Network(dt=0.1, seed=9)
+    a = net.population(fs.LIF(tau_m=10.0), n=50, name="a")
+    b = net.population(fs.LIF(tau_m=10.0), n=70, name="b")
+    projections = [
+        net.connect(a, b, fs.FixedProbability(0.4), weight=fs.Normal(1.0, 0.5), delay=1.0),  # one delay
+        net.connect(a, b, fs.FixedProbability(0.5), weight=1.0, delay=fs.Uniform(0.1, 0.4)),  # grouped
+        net.connect(a, b, fs.FixedTotalNumber(200), weight=fs.Normal(1.0, 0.5), delay=fs.Uniform(0.1, 9.0)),
+    ]
+    assert projections[0].delivery == "deferred" and projections[1].delay_offsets is not None
+    assert projections[2].delay_offsets is None and projections[2].delays.size > 1  # a delay per synapse
+    for threads in (2, 3, 8):
+        span, starts = block_span(70, threads), block_starts(70, threads)
+        for proj in projections:
+            parts = net._buffers.row_parts(proj, threads)
             for j in range(50):
-                row = p3.targets[p3.indptr[j]:p3.indptr[j + 1]]
-                np.testing.assert_array_equal(row // span, np.sort(row // span))  # by thread
-                starts = np.searchsorted(row // span, np.arange(3))
-                np.testing.assert_array_equal(parts[j, :3], starts)
-        assert projections[3][0].block_offsets is not None and projections[3][1].delay_offsets.ndim == 3
-        assert projections[3][2].block_offsets is not None and projections[3][2].delay_offsets is None
+                row = proj.targets[proj.indptr[j]:proj.indptr[j + 1]]
+                if proj.delay_offsets is None:
+                    segments = [(0, row.size, parts[j])]
+                else:
+                    groups = proj.delay_offsets[j].astype(np.int64)
+                    segments = [(groups[g], groups[g + 1], parts[j, g]) for g in range(groups.size - 1)]
+                for lo, hi, offsets in segments:
+                    assert offsets[0] == lo and offsets[-1] == hi
+                    for t in range(threads):
+                        part = row[offsets[t]:offsets[t + 1]]
+                        assert np.all((part >= starts[t]) & (part < starts[t + 1]))
+                        assert np.all(part // span == t)
+                        np.testing.assert_array_equal(part, np.sort(part, kind="stable"))  # targets ascend
 
 
 @pytest.mark.parametrize("n,blocks", [(0, 2), (3, 4), (101, 2), (101, 3), (1000, 16)])
@@ -132,13 +132,29 @@ def test_block_ranges_cover_the_population_in_whole_words(n, blocks):
     np.testing.assert_array_equal(np.searchsorted(starts, i, side="right") - 1, i // block_span(n, blocks))
 
 
-def test_a_projection_connected_for_other_threads_is_refused():
-    net = fs.Network(threads=2)
-    a = net.population(fs.LIF(tau_m=10.0), n=10)
-    net.connect(a, a, fs.AllToAll(), weight=1.0, delay=1.0)
-    net.threads = 3  # not a supported change: the rows were split for 2
-    with pytest.raises(ValueError, match="connected for 2 thread"):
-        net.run(1.0, progress=False)
+def test_a_network_built_once_runs_with_another_thread_count():
+    """``net.threads`` changes between runs: the next run compiles the step for the new
+    count, the runtime splits the same rows again, and the results are those of one thread."""
+    def build():
+        net = fs.Network(dt=0.1, seed=13)
+        src = net.population(fs.PoissonSource(rate=500.0), n=30, name="src")
+        pop = net.population(fs.LIF(tau_m=10.0, v_thresh=-62.0, t_ref=1.0), n=41, name="pop")
+        net.connect(src, pop, fs.FixedProbability(0.3), synapse=fs.ExpCurrent(2.0), weight=1.0,
+                    delay=fs.Uniform(0.1, 1.0))
+        net.connect(pop, pop, fs.FixedProbability(0.2), weight=0.4, delay=0.3)
+        return net, net.record(pop, "spikes"), pop
+
+    net1, spikes1, pop1 = build()
+    net1.run(40.0, progress=False)
+    netT, spikesT, popT = build()
+    for threads in (1, 3, 2, 1):
+        netT.threads = threads
+        netT.run(10.0, progress=False)
+        assert netT._engine.lowered.threads == threads
+    assert len(spikes1) > 20
+    np.testing.assert_array_equal(spikes1.steps, spikesT.steps)
+    np.testing.assert_array_equal(spikes1.neurons, spikesT.neurons)
+    np.testing.assert_array_equal(pop1.v, popT.v)
 
 
 @pytest.mark.parametrize("bad", [0, -1, 1.5, "2"])

@@ -194,11 +194,10 @@ class Delivery:
     :class:`Transmit`)."""
     n_synapses: int = 0
     n_pre: int = 0
-    row_parts: str | None = None
-    """With CPU threads: how rows are split by the threads' target ranges ("blocks":
-    ``BO``, or "groups": ``DO`` per part)."""
-    parts: int = 1
-    """The threads the rows are split for."""
+    partition: Callable[[int], np.ndarray] | None = None
+    """The runtime's offsets of the part of each row (or delay group) onto each of a given
+    number of ranges of the targets (:func:`fastspike.runtime.layout.row_parts`): what a
+    backend that splits the targets (CPU threads) reads instead of whole rows."""
 
 
 @dataclass

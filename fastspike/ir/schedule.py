@@ -34,7 +34,7 @@ Glossary of the names in kernels (arguments in capitals, locals in lower case):
 membrane through channel c; ``I_`` the input current, ``x_I`` its record; ``RC``/``RS`` the
 refractory counter / period in steps; ``SH``/``NH`` the spike history and its counts per row;
 ``IP``/``TG``/``WT`` row pointers, targets, weights; ``DL`` a delay per synapse, ``DO`` the
-offsets of a row's delay groups, ``BO`` the offsets of the threads' parts of a row; ``DM`` a
+offsets of a row's delay groups; ``DM`` a
 projection's (first step, smallest delay, delay groups); ``RK`` the positions of a kernel's
 spike records, ``SS<r>``/``SN<r>``/``SM<r>`` a spike record's steps, neurons and mask;
 ``G``/``X``/``ST``/``V<j>``/``x<j>`` a state record's position, neurons, steps, samples and
@@ -43,6 +43,7 @@ sampled arrays.
 from __future__ import annotations
 
 import ast
+import functools
 import hashlib
 import re
 from typing import TYPE_CHECKING, Callable
@@ -534,19 +535,12 @@ def _delivery(proj, buffers: "Buffers") -> tuple[KernelBuilder, Delivery]:
     elif ring:
         b.array("DL", proj.delays, Space.SYNAPSE)
         scheme = "ring_delays"
-    row_parts = None
-    if proj.block_offsets is not None:
-        b.array("BO", proj.block_offsets, Space.PRE)
-        row_parts = "blocks"
-    elif grouped and proj.delay_offsets.ndim == 3:
-        row_parts = "groups"
     weight = "WT[s_]"
     if proj.weights.size == 1:
         weight = b.constant("w", "_cast(WT[0])")
     transmitted = _component_call(b, proj.weight_update, proj.weight_update.on_pre, {"g": weight})
-    parts = proj.delay_offsets.shape[1] if row_parts == "groups" else (
-        proj.block_offsets.shape[1] - 1 if row_parts == "blocks" else 1)
-    return b, Delivery(scheme, [Transmit(S.expr(transmitted))], proj.n_synapses, proj.pre.n, row_parts, parts)
+    partition = functools.partial(buffers.row_parts, proj)
+    return b, Delivery(scheme, [Transmit(S.expr(transmitted))], proj.n_synapses, proj.pre.n, partition)
 
 
 def _state_record(prog: StepProgram, k: int, rec: StateRecord, rows: int, buffers: "Buffers"

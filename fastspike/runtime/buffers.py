@@ -18,6 +18,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..blocks import block_starts
+from .layout import row_parts
+
 if TYPE_CHECKING:  # pragma: no cover
     from ..network import Network, Population
     from ..synapses.postsynaptic import PostsynapticModel
@@ -37,6 +40,7 @@ class Buffers:
         self._rings: dict[tuple, np.ndarray] = {}
         self._refractory: dict[int, np.ndarray] = {}
         self._recorded_input: dict[int, np.ndarray] = {}
+        self._row_parts: dict[tuple, np.ndarray] = {}
 
     # -- the arrays --------------------------------------------------------------------------
     def spike_history(self, pop: "Population") -> tuple[np.ndarray, np.ndarray]:
@@ -81,6 +85,18 @@ class Buffers:
         if pop.index not in self._recorded_input:
             self._recorded_input[pop.index] = np.zeros(pop.n, self.net.dtype)
         return self._recorded_input[pop.index]
+
+    def row_parts(self, proj, parts: int) -> np.ndarray:
+        """Where the part of each row (or delay group) of ``proj`` onto each of ``parts``
+        ranges of its targets starts (:func:`fastspike.runtime.layout.row_parts`; the ranges
+        of :func:`fastspike.blocks.block_starts`). Kept for the thread count in use only."""
+        key = (proj.index, parts)
+        if key not in self._row_parts:
+            for old in [k for k in self._row_parts if k[0] == proj.index]:
+                del self._row_parts[old]
+            starts = block_starts(proj.post.n, parts)
+            self._row_parts[key] = row_parts(proj.indptr, proj.targets, starts, proj.delay_offsets)
+        return self._row_parts[key]
 
     # -- sizing -------------------------------------------------------------------------------
     def prepare(self) -> None:

@@ -7,9 +7,11 @@ Otherwise each row is grouped by delay and ``delay_offsets`` (n_pre x (number of
 values + 1), uint8/uint16 for rows shorter than 256/65536) bounds each group, with no
 per-synapse delay stored at all (``delays`` expands them on request), unless the offsets
 would take more memory than one delay per synapse (many delay values, few synapses per
-row): then the delays are stored per synapse (uint8, or uint16 beyond 255 steps). With CPU
-threads, each row is split into the parts onto each thread's targets (``block_offsets``, or
-a ``delay_offsets`` per part), so that threads deliver side by side without sharing targets.
+row): then the delays are stored per synapse (uint8, or uint16 beyond 255 steps). Within a
+row, or a delay group, targets ascend (multapses in draw order): the storage does not depend
+on who runs it, and the part of a row onto a thread's (or process's) range of neurons is one
+contiguous run, whose offsets the runtime computes for the thread count in use
+(:mod:`fastspike.runtime.layout`).
 
 So a synapse costs at most 4 + 4 + 2 = 10 bytes, plus 8 bytes per presynaptic neuron.
 
@@ -27,7 +29,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .. import validation
-from ..blocks import block_span
 from . import build
 from .connectors import Connector
 from .distributions import Distribution
@@ -61,16 +62,11 @@ class Projection:
         model's input current (ExpCurrent) or mV (Delta).
     delays : ndarray of uint8/uint16, shape (n_synapses,) or (1,)
         Delay of each synapse in steps (>= 1), a single value when uniform. Within a row,
-        synapses are grouped by delay. Expanded from ``delay_offsets`` on each access.
-    delay_offsets : ndarray (pre.n, dmax - dmin + 2) or (pre.n, threads, dmax - dmin + 2) or None
+        synapses are grouped by delay (when ``delay_offsets`` is stored). Expanded from
+        ``delay_offsets`` on each access.
+    delay_offsets : ndarray (pre.n, dmax - dmin + 2) or None
         ``delay_offsets[j, d - dmin]``: start of the synapses of delay d in row j, relative to
-        the row start (None when all delays are equal, or stored per synapse). With CPU
-        threads (``Network(threads=T)``, T > 1), each row holds the synapses onto thread 0's
-        targets, then thread 1's, ... (:mod:`fastspike.blocks`), each part grouped by delay:
-        ``delay_offsets[j, b, d - dmin]`` (``[j, b, -1]``: the end of part b).
-    block_offsets : ndarray (pre.n, threads + 1) or None
-        With CPU threads, when delays are not grouped: the start of each thread's part of
-        row j, relative to the row start (``[j, threads]``: the row length).
+        the row start (None when all delays are equal, or stored per synapse).
     min_delay, max_delay : int
         Smallest and largest delay in steps.
     delivery : {"deferred", "ring"}
@@ -106,26 +102,19 @@ class Projection:
         self.max_delay = int(delays.max()) if delays.size else 1
         self._delays = delays[:1].copy() if delays.size else np.ones(1, np.uint8)
         self.delivery = "deferred" if delays.size <= 1 else "ring"
-        threads = net.threads
-        span = block_span(post.n, threads)
-        self.block_offsets = None
         longest = int(np.diff(self.indptr).max()) if pre.n else 0
         if delays.size > 1:  # rows grouped by delay, for delivery one delay at a time
             dmin, dmax = self.min_delay, self.max_delay
             kind = np.uint8 if longest < 1 << 8 else np.uint16 if longest < 1 << 16 else np.int64
-            if pre.n * threads * (dmax - dmin + 2) * np.dtype(kind).itemsize <= delays.nbytes:
-                offsets = np.zeros((pre.n, threads, dmax - dmin + 2), kind)  # with threads, per thread's part
-                build.group_rows(self.indptr, self.targets, self.weights, delays, dmin, dmax - dmin + 1, span,
+            if pre.n * (dmax - dmin + 2) * np.dtype(kind).itemsize <= delays.nbytes:
+                offsets = np.zeros((pre.n, 1, dmax - dmin + 2), kind)
+                # a stable counting sort by delay: within a group, targets still ascend
+                build.group_rows(self.indptr, self.targets, self.weights, delays, dmin, dmax - dmin + 1, post.n + 1,
                                  offsets, False)
-                self.delay_offsets = offsets if threads > 1 else offsets.reshape(pre.n, -1)
+                self.delay_offsets = offsets.reshape(pre.n, -1)
             else:
                 self._delays = delays
         del delays
-        if threads > 1 and self.delay_offsets is None:  # rows split by the threads' target ranges
-            offsets = np.zeros((pre.n, threads, 2), np.int32 if longest < 1 << 31 else np.int64)
-            build.group_rows(self.indptr, self.targets, self.weights, self._delays, 0, 1, span, offsets,
-                             self._delays.size > 1)
-            self.block_offsets = np.concatenate([offsets[:, :, 0], offsets[:, -1:, 1]], axis=1)
         self.build_time = time.perf_counter() - t0
 
     @property
@@ -137,7 +126,7 @@ class Projection:
         if self.delay_offsets is None:  # uniform, or stored per synapse
             return self._delays
         dtype = np.uint8 if self.max_delay <= 255 else np.uint16
-        counts = np.diff(self.delay_offsets.astype(np.int64), axis=-1)  # (n_pre, [threads,] values)
+        counts = np.diff(self.delay_offsets.astype(np.int64), axis=-1)  # (n_pre, delay values)
         values = np.arange(self.min_delay, self.max_delay + 1, dtype=dtype)
         return np.repeat(np.tile(values, counts.size // values.size), counts.reshape(-1))
 
@@ -145,8 +134,7 @@ class Projection:
     def nbytes(self) -> int:
         """Memory of the stored connectivity (bytes)."""
         delays = self._delays.nbytes if self.delay_offsets is None else self.delay_offsets.nbytes
-        blocks = 0 if self.block_offsets is None else self.block_offsets.nbytes
-        return int(self.indptr.nbytes + self.targets.nbytes + self.weights.nbytes + delays + blocks)
+        return int(self.indptr.nbytes + self.targets.nbytes + self.weights.nbytes + delays)
 
     def sources(self) -> np.ndarray:
         """Pre neuron of each synapse (int32), expanded from ``indptr``."""

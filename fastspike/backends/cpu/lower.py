@@ -12,10 +12,11 @@ when rows are grouped by delay); an accumulation is ``+=``.
 ``threads`` contiguous ranges (:mod:`fastspike.blocks`); a call runs for one range
 (``block``): it updates the neurons of its range and lists their spikes from the start of its
 range in the spike history and the record buffers; a serial *merge* joins the ranges' lists
-once every range ran. A delivery adds only the synapses onto its own range (rows are stored
-split by the ranges' targets: ``BO``, or ``DO`` per part), in the drawn order, so each
-target receives its inputs in the same order as with one thread: results do not depend on
-the number of threads.
+once every range ran. A delivery adds only the synapses onto its own range: targets ascend
+in a row (or a delay group), so that part is one run, whose offsets the runtime computes for
+the thread count (``BO``, or ``DP`` per delay group: :mod:`fastspike.runtime.layout`); each
+target receives its inputs in the stored order, as with one thread, so results do not
+depend on the number of threads.
 """
 from __future__ import annotations
 
@@ -228,23 +229,22 @@ def _delivery(c: _Call, work: Delivery) -> list[ast.stmt]:
     """The spikes of the step's history row, their rows (or, with threads, the part of each
     row onto this range's targets), group by group when rows are grouped by delay."""
     ranged = c.threads > 1
-    if ranged and work.parts != c.threads:
-        raise ValueError(f"a projection was connected for {work.parts} thread(s), not {c.threads}: connect it in a "
-                         f"Network(threads={c.threads})")
+    if ranged:  # the runtime's offsets of the parts of the rows onto each range (BO, or per delay group DP)
+        c.array("DP" if work.scheme == "ring_groups" else "BO", work.partition(c.threads))
     if work.scheme == "input":
         since, row = "step - dmin", "(step - dmin) & (ring_length - 1)"
     else:
         since, row = "step - 1", "(step - 1) & (ring_length - 1)"
     if work.scheme == "ring_groups":
         if ranged:
-            start, stop = "o_ + DO[j_, block, g_]", "o_ + DO[j_, block, g_ + 1]"
+            start, stop = "o_ + DP[j_, g_, block]", "o_ + DP[j_, g_, block + 1]"
         else:
             start, stop = "o_ + DO[j_, g_]", "o_ + DO[j_, g_ + 1]"
         synapses = ["o_ = IP[j_]", "for g_ in range(dn):", "    q_ = (step - 1 + dmin + g_) & (ring_length - 1)",
                     f"    for s_ in range({start}, {stop}):", "        pass"]
         target = ("q_", "TG[s_]")
     else:
-        if ranged and work.row_parts == "blocks":
+        if ranged:
             start, stop = "IP[j_] + BO[j_, block]", "IP[j_] + BO[j_, block + 1]"
         else:
             start, stop = "IP[j_]", "IP[j_ + 1]"
