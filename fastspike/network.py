@@ -277,8 +277,11 @@ class Network:
         if isinstance(delay, Distribution):
             check_delay(delay, self.dt)
         resources.check_projection(pre, post, connector, weight, delay, self.threads)
+        if isinstance(weight, (int, float, np.number)):
+            synapse.check_weights(weight, "connect")  # before the connectivity is drawn
         index = len(self.projections)
         proj = Projection(pre, post, connector, synapse, weight, delay, hash_seed(self.seed, 1, index), index)
+        synapse.check_weights(proj.weights, "connect")  # drawn weights too
         proj.weight_update = weight_update
         proj.start_step = self.step  # spikes emitted before the projection existed do not use it
         post.add_channel(synapse)
@@ -301,6 +304,7 @@ class Network:
         self._check_synapse(population, synapse, "poisson_input")
         if isinstance(population.model, Source):
             raise ValueError(f"poisson_input: population {population.name!r} is a spike source")
+        synapse.check_weights(validation.number(weight, "weight", "poisson_input"), "poisson_input")
         m = len(population.poisson_inputs)
         inp = PoissonInput(n, rate, weight, synapse, population.n, hash_seed(self.seed, 3, population.index, m))
         population.add_channel(synapse)
@@ -316,6 +320,11 @@ class Network:
         synapse.check()
         if isinstance(post.model, Source):
             return
+        if synapse.reads_membrane and not post.model.voltage_membrane:
+            unit = post.model.units().get(post.state_names[0], "?")
+            raise ValueError(f"{what}: {synapse!r} injects g (E_rev - v) and needs a membrane potential in mV; "
+                             f"{post.model.name}'s membrane variable {post.state_names[0]!r} is in {unit!r}: use a "
+                             f"current synapse (fs.ExpCurrent, fs.AlphaCurrent, fs.Delta) on population {post.name!r}")
         if not synapse.supports(post.integrator):
             others = [i for i in post.model.integrators if i != "exact"]
             raise ValueError(f"{what}: {synapse!r} cannot be integrated exactly; population {post.name!r} uses "

@@ -244,6 +244,12 @@ class Model:
         """
         return ()
 
+    @property
+    def voltage_membrane(self) -> bool:
+        """Whether the membrane variable (the first state variable) is a voltage (unit mV):
+        what a conductance synapse, whose current is ``g (E_rev - v)``, needs."""
+        return bool(self.state_names) and self.units().get(self.state_names[0]) == "mV"
+
     def option_code(self, name: str) -> int:
         o = next(o for o in self.options if o.name == name)
         return o.code(self.option_values[name])
