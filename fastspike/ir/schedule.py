@@ -125,17 +125,46 @@ class KernelBuilder:
 
 class Fragment:
     """What a current source or spike input may add to a population's update: arrays,
-    constants, locals of the step and of each neuron, calls of scalar functions. Names are
-    given a suffix unique to the input, so inputs never clash."""
+    constants, locals of the step and of each neuron, calls of scalar functions, persistent
+    state per neuron (:meth:`state`, :meth:`store`) and a random stream of its own
+    (:meth:`stream`). Names are given a suffix unique to the input, so inputs never clash."""
+
+    STREAM_LABEL = 4
+    """The label of current sources' random streams: ``hash_seed(seed, 4, population, input)``
+    (projections use 1, Poisson sources 2, Poisson inputs 3)."""
 
     def __init__(self, b: KernelBuilder, update: NeuronUpdate, suffix: str, pop: "Population",
-                 shared: dict[str, str]) -> None:
+                 shared: dict[str, str], buffers: "Buffers | None" = None, source: object = None,
+                 position: int = 0) -> None:
         self._b, self._update, self.suffix = b, update, suffix
         self.n = pop.n
         self.dt = pop.network.dt
         self.dtype = pop.network.dtype
         self.neuron = "i"
         self._shared = shared
+        self._pop, self._buffers, self._source, self._position = pop, buffers, source, position
+
+    def state(self, name: str, initial: np.ndarray | float = 0.0) -> str:
+        """A per-neuron state array of the source (``initial`` when first allocated), carried
+        from one run to the next (a GPU copies it back): the runtime's
+        :meth:`~fastspike.runtime.buffers.Buffers.source_state`, keyed by the population, the
+        source and ``name``. Read it with ``f.local(..., f"{arr}[i]")``, write it with
+        :meth:`store`."""
+        values = self._buffers.source_state(self._pop, self._source, name, initial)
+        return self._b.array(name.upper() + self.suffix, values, Space.NEURON, persistent=True)
+
+    def store(self, array: str, value: ast.expr | str) -> None:
+        """Store ``value`` as neuron ``i``'s element of the per-neuron array ``array`` (a
+        :meth:`state`)."""
+        self._update.body.append(Store(array, (S.expr("i"),), S.expr(value) if isinstance(value, str) else value))
+
+    def stream(self) -> str:
+        """The constant holding this input's random stream key (uint64), from the network seed,
+        the population and the input's position (:data:`STREAM_LABEL`): draw with
+        ``fastspike.random`` functions at counters such as :meth:`draw_counter`, so the draws
+        do not depend on chunking, threads or backend."""
+        key = rnd.hash_seed(self._pop.network.seed, self.STREAM_LABEL, self._pop.index, self._position)
+        return self.constant("ks", f"{self.array('KS', np.array([key], np.uint64), Space.UNIFORM)}[0]")
 
     def array(self, name: str, value: np.ndarray, space: Space = Space.TABLE) -> str:
         return self._b.array(name + self.suffix, value, space)
@@ -326,8 +355,8 @@ class _PopulationUpdate:
         t, held over the step, except those of ``stagewise`` channels, which the integrator
         evaluates at each of its stages (:meth:`stage_input`); the exact integrator
         propagates the channels itself."""
-        external = [src.lower(Fragment(self.b, self.up, suffix, self.pop, self.shared))
-                    for suffix, src in self.inputs if not src.spike_input]
+        external = [src.lower(Fragment(self.b, self.up, suffix, self.pop, self.shared, self.buffers, src, j))
+                    for j, (suffix, src) in enumerate(self.inputs) if not src.spike_input]
         self.syn = []
         self.stagewise = [(c, ch) for c, ch in self.current_channels if ch.stagewise and not self.exact]
         self.stage_states: dict[tuple[int, str], list[str]] = {}
@@ -438,7 +467,7 @@ class _PopulationUpdate:
         for suffix, src in self.inputs:
             if src.spike_input:
                 arriving.setdefault(src.synapse.key, []).append(
-                    src.lower(Fragment(self.b, self.up, suffix, self.pop, self.shared)))
+                    src.lower(Fragment(self.b, self.up, suffix, self.pop, self.shared, self.buffers, src)))
         for c, ch in self.current_channels:
             terms, consume = self._delivered(c, ch, fed, ringed)
             values = _component_step(self.b, self.body, ch, ch.decay, dict(zip(ch.state_names, self.channel_locals[c])),
