@@ -18,6 +18,9 @@ writes, next to this script (NEST 3.10.0 from PyPI, Python 3.11, numpy 2.3):
   0.2 ms, tau_syn_in 2 ms), the same kind of replayed input (weights nS, delay 1 ms), run at
   resolution 0.1 ms and 0.01 ms for 1000 ms (output spikes of both), and a subthreshold run
   (V_th = 100 mV, no spike) at 0.01 ms for 300 ms whose V_m is sampled every 0.5 ms.
+- ``hh_cond_exp_traub.npz``: 4 neurons ``hh_cond_exp_traub`` with COBAHH's parameters (NEST's
+  defaults but V_T = -63 mV, t_ref 3 ms), V_m -60 mV, constant currents I_e = 0, 100, 400 and
+  1000 pA, resolution 0.01 ms, 500 ms: output spike times and senders.
 
 NEST integrates ``iaf_cond_exp`` with GSL's adaptive RKF45 within each step; ``iaf_psc_alpha``
 exactly. A spike given to a ``spike_generator`` at time t is emitted with stamp t and arrives
@@ -116,9 +119,25 @@ def cond():
                         nest_version=nest.__version__)
 
 
+def traub():
+    i_e = np.array([0.0, 100.0, 400.0, 1000.0])
+    nest.ResetKernel()
+    nest.SetKernelStatus({"resolution": 0.01})
+    pop = nest.Create("hh_cond_exp_traub", i_e.size, params={"V_T": -63.0, "t_ref": 3.0, "V_m": -60.0})
+    for i, current in enumerate(i_e):
+        pop[i].set(I_e=float(current))
+    rec = nest.Create("spike_recorder")
+    nest.Connect(pop, rec)
+    nest.Simulate(500.0)
+    ev = rec.get("events")
+    np.savez_compressed(os.path.join(HERE, "hh_cond_exp_traub.npz"), i_e=i_e, spike_times=np.asarray(ev["times"]),
+                        spike_senders=np.asarray(ev["senders"]) - pop[0].global_id, nest_version=nest.__version__)
+
+
 if __name__ == "__main__":
     alpha()
     cond()
-    for name in ("iaf_psc_alpha.npz", "iaf_cond_exp.npz"):
+    traub()
+    for name in ("iaf_psc_alpha.npz", "iaf_cond_exp.npz", "hh_cond_exp_traub.npz"):
         d = np.load(os.path.join(HERE, name))
         print(name, {k: d[k].shape for k in d.files})
