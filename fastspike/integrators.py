@@ -117,6 +117,7 @@ def step_lines(
     prefix: str,
     stage_input: StageInput | None = None,
     conductance: str | None = None,
+    input_gain: str | None = None,
 ) -> list[str]:
     """Source lines of one explicit step: the locals ``new`` get the state after ``dt``.
 
@@ -134,6 +135,9 @@ def step_lines(
         by which the stage input falls per mV of the membrane variable (the first state
         variable), ``I = I_0 - G v``; it is then taken into the linear part of ``v``'s
         equation (held over the step) instead of being held at the start's ``v``
+    input_gain : with ``conductance``: the source of a call of the model's ``input_gain``
+        (``d(dv/dt)/dI``); without it, ``conditionally_linear`` is called a second time to
+        find it
     """
     k = len(state)
     offsets = STAGE_OFFSETS.get(integrator, ())
@@ -159,12 +163,16 @@ def step_lines(
         lines, extra = stage(state, 0, "1")
         if conductance is not None:  # dv/dt = a v + b(I_0 - G v) = (a - k G) v + b(I_0), k = db/dI
             G, I0 = f"{prefix}G", f"{prefix}IG"
-            lines += [f"{G} = {conductance}", f"{I0} = {extra[0] if extra else 'I_'} + {G} * {state[0]}",
-                      f"{I0}m = {I0} - {G}"]
+            lines += [f"{G} = {conductance}", f"{I0} = {extra[0] if extra else 'I_'} + {G} * {state[0]}"]
+            if input_gain is None:
+                lines.append(f"{I0}m = {I0} - {G}")
             lines.append(unpack(coeffs, call("conditionally_linear", state, I0)))
-            other = [f"{prefix}{tag}_{j}" for j in range(k) for tag in ("fa", "fb")]
-            lines.append(unpack(other, call("conditionally_linear", state, f"{I0}m")))
-            lines.append(f"{coeffs[0]} = {coeffs[0]} - ({coeffs[1]} - {other[1]})")
+            if input_gain is not None:
+                lines.append(f"{coeffs[0]} = {coeffs[0]} - {input_gain} * {G}")
+            else:
+                other = [f"{prefix}{tag}_{j}" for j in range(k) for tag in ("fa", "fb")]
+                lines.append(unpack(other, call("conditionally_linear", state, f"{I0}m")))
+                lines.append(f"{coeffs[0]} = {coeffs[0]} - ({coeffs[1]} - {other[1]})")
         else:
             lines.append(unpack(coeffs, call("conditionally_linear", state, *extra)))
         for j, (x, n) in enumerate(zip(state, new)):

@@ -66,6 +66,19 @@ class Population:
         """The population's synaptic channels, in order of creation (see ``connect``)."""
         return tuple(self._channels.values())
 
+    def channel_state(self, synapse: PostsynapticModel, variable: str) -> np.ndarray:
+        """The per-neuron state variable ``variable`` of the population's channel ``synapse``
+        (e.g. an ``fs.ExpConductance``'s ``"g"``): the array the step reads and writes, carried
+        from run to run; assign into it (``[:] = ...``) to set initial conductances."""
+        if synapse.key not in self._channels:
+            raise ValueError(f"{self.name}: no channel {synapse!r}; channels: "
+                             f"{', '.join(map(repr, self.channels)) or 'none (connect() creates them)'}")
+        channel = self._channels[synapse.key]
+        if variable not in channel.state_names:
+            raise ValueError(f"{self.name}: {channel!r} has no state variable {variable!r}; it has "
+                             f"{', '.join(map(repr, channel.state_names)) or 'none'}")
+        return self.network._buffers.channel_state(self, channel, variable)
+
     def __getattr__(self, name: str) -> np.ndarray:
         state = self.__dict__.get("state")
         if state is not None and name in state:

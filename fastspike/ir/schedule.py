@@ -418,8 +418,9 @@ class _PopulationUpdate:
         if not self.exact:
             staged = bool(self.stagewise)
             conductance = self.stage_conductance() if staged and self.pop.integrator == "exponential_euler" else None
+            gain = self.call("input_gain", s_loc) if conductance and self.model.input_gain is not None else None
             lines = integrators.step_lines(self.pop.integrator, s_loc, n_loc, self.call, "t_",
-                                           self.stage_input if staged else None, conductance)
+                                           self.stage_input if staged else None, conductance, gain)
             body.extend(S.stmts("\n".join(lines)))
             # frozen variables keep their value; the compiler then drops their (dead) arithmetic
             body.extend(S.assign(n_, s) for v, s, n_ in zip(self.state, s_loc, n_loc) if v in self.frozen)

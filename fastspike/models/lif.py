@@ -34,6 +34,11 @@ def lif_conditionally_linear(v, theta, I, tau_m, R, v_rest, g_L, tau_theta):
     return -g_L / tau_m, (g_L * v_rest + R * I) / tau_m, -1.0 / tau_theta, theta * 0.0
 
 
+def lif_input_gain(R, tau_m):
+    """d(dv/dt)/dI = R / tau_m (1/ms per unit of current)."""
+    return R / tau_m
+
+
 def lif_threshold(v, theta, v_thresh):
     """Spike when v >= v_thresh + theta."""
     return v >= v_thresh + theta
@@ -129,6 +134,7 @@ class LIF(Model):
     dynamics = staticmethod(lif_dynamics)
     linear = staticmethod(lif_linear)
     conditionally_linear = staticmethod(lif_conditionally_linear)
+    input_gain = staticmethod(lif_input_gain)
     threshold = staticmethod(lif_threshold)
     reset = staticmethod(lif_reset)
     constrain = staticmethod(lif_constrain)
