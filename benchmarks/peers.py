@@ -471,6 +471,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--duration", type=float, default=1000.0, help="bio time (ms, default 1000)")
     ap.add_argument("--reps", type=int, default=3, help="repetitions, each in fresh processes (default 3)")
     ap.add_argument("--seed", type=int, default=1, help="seed of the peers' networks")
+    ap.add_argument("--vary-seed", action="store_true",
+                    help="repetition r uses seed + r (rates and CVs over seeds, not one network timed again)")
     ap.add_argument("--dtype", choices=["float64", "float32"], default="float64", help="fastspike's dtype")
     ap.add_argument("--sims", nargs="+", choices=SIMULATORS, default=list(SIMULATORS))
     ap.add_argument("--peers-python", default=os.environ.get("FASTSPIKE_PEERS_PYTHON", sys.executable),
@@ -513,15 +515,16 @@ def main(argv: list[str] | None = None) -> None:
         runs = {sim: [] for sim in sims}
         try:
             for rep in range(args.reps):
+                seed = args.seed + rep if args.vary_seed else args.seed
                 for sim in sims:
                     print(f"{net} (scale {scale:g}) rep {rep + 1}/{args.reps}: {sim} ...", file=sys.stderr,
                           flush=True)
                     if sim == "fastspike":
-                        r = run_fastspike(net, scale, args.duration, args.dtype, env, args.seed)
+                        r = run_fastspike(net, scale, args.duration, args.dtype, env, seed)
                     else:
                         r = _call([pythons[sim], os.path.abspath(__file__), "--worker", sim, "--net", net,
                                    "--scale", repr(scale), "--duration", repr(args.duration), "--seed",
-                                   str(args.seed), "--workdir", workdir], env)
+                                   str(seed), "--workdir", workdir], env)
                     runs[sim].append(r)
                     rates = ", ".join(f"{k} {v['rate_hz']:.2f} Hz" for k, v in r["populations"].items())
                     print(f"    construct {r['construct_s']:.2f} s, compile {r['compile_s']:.2f} s, "

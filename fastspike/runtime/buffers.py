@@ -91,8 +91,9 @@ class Buffers:
         (itself: every source is its own input) and ``name``."""
         key = (pop.index, id(source), name)
         if key not in self._source_state:
-            self._source_state[key] = np.ascontiguousarray(np.broadcast_to(np.asarray(initial, self.net.dtype),
-                                                                           (pop.n,)))
+            values = np.zeros(pop.n, self.net.dtype)
+            values[:] = np.asarray(initial, dtype=np.float64)  # a number, or one value per neuron
+            self._source_state[key] = values
             self._source_owners.append(source)
         return self._source_state[key]
 
