@@ -151,8 +151,9 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"unknown network {n!r}; known: {', '.join(NETS)}")
     fixed = [n for n in names if n in FIXED]
     if args.scale != 1.0 and fixed:
-        parser.error(f"--scale {args.scale:g} does not apply to {', '.join(fixed)}: fixed networks of 4000 neurons "
-                     f"(Brette et al. 2007); scale brunel, microcircuit or uncoupled, or run {fixed[0]} without --scale")
+        parser.error(f"--scale {args.scale:g} does not apply to {', '.join(fixed)}: fixed networks of 4000 "
+                     f"neurons (Brette et al. 2007); scale brunel, microcircuit or uncoupled, or run {fixed[0]} "
+                     f"without --scale")
     for b in chosen:
         backends.check(b)  # a clear error for an unknown or unusable backend
     from .backends.options import LANES_ENV, lanes_asked

@@ -396,8 +396,9 @@ class _PopulationUpdate:
             if dname in equation_arguments(ch.decay):
                 if offset == "dt":
                     args[dname] = f"c{c}_{dname}"
-                else:
-                    args[dname] = self.b.constant(f"c{c}_{dname}_{tag}", f"_cast({_component_call(self.b, ch, fn, {'dt': offset}, precision='double')})")
+                else:  # computed once per call, for a step of ``offset``
+                    value = _component_call(self.b, ch, fn, {"dt": offset}, precision="double")
+                    args[dname] = self.b.constant(f"c{c}_{dname}_{tag}", f"_cast({value})")
         names = [f"c{c}_{tag}_{var}" for var in ch.state_names]
         lines.append(ast.unparse(S.assign(names[0] if len(names) == 1 else names,
                                           _component_call(self.b, ch, ch.decay, args, c))))
