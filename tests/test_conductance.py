@@ -38,6 +38,13 @@ def reference_v(t: float, w: float = W, tau: float = TAU) -> float:
     return float(solve_ivp(f, (T0, t), [V_REST], method="DOP853", rtol=1e-13, atol=1e-13).y[0, -1])
 
 
+class NoGainLIF(fs.LIF):
+    """The LIF without its input_gain: exponential Euler then finds d(dv/dt)/dI by a second call
+    of conditionally_linear."""
+
+    input_gain = None
+
+
 def single_spike(dt: float) -> dict[str, float]:
     """v at T_END of a LIF at rest after one conductance input, for each integrator (one network),
     and (key "constant") under exponential Euler with a conductance that does not decay."""
@@ -50,6 +57,9 @@ def single_spike(dt: float) -> dict[str, float]:
     pops["constant"] = net.population(fs.LIF(tau_m=TAU_M, R=R, v_rest=V_REST, v_thresh=100.0), n=1,
                                       integrator="exponential_euler")
     net.connect(src, pops["constant"], fs.AllToAll(), synapse=fs.ExpConductance(1e15, E_EX), weight=W, delay=0.5)
+    pops["no_gain"] = net.population(NoGainLIF(tau_m=TAU_M, R=R, v_rest=V_REST, v_thresh=100.0), n=1,
+                                     integrator="exponential_euler")
+    net.connect(src, pops["no_gain"], fs.AllToAll(), synapse=fs.ExpConductance(TAU, E_EX), weight=W, delay=0.5)
     net.run(T_END)
     return {k: float(p.v[0]) for k, p in pops.items()}
 
@@ -75,6 +85,13 @@ def test_exponential_euler_exact_for_constant_conductance(single_spike_runs):
     exact = v_inf + (V_REST - v_inf) * math.exp(-(1.0 + g) * (T_END - T0) / TAU_M)
     for dt in (0.1, 0.05, 0.025):
         assert single_spike_runs[dt]["constant"] == pytest.approx(exact, abs=1e-10)
+
+
+def test_exponential_euler_without_input_gain(single_spike_runs):
+    """A model without input_gain: the same step (to rounding) from a second conditionally_linear call."""
+    for dt in (0.1, 0.05, 0.025):
+        runs = single_spike_runs[dt]
+        assert runs["no_gain"] == pytest.approx(runs["exponential_euler"], rel=1e-12)
 
 
 # -- NEST iaf_cond_exp on replayed input -----------------------------------------------------
