@@ -1,4 +1,5 @@
-"""fastspike beside Brian2 (cpp_standalone and runtime) and NEST on B1 (CUBA) and B2 (Brunel).
+"""fastspike beside Brian2 (cpp_standalone and runtime) and NEST on B1 (CUBA), B2 (Brunel), B6 (COBA)
+and B7 (COBAHH).
 
 The same networks as BENCHMARKS.md, with the same parameters in every simulator, run side by
 side in one invocation; each simulator runs in its own fresh process (its own interpreter,
@@ -37,6 +38,28 @@ listed in benchmarks/README.md):
   weight="J*int(not_refractory)")``.
   NEST: ``iaf_psc_delta`` (``refractory_input=False``), ``fixed_indegree``, one
   ``poisson_generator`` of 20 kHz (independent per target).
+* B6 COBA (Brette et al. 2007 benchmark 1; Vogels & Abbott 2005): 3200 + 800 LIF, C_m 200 pF,
+  g_L 10 nS (tau_m 20 ms), E_L = v_reset = -60, v_thresh -50 mV, t_ref 5 ms; exponential
+  conductances 6 nS / 5 ms / 0 mV (from excitatory) and 67 nS / 10 ms / -80 mV (from inhibitory
+  neurons), p = 0.02 from every neuron to every neuron, delay 0.1 ms; v0 uniform in [-60, -50)
+  mV, initial conductances normal, (4 +- 1.5) g_L and (20 +- 12) g_L (Brette et al.'s reference
+  script). The integrator is ``--coba-method`` for fastspike and Brian2 alike (default
+  ``euler``, that of Brian2's COBA example; ``exponential_euler``, Brian2's default for these
+  equations; ``rk2``). Brian2: ``dv/dt = (gl (El - v) + ge (Ee - v) + gi (Ei - v)) / Cm (unless
+  refractory)``, ``dge/dt = -ge / taue``, ``on_pre="ge_post += we"``, ``connect(p=0.02)``.
+  NEST: ``iaf_cond_exp`` (its own adaptive RKF45 within each step), ``pairwise_bernoulli``,
+  weights +6 / -67 nS, ``g_ex``/``g_in`` set initially.
+* B7 COBAHH (Brette et al. 2007 benchmark 3): B6's network and synapses with Traub-Miles
+  Hodgkin-Huxley cells (area 20000 um^2: C_m 200 pF, g_L 10 nS, g_Na 20 uS, g_K 6 uS, E_L -60,
+  E_K -90, E_Na 50, V_T -63 mV), exponential Euler; v0 = E_L + N(-5, 5) mV, gates 0 (Brian2's
+  COBAHH example). Brian2: its COBAHH example (spike at ``v > -20 mV``, refractory 3 ms);
+  fastspike: ``HodgkinHuxleyTraub`` (spike at the upward crossing of -20 mV); NEST:
+  ``hh_cond_exp_traub`` (V_T -63 mV, t_ref 3 ms, gates set to 0; a spike at the peak of an action
+  potential above V_T + 30 mV; its conductances cannot be set, so the initial ones arrive as one
+  spike at 0.2 ms, negative draws clipped to 0).
+
+The rows of B6 and B7 also give the mean coefficient of variation of the inter-spike
+intervals (neurons with at least 3 spikes).
 """
 from __future__ import annotations
 
@@ -62,7 +85,30 @@ CUBA = dict(n_e=3200, n_i=800, tau_m=20.0, v_rest=-49.0, v_thresh=-50.0, v_reset
 # B2
 BRUNEL = dict(n_e=10000, n_i=2500, tau_m=20.0, v_rest=0.0, v_thresh=20.0, v_reset=10.0, t_ref=2.0, c_e=1000,
               c_i=250, j=0.1, g=5.0, eta=2.0, delay=1.5)
-REFERENCE = {"cuba": "~5.6 Hz (Brian2 example, Brette et al. 2007)", "brunel": "~37 Hz (Brunel 2000, SI regime)"}
+# B6, B7
+COBA = dict(n_e=3200, n_i=800, c_m=200.0, g_l=10.0, e_l=-60.0, v_thresh=-50.0, v_reset=-60.0, t_ref=5.0,
+            e_ex=0.0, tau_ex=5.0, w_ex=6.0, e_in=-80.0, tau_in=10.0, w_in=67.0, p=0.02,
+            g_ex0=(40.0, 15.0), g_in0=(200.0, 120.0))
+COBAHH = dict(g_na=20000.0, g_k=6000.0, e_na=50.0, e_k=-90.0, v_t=-63.0, spike=-20.0, t_ref=3.0)
+NEW_NETS = ("coba", "cobahh")
+REFERENCE = {"cuba": "~5.6 Hz (Brian2 example, Brette et al. 2007)", "brunel": "~37 Hz (Brunel 2000, SI regime)",
+             "coba": "published run times (Ahmad et al. 2018): GeNN 0.084, Auryn 0.128, Brian2 0.246, ANNarchy "
+                     "0.474, NEST 15.4 s per bio s", "cobahh": "-"}
+
+
+def isi_cv(times, neurons) -> float:
+    """The mean over neurons with at least 3 spikes of std/mean of their inter-spike intervals."""
+    import numpy as np
+
+    times, neurons = np.asarray(times, float), np.asarray(neurons)
+    order = np.lexsort((times, neurons))
+    t, n = times[order], neurons[order]
+    cvs = []
+    for i in np.unique(n):
+        isi = np.diff(t[n == i])
+        if isi.size >= 2 and isi.mean() > 0:
+            cvs.append(isi.std() / isi.mean())
+    return float(np.mean(cvs)) if cvs else float("nan")
 
 
 def brunel_sizes(scale: float) -> tuple[int, int]:
@@ -102,7 +148,49 @@ def run_brian2(net: str, scale: float, duration: float, seed: int, mode: str, wo
     rng = np.random.default_rng(seed)
 
     t0 = time.perf_counter()
-    if net == "cuba":
+    if net in NEW_NETS:
+        c, h = COBA, COBAHH
+        Cm, gl, El = c["c_m"] * b2.pF, c["g_l"] * b2.nS, c["e_l"] * mV  # noqa: F841
+        Vt, Vr = c["v_thresh"] * mV, c["v_reset"] * mV  # noqa: F841
+        Ee, Ei, taue, taui = c["e_ex"] * mV, c["e_in"] * mV, c["tau_ex"] * ms, c["tau_in"] * ms  # noqa: F841
+        we, wi = c["w_ex"] * b2.nS, c["w_in"] * b2.nS  # noqa: F841
+        if net == "coba":
+            eqs = """dv/dt = (gl * (El - v) + ge * (Ee - v) + gi * (Ei - v)) / Cm : volt (unless refractory)
+                     dge/dt = -ge / taue : siemens
+                     dgi/dt = -gi / taui : siemens"""
+            P = NeuronGroup(c["n_e"] + c["n_i"], eqs, threshold="v > Vt", reset="v = Vr",
+                            refractory=c["t_ref"] * ms, method=os.environ.get("PEERS_COBA_METHOD", "euler"))
+            P.v = "Vr + rand() * (Vt - Vr)"
+        else:
+            g_na, g_kd, ENa, EK, VT = h["g_na"] * b2.nS, h["g_k"] * b2.nS, h["e_na"] * mV, h["e_k"] * mV, \
+                h["v_t"] * mV  # noqa: F841
+            eqs = b2.Equations("""
+                dv/dt = (gl * (El - v) + ge * (Ee - v) + gi * (Ei - v) - g_na * (m * m * m) * h * (v - ENa)
+                         - g_kd * (n * n * n * n) * (v - EK)) / Cm : volt
+                dm/dt = alpha_m * (1 - m) - beta_m * m : 1
+                dn/dt = alpha_n * (1 - n) - beta_n * n : 1
+                dh/dt = alpha_h * (1 - h) - beta_h * h : 1
+                dge/dt = -ge * (1. / taue) : siemens
+                dgi/dt = -gi * (1. / taui) : siemens
+                alpha_m = 0.32 * (mV**-1) * (13 * mV - v + VT) / (exp((13 * mV - v + VT) / (4 * mV)) - 1.) / ms : Hz
+                beta_m = 0.28 * (mV**-1) * (v - VT - 40 * mV) / (exp((v - VT - 40 * mV) / (5 * mV)) - 1) / ms : Hz
+                alpha_h = 0.128 * exp((17 * mV - v + VT) / (18 * mV)) / ms : Hz
+                beta_h = 4. / (1 + exp((40 * mV - v + VT) / (5 * mV))) / ms : Hz
+                alpha_n = 0.032 * (mV**-1) * (15 * mV - v + VT) / (exp((15 * mV - v + VT) / (5 * mV)) - 1.) / ms : Hz
+                beta_n = .5 * exp((10 * mV - v + VT) / (40 * mV)) / ms : Hz""")
+            P = NeuronGroup(c["n_e"] + c["n_i"], eqs, threshold=f"v > {h['spike']} * mV", refractory=h["t_ref"] * ms,
+                            method="exponential_euler")
+            P.v = "El + (randn() * 5 - 5) * mV"
+        P.ge = f"(randn() * {c['g_ex0'][1]} + {c['g_ex0'][0]}) * nS"
+        P.gi = f"(randn() * {c['g_in0'][1]} + {c['g_in0'][0]}) * nS"
+        pops = {"exc": P[:c["n_e"]], "inh": P[c["n_e"]:]}
+        Ce = Synapses(pops["exc"], P, on_pre="ge_post += we", delay=DT * ms)
+        Ce.connect(p=c["p"])
+        Ci = Synapses(pops["inh"], P, on_pre="gi_post += wi", delay=DT * ms)
+        Ci.connect(p=c["p"])
+        synapses = [Ce, Ci]
+        groups, extra = [P], []
+    elif net == "cuba":
         c = CUBA
         taum, taue, taui = c["tau_m"] * ms, c["tau_e"] * ms, c["tau_i"] * ms  # noqa: F841 (namespace)
         Vt, Vr, El = c["v_thresh"] * mV, c["v_reset"] * mV, c["v_rest"] * mV  # noqa: F841
@@ -159,6 +247,9 @@ def run_brian2(net: str, scale: float, duration: float, seed: int, mode: str, wo
                                                    "rate_hz": counts[name] / len(pops[name]) / (duration / 1000)}
                                             for name in pops},
                   synapses=int(sum(len(s) for s in synapses)), version=b2.__version__)
+    if net in NEW_NETS:
+        for name, m in monitors.items():
+            result["populations"][name]["cv"] = isi_cv(m.t / ms, m.i)
     return result
 
 
@@ -175,7 +266,37 @@ def run_nest(net: str, scale: float, duration: float, seed: int) -> dict:
     nest.ResetKernel()
     nest.set(resolution=DT, local_num_threads=1, rng_seed=seed + 1, print_time=False)
     t0 = time.perf_counter()
-    if net == "cuba":
+    if net in NEW_NETS:
+        c, h = COBA, COBAHH
+        common = dict(C_m=c["c_m"], g_L=c["g_l"], E_L=c["e_l"], E_ex=c["e_ex"], E_in=c["e_in"],
+                      tau_syn_ex=c["tau_ex"], tau_syn_in=c["tau_in"], I_e=0.0)
+        if net == "coba":
+            P = nest.Create("iaf_cond_exp", c["n_e"] + c["n_i"],
+                            params=dict(common, V_th=c["v_thresh"], V_reset=c["v_reset"], t_ref=c["t_ref"]))
+            P.V_m = nest.random.uniform(c["v_reset"], c["v_thresh"])
+        else:
+            P = nest.Create("hh_cond_exp_traub", c["n_e"] + c["n_i"],
+                            params=dict(common, g_Na=h["g_na"], g_K=h["g_k"], E_Na=h["e_na"], E_K=h["e_k"],
+                                        V_T=h["v_t"], t_ref=h["t_ref"]))
+            P.V_m = nest.random.normal(c["e_l"] - 5.0, 5.0)
+            P.set(Act_m=0.0, Act_n=0.0, Inact_h=0.0)
+        if net == "coba":
+            P.g_ex = nest.random.normal(*c["g_ex0"])
+            P.g_in = nest.random.normal(*c["g_in0"])
+        else:  # hh_cond_exp_traub's conductances cannot be set: a spike of the initial values at 0.1 ms
+            import numpy as np
+
+            rng = np.random.default_rng(seed)
+            kick = nest.Create("spike_generator", params={"spike_times": [DT]})
+            for (mean, std), sign in ((c["g_ex0"], 1.0), (c["g_in0"], -1.0)):
+                w = sign * np.maximum(rng.normal(mean, std, len(P)), 0.0) + sign * 1e-9
+                nest.Connect(kick, P, "all_to_all", {"weight": w.reshape(-1, 1), "delay": DT})
+        pops = {"exc": P[:c["n_e"]], "inh": P[c["n_e"]:]}
+        for src, w in ((pops["exc"], c["w_ex"]), (pops["inh"], -c["w_in"])):
+            nest.Connect(src, P, {"rule": "pairwise_bernoulli", "p": c["p"]},
+                         {"synapse_model": "static_synapse", "weight": w, "delay": DT})
+        synapses = nest.GetKernelStatus("num_connections")
+    elif net == "cuba":
         c = CUBA
         c_m = 250.0  # pF; R = tau_m / C_m, so a current w*C_m/tau_m pA gives R*I = w mV
         params = dict(C_m=c_m, tau_m=c["tau_m"], E_L=c["v_rest"], V_th=c["v_thresh"], V_reset=c["v_reset"],
@@ -215,15 +336,22 @@ def run_nest(net: str, scale: float, duration: float, seed: int) -> dict:
     run_s = time.perf_counter() - t0
     nest.Cleanup()
     counts = {name: int(r.n_events) for name, r in recorders.items()}
-    return {"construct_s": construct_s, "compile_s": prepare_s, "run_s": run_s, "synapses": int(synapses),
-            "populations": {name: {"n": len(pops[name]), "spikes": counts[name],
-                                   "rate_hz": counts[name] / len(pops[name]) / (duration / 1000)} for name in pops},
-            "version": nest.__version__}
+    out = {"construct_s": construct_s, "compile_s": prepare_s, "run_s": run_s, "synapses": int(synapses),
+           "populations": {name: {"n": len(pops[name]), "spikes": counts[name],
+                                  "rate_hz": counts[name] / len(pops[name]) / (duration / 1000)} for name in pops},
+           "version": nest.__version__}
+    if net in NEW_NETS:
+        for name, r in recorders.items():
+            ev = r.get("events")
+            out["populations"][name]["cv"] = isi_cv(ev["times"], ev["senders"])
+    return out
 
 
 def worker(sim: str, net: str, scale: float, duration: float, seed: int, workdir: str) -> dict:
     t0 = time.perf_counter()
-    if sim.startswith("brian2"):
+    if sim == "fastspike":
+        result = run_fastspike_conductance(net, duration, seed, os.environ.get("PEERS_DTYPE", "float64"))
+    elif sim.startswith("brian2"):
         result = run_brian2(net, scale, duration, seed, sim.split("-")[1], workdir)
     elif sim == "nest":
         result = run_nest(net, scale, duration, seed)
@@ -245,7 +373,37 @@ def _call(cmd: list[str], env: dict | None = None, timeout: float | None = None)
     return json.loads(lines[-1][len(RESULT):])
 
 
-def run_fastspike(net: str, scale: float, duration: float, dtype: str, env: dict) -> dict:
+def run_fastspike_conductance(net: str, duration: float, seed: int, dtype: str) -> dict:
+    """B6/B7 in this process (the fastspike worker): fastspike.networks.standard.coba / cobahh."""
+    import fastspike as fs
+    from fastspike.networks import standard
+
+    t0 = time.perf_counter()
+    kw = dict(seed=seed, dtype=dtype)
+    if net == "coba":
+        kw["integrator"] = os.environ.get("PEERS_COBA_METHOD", "euler")
+    network, pops = getattr(standard, net)(**kw)
+    recs = {name: network.record(pop, "spikes") for name, pop in pops.items()}
+    construct_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    network.build()
+    compile_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    network.run(duration, progress=False)
+    run_s = time.perf_counter() - t0
+    return {"construct_s": construct_s, "compile_s": compile_s, "run_s": run_s,
+            "synapses": int(sum(p.n_synapses for p in network.projections)),
+            "populations": {name: {"n": pops[name].n, "spikes": len(r), "rate_hz": r.rate(),
+                                   "cv": isi_cv(r.times, r.neurons)} for name, r in recs.items()},
+            "version": fs.__version__, "fastspike": fs.__version__}
+
+
+def run_fastspike(net: str, scale: float, duration: float, dtype: str, env: dict, seed: int = 1) -> dict:
+    if net in NEW_NETS:
+        r = _call([sys.executable, os.path.abspath(__file__), "--worker", "fastspike", "--net", net, "--duration",
+                   repr(duration), "--seed", str(seed), "--dtype", dtype], env)
+        r.update(sim="fastspike", net=net, scale=1.0)
+        return r
     bench, size = ("B1", 1.0) if net == "cuba" else ("B2", scale)
     r = _call([sys.executable, os.path.join(HERE, "bench_networks.py"), "--worker", bench, "--size", repr(size),
                "--duration", repr(duration), "--dtype", dtype], env)
@@ -274,13 +432,16 @@ def summarize(runs: list[dict]) -> dict:
             "run_all_s": [r["run_s"] for r in runs], "rtf": med("run_s") / (first["bio_ms"] / 1000),
             "peak_rss_mb": med("peak_rss_mb"),
             "populations": {name: {"n": p["n"], "rate_hz": statistics.median(r["populations"][name]["rate_hz"]
-                                                                            for r in runs)}
+                                                                            for r in runs),
+                                   **({"cv": statistics.median(r["populations"][name]["cv"] for r in runs)}
+                                      if "cv" in p else {})}
                             for name, p in first["populations"].items()}}
 
 
 def print_net(net: str, scale: float, duration: float, rows: list[dict]) -> None:
-    label = "B1 CUBA (4000 neurons)" if net == "cuba" else \
-        f"B2 Brunel, scale {scale:g} ({sum(brunel_sizes(scale))} neurons)"
+    label = {"cuba": "B1 CUBA (4000 neurons)", "coba": "B6 COBA (4000 neurons)",
+             "cobahh": "B7 COBAHH (4000 neurons)"}.get(net, f"B2 Brunel, scale {scale:g} ({sum(brunel_sizes(scale))} "
+                                                           f"neurons)")
     print(f"\n{label}, {duration:g} ms bio time, dt {DT} ms; reference rate {REFERENCE[net]}")
     fs_row = next((r for r in rows if r["sim"] == "fastspike"), None)
     head = (f"{'simulator':<18} {'version':<8} {'synapses':>10} {'construct':>9} {'compile 1st':>11} "
@@ -289,7 +450,8 @@ def print_net(net: str, scale: float, duration: float, rows: list[dict]) -> None
     print("-" * len(head))
     for r in rows:
         ratio = r["run_s"] / fs_row["run_s"] if fs_row else float("nan")
-        rates = " ".join(f"{k} {v['rate_hz']:.2f}" for k, v in r["populations"].items())
+        rates = " ".join(f"{k} {v['rate_hz']:.2f}" + (f" (CV {v['cv']:.2f})" if "cv" in v else "")
+                         for k, v in r["populations"].items())
         warm = "-" if r["compile_warm_s"] is None else f"{r['compile_warm_s']:.2f}"
         print(f"{r['sim']:<18} {str(r['version']):<8} {r['synapses']:>10} {r['construct_s']:>9.2f} "
               f"{r['compile_first_s']:>11.2f} {warm:>12} {r['run_s']:>9.3f} {r['rtf']:>7.3f} {ratio:>7.1f}x "
@@ -302,11 +464,15 @@ def print_net(net: str, scale: float, duration: float, rows: list[dict]) -> None
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--net", nargs="+", choices=["cuba", "brunel"], default=["cuba", "brunel"])
+    ap.add_argument("--net", nargs="+", choices=["cuba", "brunel", *NEW_NETS], default=["cuba", "brunel"])
+    ap.add_argument("--coba-method", choices=["euler", "exponential_euler", "rk2"], default="euler",
+                    help="B6's integrator in fastspike and Brian2 (default: euler, Brian2's COBA example's)")
     ap.add_argument("--brunel-scale", type=float, default=1.0, help="B2 scale (default 1.0: 12500 neurons)")
     ap.add_argument("--duration", type=float, default=1000.0, help="bio time (ms, default 1000)")
     ap.add_argument("--reps", type=int, default=3, help="repetitions, each in fresh processes (default 3)")
     ap.add_argument("--seed", type=int, default=1, help="seed of the peers' networks")
+    ap.add_argument("--vary-seed", action="store_true",
+                    help="repetition r uses seed + r (rates and CVs over seeds, not one network timed again)")
     ap.add_argument("--dtype", choices=["float64", "float32"], default="float64", help="fastspike's dtype")
     ap.add_argument("--sims", nargs="+", choices=SIMULATORS, default=list(SIMULATORS))
     ap.add_argument("--peers-python", default=os.environ.get("FASTSPIKE_PEERS_PYTHON", sys.executable),
@@ -314,7 +480,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--python-brian2", help="interpreter for Brian2 (default: --peers-python)")
     ap.add_argument("--python-nest", help="interpreter for NEST (default: --peers-python)")
     ap.add_argument("--json", help="write all runs and summaries to this file")
-    ap.add_argument("--worker", choices=SIMULATORS[1:], help=argparse.SUPPRESS)
+    ap.add_argument("--worker", choices=SIMULATORS, help=argparse.SUPPRESS)
     ap.add_argument("--workdir", help=argparse.SUPPRESS)
     ap.add_argument("--scale", type=float, default=1.0, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -338,25 +504,27 @@ def main(argv: list[str] | None = None) -> None:
             print(f"skipping {sim}: {module} cannot be imported by {pythons[sim]}", file=sys.stderr)
         else:
             sims.append(sim)
-    env_base = dict(os.environ, OMP_WAIT_POLICY=os.environ.get("OMP_WAIT_POLICY", "passive"), OMP_NUM_THREADS="1")
+    env_base = dict(os.environ, OMP_WAIT_POLICY=os.environ.get("OMP_WAIT_POLICY", "passive"), OMP_NUM_THREADS="1",
+                    PEERS_COBA_METHOD=args.coba_method, PEERS_DTYPE=args.dtype)
     report = {"args": vars(args), "nets": []}
     for net in args.net:
-        scale = 1.0 if net == "cuba" else args.brunel_scale
+        scale = args.brunel_scale if net == "brunel" else 1.0
         workdir = tempfile.mkdtemp(prefix=f"fastspike_peers_{net}_")
         env = dict(env_base, FASTSPIKE_CACHE_DIR=os.path.join(workdir, "fastspike"),
                    NUMBA_CACHE_DIR=os.path.join(workdir, "fastspike"))
         runs = {sim: [] for sim in sims}
         try:
             for rep in range(args.reps):
+                seed = args.seed + rep if args.vary_seed else args.seed
                 for sim in sims:
                     print(f"{net} (scale {scale:g}) rep {rep + 1}/{args.reps}: {sim} ...", file=sys.stderr,
                           flush=True)
                     if sim == "fastspike":
-                        r = run_fastspike(net, scale, args.duration, args.dtype, env)
+                        r = run_fastspike(net, scale, args.duration, args.dtype, env, seed)
                     else:
                         r = _call([pythons[sim], os.path.abspath(__file__), "--worker", sim, "--net", net,
                                    "--scale", repr(scale), "--duration", repr(args.duration), "--seed",
-                                   str(args.seed), "--workdir", workdir], env)
+                                   str(seed), "--workdir", workdir], env)
                     runs[sim].append(r)
                     rates = ", ".join(f"{k} {v['rate_hz']:.2f} Hz" for k, v in r["populations"].items())
                     print(f"    construct {r['construct_s']:.2f} s, compile {r['compile_s']:.2f} s, "

@@ -13,10 +13,10 @@ Time in ms, voltage in mV, rates in Hz (see the README).
 """
 from . import backends
 from ._version import __version__
-from .inputs import CurrentSource, StepCurrent
-from .models import (IF, LIF, SLIF, WTAS, AdEx, FitzHughNagumo, HodgkinHuxley, Izhikevich, Lapicque, Model, Option,
+from .inputs import ACCurrent, CurrentSource, NoiseCurrent, OUCurrent, StepCurrent
+from .models import (IF, LIF, SLIF, WTAS, AdEx, FitzHughNagumo, HodgkinHuxley, HodgkinHuxleyTraub, Izhikevich, Lapicque, Model, Option,
                      Parameter, PoissonSource, QuadLIF, ResonateAndFire, SpikeSource, StateVariable)
-from .synapses import (AllToAll, Delta, ExpCurrent, FixedIndegree, FixedOutdegree, FixedProbability,
+from .synapses import (AllToAll, AlphaConductance, AlphaCurrent, Delta, ExpConductance, ExpCurrent, FixedIndegree, FixedOutdegree, FixedProbability,
                        FixedTotalNumber, FromArrays, Normal, OneToOne, PostsynapticModel, Projection, Static, Uniform,
                        WeightUpdateModel)
 from .network import Network, Population
@@ -26,8 +26,8 @@ from .signals import Terminated
 __all__ = [
     "__version__", "Network", "Population", "Projection", "Model", "Parameter", "StateVariable", "Option", "LIF", "IF",
     "Lapicque", "QuadLIF", "Izhikevich",
-    "AdEx", "FitzHughNagumo", "HodgkinHuxley", "ResonateAndFire", "SLIF", "WTAS", "PoissonSource",
-    "SpikeSource", "StepCurrent", "CurrentSource", "ExpCurrent", "Delta", "PostsynapticModel", "WeightUpdateModel",
+    "AdEx", "FitzHughNagumo", "HodgkinHuxley", "HodgkinHuxleyTraub", "ResonateAndFire", "SLIF", "WTAS", "PoissonSource",
+    "SpikeSource", "StepCurrent", "CurrentSource", "NoiseCurrent", "OUCurrent", "ACCurrent", "ExpCurrent", "AlphaCurrent", "ExpConductance", "AlphaConductance", "Delta", "PostsynapticModel", "WeightUpdateModel",
     "Static", "AllToAll", "OneToOne", "FixedProbability",
     "FixedIndegree", "FixedOutdegree", "FixedTotalNumber", "FromArrays", "Normal", "Uniform",
     "SpikeRecord", "StateRecord", "load", "Terminated", "backends", "plot",

@@ -13,6 +13,11 @@ The networks (``fastspike.networks.standard``):
   normally distributed delays, Poisson background; 0.1 s of warm-up before the measure.
 - ``uncoupled``: 10^6 x ``--scale`` uncoupled LIF neurons, each with 1000 Poisson afferents of
   5 Hz (the engine's throughput without spike delivery).
+- ``coba``: B6, Vogels & Abbott (2005) COBA, Brette et al. (2007) benchmark 1: 3200 + 800 LIF
+  (C_m 200 pF, g_L 10 nS, E_L -60, threshold -50 mV, 5 ms refractory), exponential conductances
+  (6 nS, 5 ms, 0 mV; 67 nS, 10 ms, -80 mV), p = 2 %; Euler (Brian2's COBA example's method).
+- ``cobahh``: B7, Brette et al. (2007) benchmark 3: B6's network of Traub-Miles
+  Hodgkin-Huxley cells (NEST ``hh_cond_exp_traub``), exponential Euler. Fixed sizes.
 
 Each (network, backend) runs in its own process, so that its peak memory is its own. The
 table gives build time (populations + connectivity), compile time (code generation and
@@ -37,7 +42,9 @@ import subprocess
 import sys
 import time
 
-NETS = ("cuba", "brunel", "microcircuit", "uncoupled")
+NETS = ("cuba", "brunel", "microcircuit", "uncoupled", "coba", "cobahh")
+FIXED = ("cuba", "coba", "cobahh")
+"""Networks of a fixed size (``--scale`` does not apply)."""
 WARMUP_MS = {"microcircuit": 100.0}
 RESULT = "RESULT "
 LABEL = 24  # width of the backend column: "cuda:stages:lanes 1024"
@@ -49,8 +56,10 @@ def _measure(net_name: str, backend: str, scale: float, duration: float, dtype: 
 
     t0 = time.perf_counter()
     kw = dict(dtype=dtype, backend=backend, threads=threads)
-    if net_name == "cuba":
-        net, pops = standard.cuba(**kw)
+    if net_name == "coba":
+        net, pops = standard.coba(integrator="euler", **kw)
+    elif net_name in FIXED:
+        net, pops = getattr(standard, net_name)(**kw)
     elif net_name == "uncoupled":
         net, pops = standard.uncoupled(max(int(10**6 * scale), 1), **kw)
     else:
@@ -108,7 +117,7 @@ def _row(r: dict) -> str:
 def main(argv: list[str] | None = None) -> int:
     from . import backends
 
-    parser = argparse.ArgumentParser(prog="fastspike bench", description="\n".join(__doc__.splitlines()[:19]),
+    parser = argparse.ArgumentParser(prog="fastspike bench", description="\n".join(__doc__.splitlines()[:24]),
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--backend", default=",".join(backends.available()),
                         help="comma-separated backends (default: every usable one: %(default)s)")
@@ -140,9 +149,11 @@ def main(argv: list[str] | None = None) -> int:
     for n in names:
         if n not in NETS:
             parser.error(f"unknown network {n!r}; known: {', '.join(NETS)}")
-    if args.scale != 1.0 and "cuba" in names:
-        parser.error(f"--scale {args.scale:g} does not apply to cuba, a fixed network of 4000 neurons (Brette et al. "
-                     f"2007); scale brunel, microcircuit or uncoupled, or run cuba without --scale")
+    fixed = [n for n in names if n in FIXED]
+    if args.scale != 1.0 and fixed:
+        parser.error(f"--scale {args.scale:g} does not apply to {', '.join(fixed)}: fixed networks of 4000 "
+                     f"neurons (Brette et al. 2007); scale brunel, microcircuit or uncoupled, or run {fixed[0]} "
+                     f"without --scale")
     for b in chosen:
         backends.check(b)  # a clear error for an unknown or unusable backend
     from .backends.options import LANES_ENV, lanes_asked

@@ -16,7 +16,7 @@ from .models.base import Model, equation_arguments
 
 __all__ = ["EQUATIONS", "equations_of", "argument_kinds", "compile_scalar"]
 
-EQUATIONS = ("dynamics", "linear", "conditionally_linear", "threshold", "reset", "constrain")
+EQUATIONS = ("dynamics", "linear", "conditionally_linear", "input_gain", "threshold", "reset", "constrain")
 
 
 def equations_of(model: Model) -> dict[str, Callable]:

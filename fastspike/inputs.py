@@ -10,23 +10,31 @@ of the step in ms, ``dt``), evaluated once per step when no parameter varies per
 writes its own fragment of the population's update (:meth:`CurrentSource.lower`, for kinds
 that read tables: step currents, per-step arrays). A spike input (``spike_input = True``)
 adds arrivals to one of the population's synaptic channels instead of a current.
+
+Built in besides the currents given as numbers, arrays and :class:`StepCurrent`:
+:class:`NoiseCurrent` (NEST ``noise_generator``), :class:`OUCurrent` (an Ornstein-Uhlenbeck
+current) and :class:`ACCurrent` (NEST ``ac_generator``). The random ones draw from the
+counter-based streams of :mod:`fastspike.random` (a stream per source, counters ``step * n +
+i``): their currents do not depend on chunking, threads or backend.
 """
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Callable, ClassVar
 
+import math
+
 import numpy as np
 
 from . import random as rnd
 from . import validation
-from .components import Component
+from .components import Component, Parameter
 from .ir.nodes import Space
 
 if TYPE_CHECKING:  # pragma: no cover
     from .ir.schedule import Fragment
 
 __all__ = ["CurrentSource", "StepCurrent", "ConstantCurrent", "ArrayCurrent", "SteppedCurrent", "PoissonInput",
-           "as_current"]
+           "NoiseCurrent", "OUCurrent", "ACCurrent", "as_current"]
 
 
 class CurrentSource(Component):
@@ -85,6 +93,143 @@ class CurrentSource(Component):
                                 f"(parameters: {', '.join(self.params) or 'none'})")
         expr = f"{f.function(self.current)}({', '.join(args)})"
         return f.local("cur", expr) if per_neuron else f.per_step("cur", expr)
+
+
+class NoiseCurrent(CurrentSource):
+    """A Gaussian white-noise current, as NEST's ``noise_generator``: ``mean + std * xi``, with
+    ``xi`` a standard normal drawn anew every ``dt_noise`` ms (intervals from t = 0) and held
+    over the interval, independently for every neuron.
+
+    ``std`` is the standard deviation of the *current* (NEST's semantics), not of a white-noise
+    density: the membrane's response depends on ``dt_noise`` (for a passive membrane with time
+    constant tau_m and ``dt_noise`` = dt, the stationary variance of v is ``(R std)^2 (1 -
+    P)^2 / (1 - P^2)``, ``P = exp(-dt / tau_m)``; NEST's documentation discusses it).
+
+    Parameters
+    ----------
+    mean : float or array, current (pA with R in GOhm; mV of drive with R = 1)
+        Mean current; one value or one per neuron.
+    std : float or array, same unit
+        Standard deviation of the current (>= 0); one value or one per neuron.
+    dt_noise : float or None, ms
+        Interval of each draw (None: the network's step); a positive multiple of dt.
+    """
+
+    parameters = (Parameter("mean", 0.0, "current", "mean current"),
+                  Parameter("std", None, "current", "standard deviation of the current", "nonnegative"))
+
+    def __init__(self, mean=0.0, std=None, dt_noise: float | None = None) -> None:
+        super().__init__(mean=mean, std=std)
+        if dt_noise is not None:
+            dt_noise = validation.number(dt_noise, "dt_noise", "NoiseCurrent")
+            if not dt_noise > 0 or not math.isfinite(dt_noise):
+                raise ValueError(f"NoiseCurrent: dt_noise={dt_noise!r} must be a finite number > 0 (ms), or None "
+                                 f"for the network's step")
+        self.dt_noise = dt_noise
+        self.steps_per_draw = 1
+
+    def bind(self, n: int, dt: float) -> "NoiseCurrent":
+        super().bind(n, dt)
+        if self.dt_noise is not None:
+            m = round(self.dt_noise / dt)
+            if m < 1 or abs(m * dt - self.dt_noise) > 1e-9 * max(1.0, self.dt_noise):
+                raise ValueError(f"NoiseCurrent: dt_noise={self.dt_noise!r} ms is not a multiple of the network's step "
+                                 f"dt = {dt!r} ms")
+            self.steps_per_draw = int(m)
+        return self
+
+    def lower(self, f: "Fragment") -> str:
+        key = f.stream()
+        mean = f.value("nm", np.asarray(self.params["mean"], f.dtype).reshape(-1))
+        std = f.value("ns", np.asarray(self.params["std"], f.dtype).reshape(-1))
+        m = self.steps_per_draw
+        counter = f.draw_counter() if m == 1 else \
+            f.local("cn", f"np.uint64(step // {m}) * np.uint64(n) + np.uint64(i)")
+        z = f.local("z", f"_cast({f.helper('_normal', rnd.normal)}({key}, {counter}))")
+        return f"({mean} + {std} * {z})"
+
+    def __repr__(self) -> str:
+        return f"NoiseCurrent(mean={_shown(self.params['mean'])}, std={_shown(self.params['std'])}, " \
+               f"dt_noise={self.dt_noise!r})"
+
+
+class OUCurrent(CurrentSource):
+    """An Ornstein-Uhlenbeck current: ``tau dI = (mean - I) dt + std sqrt(2 tau) dW``, stationary
+    mean ``mean``, standard deviation ``std`` and correlation time ``tau``, independent for
+    every neuron, advanced by its exact update (Gillespie 1996)::
+
+        I(t + dt) = mean + (I(t) - mean) exp(-dt / tau) + std sqrt(1 - exp(-2 dt / tau)) xi
+
+    with ``xi`` standard normal; ``I(t)`` drives the step from t to t + dt. It starts at
+    ``mean`` (run ``a few tau`` before measuring stationary statistics) and its value is carried
+    from one run to the next.
+
+    Parameters
+    ----------
+    mean : float or array, current
+        Stationary mean; one value or one per neuron.
+    std : float or array, current
+        Stationary standard deviation (>= 0).
+    tau : float or array, ms
+        Correlation time (> 0).
+    """
+
+    parameters = (Parameter("mean", 0.0, "current", "stationary mean"),
+                  Parameter("std", None, "current", "stationary standard deviation", "nonnegative"),
+                  Parameter("tau", None, "ms", "correlation time", "positive"))
+
+    def lower(self, f: "Fragment") -> str:
+        key = f.stream()
+        p = {k: np.asarray(v, np.float64).reshape(-1) for k, v in self.params.items()}
+        decay = np.exp(-f.dt / p["tau"])
+        kick = p["std"] * np.sqrt(-np.expm1(-2.0 * f.dt / p["tau"]))
+        state = f.state("ou", np.broadcast_to(p["mean"], (f.n,)) if p["mean"].size > 1 else p["mean"][0])
+        mean = f.value("om", p["mean"].astype(f.dtype))
+        a = f.value("oa", decay.astype(f.dtype))
+        b = f.value("ob", kick.astype(f.dtype))
+        current = f.local("ou", f"{state}[i]")
+        z = f.local("z", f"_cast({f.helper('_normal', rnd.normal)}({key}, {f.draw_counter()}))")
+        f.store(state, f"{mean} + ({current} - {mean}) * {a} + {b} * {z}")
+        return current
+
+    def __repr__(self) -> str:
+        return f"OUCurrent(mean={_shown(self.params['mean'])}, std={_shown(self.params['std'])}, " \
+               f"tau={_shown(self.params['tau'])})"
+
+
+def ac_current(t, amplitude, frequency, phase, offset):
+    """offset + amplitude sin(2 pi frequency t + phase), t in ms, frequency in Hz, phase in degrees."""
+    return offset + amplitude * math.sin(2.0 * math.pi * frequency * t / 1000.0 + phase * math.pi / 180.0)
+
+
+class ACCurrent(CurrentSource):
+    """A sinusoidal current, as NEST's ``ac_generator``: ``offset + amplitude sin(2 pi frequency t
+    + phase)``, evaluated at the start of each step (t in ms, network time) and held over it.
+
+    Parameters
+    ----------
+    amplitude : float or array, current
+        Amplitude; one value or one per neuron.
+    frequency : float or array, Hz
+        Frequency (> 0).
+    phase : float or array, degrees
+        Phase at t = 0 (NEST's unit), 0 by default.
+    offset : float or array, current
+        Constant part, 0 by default.
+    """
+
+    parameters = (Parameter("amplitude", None, "current", "amplitude"),
+                  Parameter("frequency", None, "Hz", "frequency", "positive"),
+                  Parameter("phase", 0.0, "deg", "phase at t = 0 (degrees)"),
+                  Parameter("offset", 0.0, "current", "constant part"))
+    current = staticmethod(ac_current)
+
+    def __repr__(self) -> str:
+        return ", ".join(f"{k}={_shown(v)}" for k, v in self.params.items()).join(("ACCurrent(", ")"))
+
+
+def _shown(value) -> str:
+    return repr(value) if np.ndim(value) == 0 else f"<array {np.shape(value)}>"
 
 
 class StepCurrent:

@@ -66,6 +66,19 @@ class Population:
         """The population's synaptic channels, in order of creation (see ``connect``)."""
         return tuple(self._channels.values())
 
+    def channel_state(self, synapse: PostsynapticModel, variable: str) -> np.ndarray:
+        """The per-neuron state variable ``variable`` of the population's channel ``synapse``
+        (e.g. an ``fs.ExpConductance``'s ``"g"``): the array the step reads and writes, carried
+        from run to run; assign into it (``[:] = ...``) to set initial conductances."""
+        if synapse.key not in self._channels:
+            raise ValueError(f"{self.name}: no channel {synapse!r}; channels: "
+                             f"{', '.join(map(repr, self.channels)) or 'none (connect() creates them)'}")
+        channel = self._channels[synapse.key]
+        if variable not in channel.state_names:
+            raise ValueError(f"{self.name}: {channel!r} has no state variable {variable!r}; it has "
+                             f"{', '.join(map(repr, channel.state_names)) or 'none'}")
+        return self.network._buffers.channel_state(self, channel, variable)
+
     def __getattr__(self, name: str) -> np.ndarray:
         state = self.__dict__.get("state")
         if state is not None and name in state:
@@ -295,8 +308,11 @@ class Network:
         if isinstance(delay, Distribution):
             check_delay(delay, self.dt)
         resources.check_projection(pre, post, connector, weight, delay, self.threads)
+        if isinstance(weight, (int, float, np.number)):
+            synapse.check_weights(weight, "connect")  # before the connectivity is drawn
         index = len(self.projections)
         proj = Projection(pre, post, connector, synapse, weight, delay, hash_seed(self.seed, 1, index), index)
+        synapse.check_weights(proj.weights, "connect")  # drawn weights too
         proj.weight_update = weight_update
         proj.start_step = self.step  # spikes emitted before the projection existed do not use it
         post.add_channel(synapse)
@@ -319,6 +335,7 @@ class Network:
         self._check_synapse(population, synapse, "poisson_input")
         if isinstance(population.model, Source):
             raise ValueError(f"poisson_input: population {population.name!r} is a spike source")
+        synapse.check_weights(validation.number(weight, "weight", "poisson_input"), "poisson_input")
         m = len(population.poisson_inputs)
         inp = PoissonInput(n, rate, weight, synapse, population.n, hash_seed(self.seed, 3, population.index, m))
         population.add_channel(synapse)
@@ -334,6 +351,11 @@ class Network:
         synapse.check()
         if isinstance(post.model, Source):
             return
+        if synapse.reads_membrane and not post.model.voltage_membrane:
+            unit = post.model.units().get(post.state_names[0], "?")
+            raise ValueError(f"{what}: {synapse!r} injects g (E_rev - v) and needs a membrane potential in mV; "
+                             f"{post.model.name}'s membrane variable {post.state_names[0]!r} is in {unit!r}: use a "
+                             f"current synapse (fs.ExpCurrent, fs.AlphaCurrent, fs.Delta) on population {post.name!r}")
         if not synapse.supports(post.integrator):
             others = [i for i in post.model.integrators if i != "exact"]
             raise ValueError(f"{what}: {synapse!r} cannot be integrated exactly; population {post.name!r} uses "

@@ -23,7 +23,7 @@ MODELS = [fs.LIF(tau_m=10.0, tau_theta=50.0, theta_plus=0.1, v_min=-80.0), fs.IF
           fs.Lapicque(R=5.0, C=1.0),
           # the model zoo (every equation, helpers included)
           fs.QuadLIF(tau_m=10.0, v_min=-80.0), fs.Izhikevich.preset("CH"), fs.AdEx.preset("adapting", t_ref=1.0),
-          fs.FitzHughNagumo(reset="value"), fs.HodgkinHuxley(), fs.ResonateAndFire(),
+          fs.FitzHughNagumo(reset="value"), fs.HodgkinHuxley(), fs.HodgkinHuxleyTraub(), fs.ResonateAndFire(),
           fs.SLIF(tau_m=10.0, v_thresh=1.0, rho_b=0.01), fs.WTAS(tau_m=1.0, n_units=8)]
 
 
@@ -71,6 +71,8 @@ def test_equations_compile_to_ptx(model, real, monkeypatch):
         assert ".func" in ptx, f"{model.name}.{key} produced no device function"
         if key == "threshold":
             assert restype == types.boolean
+        elif key == "input_gain":  # one number: d(dv/dt)/dI
+            assert isinstance(restype, types.Float)
         else:
             assert isinstance(restype, types.BaseTuple) and len(restype) == {
                 "linear": 3 * len(model.state_names),

@@ -37,6 +37,15 @@ def _network(dtype: str) -> fs.Network:
                 delay=fs.Uniform(0.1, 0.5))  # delays grouped in each row
     net.poisson_input(pop, 100, 10.0, 0.5, fs.ExpCurrent(2.0))
     net.poisson_input(rk, 100, 200.0, 0.5, fs.ExpCurrent(1.0))  # mean >= 10 per step: PTRS
+    cond = net.population(fs.LIF(tau_m=10.0, R=0.1), n=4, name="cond", integrator="exponential_euler")
+    hh = net.population(fs.HodgkinHuxleyTraub(), n=3, name="hh", integrator="rk2")
+    for post in (cond, hh):  # conductances: stagewise currents, exponential Euler with input_gain
+        net.connect(src, post, fs.AllToAll(), synapse=fs.ExpConductance(0.5, 0.0), weight=3.0, delay=0.2)
+        net.connect(src, post, fs.AllToAll(), synapse=fs.AlphaConductance(1.0, -80.0), weight=1.0, delay=0.2)
+    net.connect(ps, pop, fs.AllToAll(), synapse=fs.AlphaCurrent(1.5), weight=2.0)  # exact alpha propagators
+    net.current(cond, fs.NoiseCurrent(mean=1.0, std=2.0, dt_noise=0.2))
+    net.current(hh, fs.OUCurrent(mean=100.0, std=50.0, tau=2.0))
+    net.current(pop, fs.ACCurrent(amplitude=1.0, frequency=20.0))
     net.record(pop, "spikes")
     net.record(rk, "spikes", neurons=[1, 3])
     net.record(pop, ["v", "I"], neurons=[0, 5], every=2)

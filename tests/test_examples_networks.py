@@ -24,6 +24,8 @@ def _run(args: list[str], out: Path) -> str:
     (["microcircuit.py", "--scale", "0.02", "--duration", "100", "--warmup", "50"], "microcircuit.png",
      ["L23E", "L23I", "L4E", "L4I", "L5E", "L5I", "L6E", "L6I"]),
     (["uncoupled.py", "--n", "2000", "--duration", "200"], "uncoupled.png", ["neurons"]),
+    (["coba.py", "--duration", "200"], "coba.png", ["exc", "inh"]),
+    (["cobahh.py", "--duration", "50"], "cobahh.png", ["exc", "inh"]),
 ])
 def test_network_example(tmp_path, args, png, populations):
     out = _run(args, tmp_path)

@@ -177,3 +177,32 @@ def test_exponential_euler_is_stable_at_coarse_steps_and_first_order():
         with pytest.warns(RuntimeWarning, match="not finite"):  # the run says so
             net.run(50.0)
         assert not np.all(np.abs(pop.v) < 200.0)  # diverged (inf/nan or far out)
+
+
+# -- Traub-Miles (NEST hh_cond_exp_traub, COBAHH) ----------------------------------------------
+def test_traub_miles_against_nest_hh_cond_exp_traub():
+    """Constant currents 0, 100, 400 and 1000 pA (NEST data generated once, see
+    tests/nest_reference/make_references.py): the same spike counts and inter-spike intervals
+    within 0.2 % at dt = 0.01 ms with rk4 (NEST stamps a spike at the peak of the action
+    potential, fastspike at the upward crossing of -20 mV: intervals, not times, are compared)."""
+    from pathlib import Path
+
+    d = np.load(Path(__file__).parent / "nest_reference" / "hh_cond_exp_traub.npz")
+    net = fs.Network(dt=0.01, seed=1)
+    pop = net.population(fs.HodgkinHuxley.traub_miles(), n=d["i_e"].size, integrator="rk4")
+    assert isinstance(pop.model, fs.HodgkinHuxleyTraub)
+    net.current(pop, d["i_e"])
+    rec = net.record(pop, "spikes")
+    net.run(500.0)
+    for i in range(pop.n):
+        ours, theirs = rec.times[rec.neurons == i], d["spike_times"][d["spike_senders"] == i]
+        assert ours.size == theirs.size > 5
+        np.testing.assert_allclose(np.diff(ours), np.diff(theirs), rtol=2e-3, atol=0.02)
+        assert np.all(np.abs(ours - theirs) < 0.5)
+
+
+def test_traub_miles_refuses_bad_parameters():
+    with pytest.raises(ValueError, match="C_m"):
+        fs.HodgkinHuxleyTraub(C_m=0.0)
+    with pytest.raises(ValueError, match="g_Na"):
+        fs.HodgkinHuxleyTraub(g_Na=-1.0)

@@ -161,3 +161,47 @@ def test_a_network_built_once_runs_with_another_thread_count():
 def test_bad_thread_numbers_are_refused(bad):
     with pytest.raises(ValueError, match="threads"):
         fs.Network(threads=bad)
+
+
+def _conductance_network(threads: int):
+    """Every component of conductance-based and alpha synapses, noise and sine currents
+    (ExpConductance, AlphaConductance, AlphaCurrent with the exact integrator, NoiseCurrent,
+    OUCurrent, ACCurrent), each fed by projections and Poisson inputs."""
+    net = fs.Network(dt=0.1, seed=8, threads=threads)
+    ps = net.population(fs.PoissonSource(rate=200.0), n=23, name="ps")
+    a = net.population(fs.LIF(tau_m=10.0, R=0.1, v_rest=-65.0, v_reset=-65.0, v_thresh=-55.0, t_ref=2.0), n=41,
+                       name="a", integrator="rk2")
+    c = net.population(fs.LIF(tau_m=10.0, v_thresh=-60.0, t_ref=1.0), n=17, name="c")
+    net.connect(ps, a, fs.FixedProbability(0.3), synapse=fs.ExpConductance(0.5, 0.0), weight=5.0,
+                delay=fs.Uniform(0.1, 1.0))
+    net.connect(ps, a, fs.FixedProbability(0.2), synapse=fs.AlphaConductance(2.0, -80.0), weight=3.0, delay=0.2)
+    net.connect(a, a, fs.FixedProbability(0.3), synapse=fs.ExpConductance(0.5, 0.0), weight=8.0, delay=0.5)
+    net.connect(ps, c, fs.FixedProbability(0.3), synapse=fs.AlphaCurrent(1.0), weight=fs.Normal(4.0, 1.0), delay=0.3)
+    net.poisson_input(c, 50, 20.0, 2.0, fs.AlphaCurrent(1.0))
+    net.current(a, fs.NoiseCurrent(mean=60.0, std=40.0))
+    net.current(c, fs.OUCurrent(mean=np.linspace(2.0, 6.0, c.n), std=3.0, tau=3.0))
+    net.current(c, fs.ACCurrent(amplitude=3.0, frequency=50.0, phase=45.0, offset=4.0))
+    net.current(c, fs.NoiseCurrent(mean=0.0, std=2.0, dt_noise=0.5))
+    recs = [net.record(p, "spikes") for p in (a, c)]
+    states = [net.record(a, ["v", "I"], neurons=[0, 40]), net.record(c, ["v", "I"], every=2)]
+    return net, (a, c), recs, states
+
+
+def test_threads_conductance_alpha_and_noise_components():
+    runs = []
+    for threads in (1, 3):
+        net, pops, recs, states = _conductance_network(threads)
+        net.run(15.0, progress=False)
+        net.run(10.0, progress=False)
+        runs.append((pops, recs, states))
+    (p1, r1, s1), (p3, r3, s3) = runs
+    assert sum(len(r) for r in r1) > 20
+    for x, y in zip(r1, r3):
+        np.testing.assert_array_equal(x.steps, y.steps)
+        np.testing.assert_array_equal(x.neurons, y.neurons)
+    for x, y in zip(s1, s3):
+        for v in x.variables:
+            np.testing.assert_array_equal(x[v], y[v])
+    for x, y in zip(p1, p3):
+        for v in x.state_names:
+            np.testing.assert_array_equal(getattr(x, v), getattr(y, v))

@@ -126,17 +126,46 @@ class KernelBuilder:
 
 class Fragment:
     """What a current source or spike input may add to a population's update: arrays,
-    constants, locals of the step and of each neuron, calls of scalar functions. Names are
-    given a suffix unique to the input, so inputs never clash."""
+    constants, locals of the step and of each neuron, calls of scalar functions, persistent
+    state per neuron (:meth:`state`, :meth:`store`) and a random stream of its own
+    (:meth:`stream`). Names are given a suffix unique to the input, so inputs never clash."""
+
+    STREAM_LABEL = 4
+    """The label of current sources' random streams: ``hash_seed(seed, 4, population, input)``
+    (projections use 1, Poisson sources 2, Poisson inputs 3)."""
 
     def __init__(self, b: KernelBuilder, update: NeuronUpdate, suffix: str, pop: "Population",
-                 shared: dict[str, str]) -> None:
+                 shared: dict[str, str], buffers: "Buffers | None" = None, source: object = None,
+                 position: int = 0) -> None:
         self._b, self._update, self.suffix = b, update, suffix
         self.n = pop.n
         self.dt = pop.network.dt
         self.dtype = pop.network.dtype
         self.neuron = "i"
         self._shared = shared
+        self._pop, self._buffers, self._source, self._position = pop, buffers, source, position
+
+    def state(self, name: str, initial: np.ndarray | float = 0.0) -> str:
+        """A per-neuron state array of the source (``initial`` when first allocated), carried
+        from one run to the next (a GPU copies it back): the runtime's
+        :meth:`~fastspike.runtime.buffers.Buffers.source_state`, keyed by the population, the
+        source and ``name``. Read it with ``f.local(..., f"{arr}[i]")``, write it with
+        :meth:`store`."""
+        values = self._buffers.source_state(self._pop, self._source, name, initial)
+        return self._b.array(name.upper() + self.suffix, values, Space.NEURON, persistent=True)
+
+    def store(self, array: str, value: ast.expr | str) -> None:
+        """Store ``value`` as neuron ``i``'s element of the per-neuron array ``array`` (a
+        :meth:`state`)."""
+        self._update.body.append(Store(array, (S.expr("i"),), S.expr(value) if isinstance(value, str) else value))
+
+    def stream(self) -> str:
+        """The constant holding this input's random stream key (uint64), from the network seed,
+        the population and the input's position (:data:`STREAM_LABEL`): draw with
+        ``fastspike.random`` functions at counters such as :meth:`draw_counter`, so the draws
+        do not depend on chunking, threads or backend."""
+        key = rnd.hash_seed(self._pop.network.seed, self.STREAM_LABEL, self._pop.index, self._position)
+        return self.constant("ks", f"{self.array('KS', np.array([key], np.uint64), Space.UNIFORM)}[0]")
 
     def array(self, name: str, value: np.ndarray, space: Space = Space.TABLE) -> str:
         return self._b.array(name + self.suffix, value, space)
@@ -279,8 +308,9 @@ class _PopulationUpdate:
         self.shared: dict[str, str] = {}
         self.b.constant("n", f"{self.b.array('N', np.array([pop.n], np.int64), Space.UNIFORM)}[0]")
 
-    def call(self, key: str, locals_: list[str]) -> str:
-        """The source of a call of the model's equation ``key`` on the state locals ``locals_``."""
+    def call(self, key: str, locals_: list[str], input_: str = "I_") -> str:
+        """The source of a call of the model's equation ``key`` on the state locals ``locals_``
+        (and the input current in the local ``input_``)."""
         fn = getattr(self.model, key)
         out = []
         for a, kind in zip(equation_arguments(fn), argument_kinds(self.model, fn)):
@@ -289,7 +319,7 @@ class _PopulationUpdate:
             elif kind == "option":
                 out.append(str(self.model.option_code(a)))
             else:
-                out.append({"param": f"q_{a}", "input": "I_", "dt": "dt"}[kind])
+                out.append({"param": f"q_{a}", "input": input_, "dt": "dt"}[kind])
         return f"{self.b.function(fn)}({', '.join(out)})"
 
     def parameters(self) -> None:
@@ -323,38 +353,95 @@ class _PopulationUpdate:
 
     def input_current(self, record_I: bool) -> None:
         """``I_``: the current sources, then (explicit integrators) the channels' currents at
-        t, held over the step; the exact integrator propagates the channels itself."""
-        external = [src.lower(Fragment(self.b, self.up, suffix, self.pop, self.shared))
-                    for suffix, src in self.inputs if not src.spike_input]
+        t, held over the step, except those of ``stagewise`` channels, which the integrator
+        evaluates at each of its stages (:meth:`stage_input`); the exact integrator
+        propagates the channels itself."""
+        external = [src.lower(Fragment(self.b, self.up, suffix, self.pop, self.shared, self.buffers, src, j))
+                    for j, (suffix, src) in enumerate(self.inputs) if not src.spike_input]
         self.syn = []
+        self.stagewise = [(c, ch) for c, ch in self.current_channels if ch.stagewise and not self.exact]
+        self.stage_states: dict[tuple[int, str], list[str]] = {}
+        staged = []
         for c, ch in self.current_channels:
             args = dict(zip(ch.state_names, self.channel_locals[c]), v=self.s_loc[0])
-            self.syn.append(_component_call(self.b, ch, ch.current, args, channel=c))
+            (staged if (c, ch) in self.stagewise else self.syn).append(
+                _component_call(self.b, ch, ch.current, args, channel=c))
         self.body.append(S.assign("I_", " + ".join(["zero", *external, *([] if self.exact else self.syn)])))
         if record_I:
             self.b.array("x_I", self.buffers.recorded_input(self.pop), Space.NEURON)
-            total = " + ".join(["I_", *self.syn]) if self.exact else "I_"
+            total = " + ".join(["I_", *(self.syn if self.exact else staged)])
             self.body.append(Store("x_I", (S.expr("i"),), S.expr(total)))
+
+    def stage_input(self, state: list[str], offset: str, tag: str) -> tuple[list[str], str]:
+        """The input of an integrator's stage (its state locals ``state``, ``offset`` into the
+        step): ``I_`` plus the current of each stagewise channel at the stage's ``v`` and the
+        channel's state at the stage's time, its ``decay`` over ``offset`` (derived constants
+        and ``dt`` taken for ``offset``; at the start, the state itself)."""
+        lines, terms = [], []
+        for c, ch in self.stagewise:
+            values = self._stage_state(c, ch, offset, lines)
+            args = dict(zip(ch.state_names, values), v=state[0])
+            terms.append(_component_call(self.b, ch, ch.current, args, channel=c))
+        name = f"t_I{tag}"
+        lines.append(f"{name} = {' + '.join(['I_', *terms])}")
+        return lines, name
+
+    def _stage_state(self, c: int, ch: PostsynapticModel, offset: str, lines: list[str]) -> list[str]:
+        if offset == "zero":
+            return self.channel_locals[c]
+        if (c, offset) in self.stage_states:
+            return self.stage_states[(c, offset)]
+        tag = {"half_dt": "h", "dt": "f"}[offset]
+        args: dict[str, str | None] = dict(zip(ch.state_names, self.channel_locals[c]), dt=offset)
+        for dname, fn in ch.derived.items():
+            if dname in equation_arguments(ch.decay):
+                if offset == "dt":
+                    args[dname] = f"c{c}_{dname}"
+                else:  # computed once per call, for a step of ``offset``
+                    value = _component_call(self.b, ch, fn, {"dt": offset}, precision="double")
+                    args[dname] = self.b.constant(f"c{c}_{dname}_{tag}", f"_cast({value})")
+        names = [f"c{c}_{tag}_{var}" for var in ch.state_names]
+        lines.append(ast.unparse(S.assign(names[0] if len(names) == 1 else names,
+                                          _component_call(self.b, ch, ch.decay, args, c))))
+        self.stage_states[(c, offset)] = names
+        return names
+
+    def stage_conductance(self) -> str | None:
+        """For ``"exponential_euler"``: the sum of the stagewise channels' conductances (those
+        that declare one) at the start of the step."""
+        terms = [_component_call(self.b, ch, ch.conductance, dict(zip(ch.state_names, self.channel_locals[c])),
+                                 channel=c) for c, ch in self.stagewise if ch.conductance is not None]
+        return " + ".join(terms) if terms else None
 
     def integrate(self) -> None:
         """The state at t + dt (``n_<v>``), by the population's integrator."""
         b, body = self.b, self.body
         s_loc, n_loc = self.s_loc, self.n_loc
         if not self.exact:
-            body.extend(S.stmts("\n".join(integrators.step_lines(self.pop.integrator, s_loc, n_loc, self.call, "t_"))))
+            staged = bool(self.stagewise)
+            conductance = self.stage_conductance() if staged and self.pop.integrator == "exponential_euler" else None
+            gain = self.call("input_gain", s_loc) if conductance and self.model.input_gain is not None else None
+            lines = integrators.step_lines(self.pop.integrator, s_loc, n_loc, self.call, "t_",
+                                           self.stage_input if staged else None, conductance, gain)
+            body.extend(S.stmts("\n".join(lines)))
             # frozen variables keep their value; the compiler then drops their (dead) arithmetic
             body.extend(S.assign(n_, s) for v, s, n_ in zip(self.state, s_loc, n_loc) if v in self.frozen)
             return
         for role, fn in (("_propagator_exp", integrators.propagator_exp), ("_propagator_phi", integrators.propagator_phi),
                          ("_propagator_syn", integrators.propagator_syn)):
             b.function(fn, role=role)
-        taus, kernels = [], []  # each channel variable that decays exponentially into the current
+        shapes, kernels = [], []  # each channel variable whose kernel (exp, alpha) enters the current
         for c, ch in self.current_channels:
+            described = ch.kernels()
             for var, local in zip(ch.state_names, self.channel_locals[c]):
-                if var in ch.exact_time_constants:
-                    taus.append(repr(ch.params[ch.exact_time_constants[var]]))
+                if var in described:
+                    shape, tau = described[var]
+                    shapes.append((shape, repr(ch.params[tau])))
                     kernels.append(local)
-        lines, coeffs = integrators.exact_coefficient_lines(self.state, self.call("linear", s_loc), "e_", "_cast", taus)
+                    if shape == "alpha":
+                        b.function(integrators.propagator_alpha, role="_propagator_alpha")
+        lines, coeffs = integrators.exact_coefficient_lines(self.state, self.call("linear", s_loc), "e_", "_cast",
+                                                            shapes)
         where = body if set(self.per_neuron) & set(equation_arguments(self.model.linear)) else b.prelude
         where.extend(S.stmts("\n".join(lines)))
         for v, s, n_, (x0, P, F, qs) in zip(self.state, s_loc, n_loc, coeffs):
@@ -383,7 +470,7 @@ class _PopulationUpdate:
         for suffix, src in self.inputs:
             if src.spike_input:
                 arriving.setdefault(src.synapse.key, []).append(
-                    src.lower(Fragment(self.b, self.up, suffix, self.pop, self.shared)))
+                    src.lower(Fragment(self.b, self.up, suffix, self.pop, self.shared, self.buffers, src)))
         for c, ch in self.current_channels:
             terms, consume = self._delivered(c, ch, fed, ringed)
             values = _component_step(self.b, self.body, ch, ch.decay, dict(zip(ch.state_names, self.channel_locals[c])),

@@ -2,7 +2,7 @@
 from .adex import AdEx
 from .base import Model, Option, Parameter, StateVariable
 from .fitzhugh_nagumo import FitzHughNagumo
-from .hodgkin_huxley import HodgkinHuxley
+from .hodgkin_huxley import HodgkinHuxley, HodgkinHuxleyTraub
 from .izhikevich import Izhikevich
 from .lif import IF, LIF, Lapicque
 from .quadlif import QuadLIF
@@ -12,5 +12,5 @@ from .sources import PoissonSource, SpikeSource, Source
 from .wtas import WTAS
 
 __all__ = ["Model", "Parameter", "StateVariable", "Option", "LIF", "IF", "Lapicque", "QuadLIF", "Izhikevich",
-           "AdEx", "FitzHughNagumo", "HodgkinHuxley", "ResonateAndFire", "SLIF", "WTAS", "Source", "PoissonSource",
+           "AdEx", "FitzHughNagumo", "HodgkinHuxley", "HodgkinHuxleyTraub", "ResonateAndFire", "SLIF", "WTAS", "Source", "PoissonSource",
            "SpikeSource"]

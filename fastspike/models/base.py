@@ -108,6 +108,12 @@ class Model:
         held (needed by ``"exponential_euler"``, as Hodgkin-Huxley's gates): returns, for
         every state variable x in order, ``(a, b)`` with ``dx/dt = a x + b`` where ``a`` and
         ``b`` may depend on the whole state and ``I`` (``a = b = 0`` for a constant variable).
+    input_gain : function or None
+        Optional, for ``"exponential_euler"`` with conductance synapses: ``d(dv/dt)/dI``, the
+        factor of the input current in the membrane equation (``R / tau_m`` for the LIF,
+        ``1 / C_m`` for Hodgkin-Huxley), from the parameters. The integrator then takes the
+        conductances into the linear part of ``v``'s equation at the cost of one product;
+        without it, at the cost of a second call of ``conditionally_linear``.
     threshold : function
         Returns True when the neuron spikes (called after the step's update).
     reset : function
@@ -140,6 +146,7 @@ class Model:
     dynamics: Callable | None = None
     linear: Callable | None = None
     conditionally_linear: Callable | None = None
+    input_gain: Callable | None = None
     threshold: Callable | None = None
     reset: Callable | None = None
     constrain: Callable | None = None
@@ -243,6 +250,12 @@ class Model:
         never changes ``theta``. Backends use this to skip work; the default is none.
         """
         return ()
+
+    @property
+    def voltage_membrane(self) -> bool:
+        """Whether the membrane variable (the first state variable) is a voltage (unit mV):
+        what a conductance synapse, whose current is ``g (E_rev - v)``, needs."""
+        return bool(self.state_names) and self.units().get(self.state_names[0]) == "mV"
 
     def option_code(self, name: str) -> int:
         o = next(o for o in self.options if o.name == name)

@@ -52,6 +52,7 @@ EQUATION_ROLES = {
     "dynamics": "the time derivative of every state variable (per ms), in declaration order",
     "linear": "(a, x0, c) for every state variable, with dx/dt = a (x - x0) + c I",
     "conditionally_linear": "(a, b) for every state variable, with dx/dt = a x + b",
+    "input_gain": "d(dv/dt)/dI: the factor of the input I in the membrane equation (one number)",
     "threshold": "True when the neuron spikes",
     "reset": "every state variable after a spike, in declaration order",
     "constrain": "every state variable after a bound is applied, in declaration order",
@@ -451,6 +452,11 @@ def check_model(model, dt: float = 0.1) -> None:
         except Exception as e:
             given = ", ".join(f"{a}={v!r}" for a, v in zip(inspect.getfullargspec(fn).args, args))
             raise ModelDefinitionError(f"{label} fails when called on scalars ({given}): {type(e).__name__}: {e}") from e
+        if key == "input_gain":
+            if not _is_number(out):
+                raise ModelDefinitionError(f"{label} returned {_kind_of(out)}; it must return one number "
+                                           f"({EQUATION_ROLES[key]}), e.g. return R / tau_m")
+            continue
         if key == "threshold":
             if not _is_number(out):
                 raise ModelDefinitionError(f"{label} returned {_kind_of(out)}; it must return one truth value "

@@ -29,6 +29,16 @@ def lif_linear(tau_m, R, v_rest, g_L, tau_theta):
     return (-g_L / tau_m, v_rest, R / tau_m, -1.0 / tau_theta, 0.0 * v_rest, 0.0 * R)
 
 
+def lif_conditionally_linear(v, theta, I, tau_m, R, v_rest, g_L, tau_theta):
+    """The same dynamics as (a, b) per state variable, dx/dt = a x + b (exponential Euler)."""
+    return -g_L / tau_m, (g_L * v_rest + R * I) / tau_m, -1.0 / tau_theta, theta * 0.0
+
+
+def lif_input_gain(R, tau_m):
+    """d(dv/dt)/dI = R / tau_m (1/ms per unit of current)."""
+    return R / tau_m
+
+
 def lif_threshold(v, theta, v_thresh):
     """Spike when v >= v_thresh + theta."""
     return v >= v_thresh + theta
@@ -98,8 +108,12 @@ class LIF(Model):
 
     State variables: ``v`` (mV, initial ``v_rest``), ``theta`` (mV, initial 0).
 
-    Integrators: ``"exact"`` (default; exact propagation with NEST ``iaf_psc_exp``
-    propagators), ``"euler"``, ``"rk2"``, ``"rk4"``.
+    Integrators: ``"exact"`` (default; exact propagation with NEST ``iaf_psc_exp`` and
+    ``iaf_psc_alpha`` propagators, current synapses only), ``"euler"``, ``"rk2"``, ``"rk4"``,
+    ``"exponential_euler"`` (exact for ``v`` with its input held over the step; with
+    conductance synapses the equation is linear in ``v`` once the conductances are held:
+    ``tau_m dv/dt = g_L (v_rest - v) + R sum g (E_rev - v) + R I``, Brian2's default for COBA;
+    holding the conductance over the step is fine for COBA's 5 and 10 ms).
 
     Sources: Lapicque (1907); Gerstner & Kistler, *Spiking Neuron Models* (2002), sec. 4.1;
     NEST ``iaf_psc_exp`` (Rotter & Diesmann 1999, exact integration); ngc-learn ``LIFCell``
@@ -112,13 +126,15 @@ class LIF(Model):
         StateVariable("theta", "mV", 0.0, "adaptive threshold increment"),
     )
     options = (_RESET,)
-    integrators = ("exact", "euler", "rk2", "rk4")
+    integrators = ("exact", "euler", "rk2", "rk4", "exponential_euler")
     default_integrator = "exact"
     refractory = True
     source = "Gerstner & Kistler 2002, sec. 4.1; NEST iaf_psc_exp; ngc-learn LIFCell"
 
     dynamics = staticmethod(lif_dynamics)
     linear = staticmethod(lif_linear)
+    conditionally_linear = staticmethod(lif_conditionally_linear)
+    input_gain = staticmethod(lif_input_gain)
     threshold = staticmethod(lif_threshold)
     reset = staticmethod(lif_reset)
     constrain = staticmethod(lif_constrain)

@@ -1,5 +1,5 @@
 """Builders of the field's standard networks B1-B4 (CUBA, Brunel, the cortical microcircuit,
-uncoupled neurons), with the parameters of their publications.
+uncoupled neurons), B6 (COBA) and B7 (COBAHH), with the parameters of their publications.
 
 Each takes ``backend`` (``"cpu"`` or ``"cuda"``) and returns ``(network, {name: population})``.
 """
@@ -9,11 +9,11 @@ import math
 
 import numpy as np
 
-from ..models import LIF
+from ..models import LIF, HodgkinHuxleyTraub
 from ..network import Network, Population
-from ..synapses import Delta, ExpCurrent, FixedIndegree, FixedProbability, FixedTotalNumber, Normal
+from ..synapses import Delta, ExpConductance, ExpCurrent, FixedIndegree, FixedProbability, FixedTotalNumber, Normal
 
-__all__ = ["cuba", "brunel", "microcircuit", "uncoupled", "MICROCIRCUIT"]
+__all__ = ["cuba", "brunel", "microcircuit", "uncoupled", "coba", "cobahh", "MICROCIRCUIT", "COBA"]
 
 
 def cuba(seed: int = 42, dtype: str = "float64", dt: float = 0.1, backend: str = "cpu", threads: int = 1
@@ -121,3 +121,73 @@ def uncoupled(n: int = 10**6, seed: int = 1, dtype: str = "float64", dt: float =
     pop.v[:] = net.rng.uniform(-70.0, -50.0, n)
     net.poisson_input(pop, n=1000, rate=5.0, weight=0.75, synapse=ExpCurrent(5.0))
     return net, {"neurons": pop}
+
+
+COBA = {
+    "n_e": 3200, "n_i": 800, "p": 0.02,
+    "C_m": 200.0, "g_L": 10.0, "tau_m": 20.0,  # pF, nS, ms
+    "E_L": -60.0, "v_thresh": -50.0, "v_reset": -60.0, "t_ref": 5.0,  # mV, ms
+    "E_ex": 0.0, "tau_ex": 5.0, "w_ex": 6.0,  # mV, ms, nS
+    "E_in": -80.0, "tau_in": 10.0, "w_in": 67.0,
+    "g_ex0": (40.0, 15.0), "g_in0": (200.0, 120.0),  # initial conductances: normal (mean, std), nS
+}
+"""B6/B7's parameters (Brette et al. 2007, benchmarks 1 and 3; Vogels & Abbott 2005)."""
+
+
+def _conductances(net: Network, pops: list[Population], exc: Population, inh: Population, dt: float) -> None:
+    """B6/B7's synapses (p = 0.02 from every neuron to every neuron, one-step delay) and their
+    initial conductances (normal, as Brette et al. 2007's reference scripts: (4 +- 1.5) and
+    (20 +- 12) times g_L)."""
+    d = COBA
+    e_syn, i_syn = ExpConductance(d["tau_ex"], d["E_ex"]), ExpConductance(d["tau_in"], d["E_in"])
+    for pre, syn, w in ((exc, e_syn, d["w_ex"]), (inh, i_syn, d["w_in"])):
+        for post in pops:
+            net.connect(pre, post, FixedProbability(d["p"]), synapse=syn, weight=w, delay=dt)
+    for pop in pops:
+        pop.channel_state(e_syn, "g")[:] = net.rng.normal(*d["g_ex0"], pop.n)
+        pop.channel_state(i_syn, "g")[:] = net.rng.normal(*d["g_in0"], pop.n)
+
+
+def coba(seed: int = 42, dtype: str = "float64", dt: float = 0.1, backend: str = "cpu", threads: int = 1,
+         integrator: str = "euler") -> tuple[Network, dict[str, Population]]:
+    """B6: Vogels & Abbott (2005) COBA, Brette et al. (2007) benchmark 1: 3200 + 800 LIF with
+    exponential conductances (6 nS, 5 ms, 0 mV; 67 nS, 10 ms, -80 mV), p = 0.02, 1 s.
+
+    LIF with tau_m = C_m / g_L = 20 ms, R = 1 / g_L = 0.1 GOhm (weights in nS), E_L = v_reset =
+    -60, threshold -50 mV, 5 ms refractory. Initial state as Brette et al. (2007)'s reference
+    script: v uniform in [v_reset, v_thresh), conductances normal (40 +- 15 and 200 +- 120 nS,
+    i.e. (4 +- 1.5) and (20 +- 12) g_L). Brian2's and ANNarchy's benchmark versions start v
+    from N(-55, 5) mV and add a constant drive of 20 mV, which Brette et al. do not: not here.
+    ``integrator``: ``"euler"`` (the method of Brian2's COBA example; dt = 0.1 ms is fine for
+    tau 5 and 10 ms), ``"exponential_euler"`` (Brian2's default for these equations), ``"rk2"``,
+    ``"rk4"``.
+    """
+    d = COBA
+    net = Network(dt=dt, seed=seed, dtype=dtype, backend=backend, threads=threads)
+    lif = dict(tau_m=d["C_m"] / d["g_L"], R=1.0 / d["g_L"], v_rest=d["E_L"], v_reset=d["v_reset"],
+               v_thresh=d["v_thresh"], t_ref=d["t_ref"])
+    exc = net.population(LIF(**lif), n=d["n_e"], name="exc", integrator=integrator)
+    inh = net.population(LIF(**lif), n=d["n_i"], name="inh", integrator=integrator)
+    for pop in (exc, inh):
+        pop.v[:] = net.rng.uniform(d["v_reset"], d["v_thresh"], pop.n)
+    _conductances(net, [exc, inh], exc, inh, dt)
+    return net, {"exc": exc, "inh": inh}
+
+
+def cobahh(seed: int = 42, dtype: str = "float64", dt: float = 0.1, backend: str = "cpu", threads: int = 1,
+           integrator: str = "exponential_euler") -> tuple[Network, dict[str, Population]]:
+    """B7: Brette et al. (2007) benchmark 3 (COBAHH): B6's network of Traub-Miles Hodgkin-Huxley
+    cells (:class:`~fastspike.models.HodgkinHuxleyTraub`, NEST ``hh_cond_exp_traub``, area 20000
+    um^2: C_m 200 pF, g_L 10 nS, g_Na 20 uS, g_K 6 uS, E_L -60, E_K -90, E_Na 50, V_T -63 mV),
+    spikes at upward crossings of -20 mV, B6's synapses. Initial state as Brian2's COBAHH
+    example: v = E_L + N(-5, 5) mV, gates 0, conductances as B6. Exponential Euler (Brian2's)."""
+    net = Network(dt=dt, seed=seed, dtype=dtype, backend=backend, threads=threads)
+    model = HodgkinHuxleyTraub()
+    exc = net.population(model, n=COBA["n_e"], name="exc", integrator=integrator)
+    inh = net.population(model, n=COBA["n_i"], name="inh", integrator=integrator)
+    for pop in (exc, inh):
+        pop.v[:] = -60.0 + net.rng.normal(-5.0, 5.0, pop.n)
+        for gate in ("m_Na", "h_Na", "n_K"):
+            pop.state[gate][:] = 0.0
+    _conductances(net, [exc, inh], exc, inh, dt)
+    return net, {"exc": exc, "inh": inh}

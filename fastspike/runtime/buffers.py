@@ -9,7 +9,8 @@ not the runtime state), and when new projections need longer delays the historie
 grow with what is still in flight kept in place.
 
 Persistent arrays (carried from one run to the next; a GPU copies them back after each run)
-are the spike histories, the channels' state, the ring buffers and the refractory counters.
+are the spike histories, the channels' state, the ring buffers, the refractory counters and
+the state of current sources (an Ornstein-Uhlenbeck current).
 A channel's input of the step is zero between steps.
 """
 from __future__ import annotations
@@ -41,6 +42,8 @@ class Buffers:
         self._refractory: dict[int, np.ndarray] = {}
         self._recorded_input: dict[int, np.ndarray] = {}
         self._row_parts: dict[tuple, np.ndarray] = {}
+        self._source_state: dict[tuple, np.ndarray] = {}
+        self._source_owners: list[object] = []  # the sources whose id() keys a state: kept alive
 
     # -- the arrays --------------------------------------------------------------------------
     def spike_history(self, pop: "Population") -> tuple[np.ndarray, np.ndarray]:
@@ -98,6 +101,18 @@ class Buffers:
             self._row_parts[key] = row_parts(proj.indptr, proj.targets, starts, proj.delay_offsets)
         return self._row_parts[key]
 
+    def source_state(self, pop: "Population", source: object, name: str, initial=0.0) -> np.ndarray:
+        """A per-neuron state variable of a current source (persistent; ``initial``, a number or
+        one value per neuron, when first allocated), keyed by the population, the source
+        (itself: every source is its own input) and ``name``."""
+        key = (pop.index, id(source), name)
+        if key not in self._source_state:
+            values = np.zeros(pop.n, self.net.dtype)
+            values[:] = np.asarray(initial, dtype=np.float64)  # a number, or one value per neuron
+            self._source_state[key] = values
+            self._source_owners.append(source)
+        return self._source_state[key]
+
     # -- sizing -------------------------------------------------------------------------------
     def prepare(self) -> None:
         """Size the spike histories of the populations projections leave and the ring buffers
@@ -129,4 +144,5 @@ class Buffers:
         """Every persistent array (see the module docstring)."""
         return [a for pair in self._history.values() for a in pair] + [*self._channel_state.values(),
                                                                       *self._rings.values(),
-                                                                      *self._refractory.values()]
+                                                                      *self._refractory.values(),
+                                                                      *self._source_state.values()]

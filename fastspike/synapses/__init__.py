@@ -3,9 +3,9 @@ from .connectors import (AllToAll, Connector, FixedIndegree, FixedOutdegree, Fix
                          FixedTotalNumber, FromArrays, OneToOne)
 from .distributions import Distribution, Normal, Uniform
 from .projection import Projection
-from .postsynaptic import Delta, ExpCurrent, PostsynapticModel, SynapseType
+from .postsynaptic import AlphaConductance, AlphaCurrent, Delta, ExpConductance, ExpCurrent, PostsynapticModel, SynapseType
 from .weight_update import Static, WeightUpdateModel
 
-__all__ = ["PostsynapticModel", "SynapseType", "ExpCurrent", "Delta", "WeightUpdateModel", "Static", "Connector", "AllToAll", "OneToOne", "FixedProbability",
+__all__ = ["PostsynapticModel", "SynapseType", "ExpCurrent", "AlphaCurrent", "ExpConductance", "AlphaConductance", "Delta", "WeightUpdateModel", "Static", "Connector", "AllToAll", "OneToOne", "FixedProbability",
            "FixedIndegree", "FixedOutdegree", "FixedTotalNumber", "FromArrays", "Distribution", "Normal",
            "Uniform", "Projection"]

@@ -390,3 +390,29 @@ def test_user_components_identical_to_cpu(launch):
         return net, {"pop": pop}, [net.record(pop, "spikes")], [net.record(pop, ["v", "I"], neurons=[0, 5])]
 
     assert _compare(build, 2.5, launch=launch) > 3
+
+
+def test_conductance_alpha_and_noise_components_identical_to_cpu(launch):
+    """ExpConductance and AlphaConductance (stagewise currents, rk2 and exponential Euler),
+    AlphaCurrent under the exact integrator, and the current sources NoiseCurrent, OUCurrent (a
+    persistent per-neuron state) and ACCurrent: the same scalar functions and counter-based draws
+    on the GPU as on the CPU."""
+    def build(backend):
+        net = fs.Network(dt=DT, seed=21, backend=backend)
+        src = net.population(fs.SpikeSource([0.2, 0.3, 0.5, 0.9, 1.1], [0, 1, 0, 2, 1]), n=3, name="src")
+        a = net.population(fs.LIF(tau_m=5.0, R=0.1, v_rest=-65.0, v_reset=-65.0, v_thresh=-60.0), n=4, name="a",
+                           integrator="rk2")
+        b = net.population(fs.HodgkinHuxleyTraub(), n=3, name="b")  # exponential Euler
+        c = net.population(fs.LIF(tau_m=5.0, v_thresh=-64.0), n=3, name="c")  # exact
+        for pop in (a, b):
+            net.connect(src, pop, fs.AllToAll(), synapse=fs.ExpConductance(0.5, 0.0), weight=30.0, delay=0.2)
+            net.connect(src, pop, fs.AllToAll(), synapse=fs.AlphaConductance(1.0, -80.0), weight=5.0, delay=0.1)
+        net.connect(src, c, fs.AllToAll(), synapse=fs.AlphaCurrent(0.5), weight=2.0, delay=0.1)
+        net.current(a, fs.NoiseCurrent(mean=50.0, std=30.0))
+        net.current(b, fs.OUCurrent(mean=200.0, std=300.0, tau=0.5))
+        net.current(c, fs.ACCurrent(amplitude=2.0, frequency=300.0, offset=1.0))
+        pops = {"a": a, "b": b, "c": c}
+        return (net, pops, [net.record(p, "spikes") for p in pops.values()],
+                [net.record(a, ["v", "I"]), net.record(b, ["v", "I"]), net.record(c, ["v", "I"])])
+
+    assert _compare(build, 2.0, runs=2, launch=launch) > 2
