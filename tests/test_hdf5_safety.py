@@ -12,6 +12,7 @@ hang is a failure.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import signal
 import subprocess
@@ -195,6 +196,40 @@ def test_sigterm_finishes_the_chunk_flushes_and_marks_the_file(tmp_path):
     assert not files.lock_path(path).exists()
 
 
+IN_MEMORY_TERM = NETWORK + textwrap.dedent('''
+    import json, os, signal, threading
+    import fastspike as fs
+
+    net, spikes, trace = build(n=3000)
+    net.run(0.1)  # compiled before the signal is armed
+    threading.Timer(1.0, os.kill, (os.getpid(), signal.SIGTERM)).start()
+    try:
+        net.run(600_000.0)
+        caught = None
+    except fs.Terminated as e:
+        caught = [type(e).__name__, e.code]
+    print(json.dumps(dict(caught=caught, step=net.step, n=len(spikes), samples=len(trace))))
+    np_ = __import__("numpy")
+    np_.save("term_steps.npy", spikes.steps)
+    np_.save("term_v.npy", trace.v)
+''')
+
+
+def test_sigterm_during_an_in_memory_run_raises_terminated_with_the_records_whole(tmp_path):
+    """Without an output file, SIGTERM ends the run after its chunk with fs.Terminated (a
+    SystemExit with code 143) that a script may catch; the records hold every step run."""
+    proc = subprocess.run([sys.executable, "-c", IN_MEMORY_TERM], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=600, env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    r = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert r["caught"] == ["Terminated", 143]
+    assert 1 < r["step"] < 6_000_000  # stopped early, after some steps
+    spikes, trace = reference(r["step"] * DT)
+    assert r["n"] == len(spikes) and r["samples"] == len(trace)
+    assert np.array_equal(np.load(tmp_path / "term_steps.npy"), spikes.steps)
+    assert np.array_equal(np.load(tmp_path / "term_v.npy"), trace.v)
+
+
 def test_a_reader_tells_a_killed_writer_from_a_live_one(tmp_path):
     path = tmp_path / "killed.h5"
     proc = start_writer(path, 600_000.0, 0.2)
@@ -316,6 +351,33 @@ DISK_FULL = NETWORK + textwrap.dedent('''
         result["after"] = dict(complete=run.complete, t_stop=run.t_stop, n=len(run.spikes("cells")))
         np.save(os.path.join(folder, "file_steps.npy"), run.spikes("cells").steps)
         np.save(os.path.join(folder, "file_v.npy"), run.state("cells").v)
+
+    # the disk full before the first flush of a new file: it holds 0 rows and says t <= 0 ms
+    net, spikes, trace = build(n=3000)
+    path = os.path.join(folder, "empty.h5")
+    limit(1_200_000)
+    try:
+        net.run(3000.0, output=path)
+    except OSError as e:
+        result["empty_error"] = type(e).__name__
+    limit(soft)
+    with fs.load(path) as run:
+        result["empty"] = dict(complete=run.complete, t_stop=run.t_stop, n=len(run.spikes("cells")),
+                               samples=len(run.state("cells")), status=run.status)
+
+    # a run appending to a complete file, refused at its start: the file still says how its last run ended
+    net, spikes, trace = build(n=3000)
+    path = os.path.join(folder, "append.h5")
+    net.run(10.0, output=path)
+    limit(os.path.getsize(path) + 2000)
+    try:
+        net.run(3000.0, output=path)
+    except OSError as e:
+        result["append_error"] = type(e).__name__
+    limit(soft)
+    with fs.load(path) as run:
+        result["append"] = dict(complete=run.complete, t_stop=run.t_stop, n=len(run.spikes("cells")),
+                                status=run.status, runs=int(run.metadata["runs"]), t=net.t, held=len(spikes))
     print(json.dumps(result))
 ''')
 
@@ -355,6 +417,17 @@ def test_a_full_disk_leaves_a_file_that_says_what_it_holds_and_can_be_appended(t
     assert r["after"]["complete"] and r["after"]["t_stop"] == pytest.approx(r["t"] + 500.0)
     assert np.array_equal(np.load(folder / "file_steps.npy"), spikes.steps)
     assert np.array_equal(np.load(folder / "file_v.npy"), trace.v)
+    # full before the first flush of a new file (was: 0 rows and t_stop = 26.2 ms)
+    assert r["empty_error"] == "DiskFullError"
+    e = r["empty"]
+    assert not e["complete"] and e["n"] == 0 and e["samples"] == 0 and e["t_stop"] == 0.0
+    assert "the file holds t <= 0 ms" in e["status"]
+    # an append refused at its start leaves the file as its last run ended (was: marked "killed")
+    assert r["append_error"] == "DiskFullError"
+    a = r["append"]
+    spikes, _ = reference(10.0)
+    assert a["complete"] and a["status"] == "complete" and a["t_stop"] == pytest.approx(10.0) and a["runs"] == 1
+    assert a["t"] == pytest.approx(10.0) and a["n"] == a["held"] == len(spikes)
 
 
 # --------------------------------------------------------------------------------------------

@@ -17,7 +17,8 @@ Numba typing error pointing into a generated cache file. Now:
   truth value from ``threshold``.
 
 :func:`check_device_code` is the one checker of what equation code may use; the model
-definition check calls it and the CUDA backend is meant to call it too.
+definition check calls it, and so does the CUDA backend before it compiles (for functions
+replaced after a class was defined).
 """
 from __future__ import annotations
 

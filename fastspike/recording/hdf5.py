@@ -396,6 +396,7 @@ class HDF5Writer:
         segments = {id(rec): list(rec._segments) for rec in net.records}  # restored if start fails
         f = None
         tmp = None
+        ended = {}  # appending: how the file said its last run ended, said again if this start fails
         try:
             if self.mode == "append":
                 self._writing = self.path
@@ -404,6 +405,7 @@ class HDF5Writer:
                 if _text(f.attrs.get("file_id", "")) != self.file_id:
                     raise FileExistsError(f"run: output file {self.path!r} was replaced since this network wrote it; "
                                           f"choose another path")
+                ended = {key: f.attrs[key] for key in ("complete", "status", "modified")}
             else:
                 folder, name = os.path.split(self.path)
                 tmp = os.path.join(folder, f".{name}.{self.file_id[:12]}.fastspike-tmp")
@@ -441,6 +443,8 @@ class HDF5Writer:
                         for key, (_, _, flushed) in before.items():
                             if key in self.sinks and self.sinks[key].group in f:
                                 f[self.sinks[key].group].attrs.modify("rows", np.int64(flushed))
+                        for key, value in ended.items():  # and says again how its last run ended
+                            f.attrs[key] = value
                     f.close()
             except Exception:  # pragma: no cover - keep the first error
                 pass

@@ -416,3 +416,51 @@ def test_conductance_alpha_and_noise_components_identical_to_cpu(launch):
                 [net.record(a, ["v", "I"]), net.record(b, ["v", "I"]), net.record(c, ["v", "I"])])
 
     assert _compare(build, 2.0, runs=2, launch=launch) > 2
+
+
+def _readme_model():
+    """The README's "Writing your own model" example, its model class only (the script part
+    that builds and runs a network is left out)."""
+    import pathlib
+    import re
+    import types
+
+    text = (pathlib.Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = text.split("## Writing your own model", 1)[1].split("\n## ", 1)[0]
+    code = re.search(r"```python\n(.*?)```", section, re.S).group(1).split("\nnet = ", 1)[0]
+    module = types.ModuleType("readme_own_model")
+    exec(compile(code, "README.md", "exec"), module.__dict__)
+    return module.EIF
+
+
+def test_readme_own_model_identical_to_cpu():
+    """A user's model as the README writes it (exponential integrate-and-fire, rk2, refractory)
+    runs on the GPU with the same spikes and states as on the CPU."""
+    EIF = _readme_model()
+
+    def build(backend):
+        net = fs.Network(dt=0.05, seed=1, backend=backend)
+        pop = net.population(EIF(tau_m=10.0), n=8, name="eif")
+        net.current(pop, np.linspace(10.0, 25.0, 8))
+        return net, {"eif": pop}, [net.record(pop, "spikes")], [net.record(pop, "v", neurons=[0, 7])]
+
+    assert _compare(build, 40.0) > 5
+
+
+def test_the_cuda_backend_checks_equations_replaced_after_the_class_was_defined():
+    """The class definition checks the equations; one replaced afterwards (here with NumPy,
+    which device code cannot call) is refused by the CUDA backend with the same checker's
+    message, before anything compiles."""
+    from fastspike.models.checks import ModelDefinitionError
+
+    EIF = _readme_model()
+
+    def np_dynamics(v, I, tau_m, v_rest, delta_T, v_T, v_peak, R):
+        return ((v_rest - v) + delta_T * np.exp((min(v, v_peak) - v_T) / delta_T) + R * I) / tau_m,
+
+    EIF.dynamics = staticmethod(np_dynamics)
+    net = fs.Network(dt=0.05, seed=1, backend="cuda")
+    net.population(EIF(), n=4, name="eif")
+    with pytest.raises(ModelDefinitionError, match=r"CUDA backend: .*np_dynamics.*np\.exp.*math\.exp"):
+        net.run(1.0)
+    assert net.step == 0

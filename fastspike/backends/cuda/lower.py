@@ -17,9 +17,12 @@ from __future__ import annotations
 
 import ast
 
+import types
+
 import numpy as np
 
 from ...ir import syntax as S
+from ...models.checks import check_device_code
 from ...ir.nodes import (Accumulate, Call, CountAbove, Delivery, Fires, If, NeuronUpdate, Sampling, SpikeReplay,
                          StepProgram, Store, Transmit)
 from ..lowering import Intrinsics, Lowered, LoweredKernel
@@ -92,6 +95,17 @@ def lower_program(prog: StepProgram, lanes: int | None = None) -> list[Lowered]:
     return [_lower_call(call, lanes) for call in prog.calls]
 
 
+def check_user_device_code(fn: object, role: str) -> None:
+    """Refuse, before anything compiles, a user's equation or component function that CUDA
+    device code cannot hold: the checker the model and component definitions use
+    (:func:`fastspike.models.checks.check_device_code`), applied again here because a class's
+    functions can be replaced after it was defined. fastspike's own functions (random
+    streams, propagators) are compiled and tested for the GPU with the package."""
+    if isinstance(fn, types.FunctionType) and not (fn.__module__ or "").startswith("fastspike"):
+        name = getattr(fn, "__qualname__", role)
+        check_device_code(fn, f"CUDA backend: {name}")
+
+
 class _Call:
     def __init__(self, call: Call) -> None:
         self.call = call
@@ -99,6 +113,8 @@ class _Call:
         self.params = [v.name for v in k.vars]
         self.arrays = list(call.arrays)
         self.functions = dict(k.functions)
+        for role, fn in self.functions.items():
+            check_user_device_code(fn, role)
         self.persistent = {v.name for v in k.vars if v.persistent}
         self.prelude = [S.clone(s) for s in k.prelude]
         self.intrinsics = Intrinsics({key: (lambda args, role=role: ast.Call(S.name(role), args, []))
