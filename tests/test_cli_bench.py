@@ -70,3 +70,23 @@ def test_python_dash_m_fastspike_is_the_fastspike_command():
                           env=env, cwd=ROOT)
     assert proc.returncode == 0, proc.stderr
     assert "backends:" in proc.stdout and "cpu" in proc.stdout and "cuda" in proc.stdout
+
+
+def test_bench_coba_and_cobahh_rows(tmp_path):
+    """B6 and B7 (Brette et al. 2007): one row each, 4000 neurons, ~320000 synapses (p = 2 %), and
+    a sustained activity: COBA's rates within 5-40 Hz (Vogels & Abbott's asynchronous irregular
+    state, ~20 Hz), COBAHH's within 1-100 Hz; the spike count is the rates' sum."""
+    out = tmp_path / "bench.json"
+    proc = _cli("bench", "--net", "coba,cobahh", "--backend", "cpu", "--duration", "200", "--json", str(out))
+    assert proc.returncode == 0, proc.stderr
+    assert "coba " in proc.stdout and "cobahh" in proc.stdout
+    rows = json.loads(out.read_text())
+    assert [(r["net"], r["backend"]) for r in rows] == [("coba", "cpu"), ("cobahh", "cpu")]
+    bounds = {"coba": (5.0, 40.0), "cobahh": (1.0, 100.0)}
+    for row in rows:
+        assert row["neurons"] == 4000 and 300_000 < row["synapses"] < 340_000 and row["duration_ms"] == 200.0
+        assert row["spikes"] > 0 and set(row["rates_hz"]) == {"exc", "inh"}
+        low, high = bounds[row["net"]]
+        assert all(low < r < high for r in row["rates_hz"].values()), row["rates_hz"]
+        assert row["spikes"] == pytest.approx(row["rates_hz"]["exc"] * 3200 * 0.2 + row["rates_hz"]["inh"] * 800 * 0.2)
+        assert row["wall_s"] > 0 and row["rtf"] == pytest.approx(row["wall_s"] / 0.2)
