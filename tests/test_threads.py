@@ -205,3 +205,46 @@ def test_threads_conductance_alpha_and_noise_components():
     for x, y in zip(p1, p3):
         for v in x.state_names:
             np.testing.assert_array_equal(getattr(x, v), getattr(y, v))
+
+
+def _traub_and_exponential_euler_network(threads: int):
+    """Traub-Miles Hodgkin-Huxley cells (exponential Euler, their default) and LIFs with
+    integrator="exponential_euler", whose conductances enter the linear part of v's equation:
+    exponential conductances from projections (own delays, recurrent) and Poisson inputs."""
+    net = fs.Network(dt=0.1, seed=9, threads=threads)
+    ps = net.population(fs.PoissonSource(rate=150.0), n=19, name="ps")
+    hh = net.population(fs.HodgkinHuxleyTraub(), n=13, name="hh")
+    e = net.population(fs.LIF(tau_m=10.0, R=0.1, v_rest=-65.0, v_reset=-65.0, v_thresh=-58.0, t_ref=2.0), n=23,
+                       name="e", integrator="exponential_euler")
+    hh.v = net.rng.uniform(-65.0, -55.0, hh.n)
+    net.connect(ps, hh, fs.FixedProbability(0.4), synapse=fs.ExpConductance(5.0, 0.0), weight=6.0,
+                delay=fs.Uniform(0.1, 1.0))
+    net.connect(hh, hh, fs.FixedProbability(0.3), synapse=fs.ExpConductance(10.0, -80.0), weight=20.0, delay=0.5)
+    net.poisson_input(hh, 20, 30.0, 3.0, fs.ExpConductance(5.0, 0.0))
+    net.connect(ps, e, fs.FixedProbability(0.3), synapse=fs.ExpConductance(2.0, 0.0), weight=2.0,
+                delay=fs.Uniform(0.1, 1.0))
+    net.connect(hh, e, fs.FixedProbability(0.3), synapse=fs.ExpConductance(5.0, -80.0), weight=4.0, delay=0.3)
+    net.poisson_input(e, 30, 40.0, 1.5, fs.ExpConductance(2.0, 0.0))
+    recs = [net.record(p, "spikes") for p in (hh, e)]
+    states = [net.record(hh, ["v", "n_K", "I"], neurons=[0, 12]), net.record(e, ["v", "I"], every=2)]
+    return net, (hh, e), recs, states
+
+
+def test_threads_traub_and_exponential_euler_conductances():
+    runs = []
+    for threads in (1, 3):
+        net, pops, recs, states = _traub_and_exponential_euler_network(threads)
+        net.run(15.0, progress=False)
+        net.run(10.0, progress=False)
+        runs.append((pops, recs, states))
+    (p1, r1, s1), (p3, r3, s3) = runs
+    assert all(len(r) > 5 for r in r1), [len(r) for r in r1]  # both populations fire
+    for x, y in zip(r1, r3):
+        np.testing.assert_array_equal(x.steps, y.steps)
+        np.testing.assert_array_equal(x.neurons, y.neurons)
+    for x, y in zip(s1, s3):
+        for v in x.variables:
+            np.testing.assert_array_equal(x[v], y[v])
+    for x, y in zip(p1, p3):
+        for v in x.state_names:
+            np.testing.assert_array_equal(getattr(x, v), getattr(y, v))
