@@ -308,12 +308,19 @@ class Network:
         if isinstance(delay, Distribution):
             check_delay(delay, self.dt)
         resources.check_projection(pre, post, connector, weight, delay, self.threads)
+        if weight_update.plastic and self.backend_name != "cpu":
+            raise ValueError(f"connect: plastic weight updates ({weight_update!r}) run on the CPU backend only so "
+                             f"far; backend={self.backend_name!r} does not lower them yet")
         if isinstance(weight, (int, float, np.number)):
             synapse.check_weights(weight, "connect")  # before the connectivity is drawn
+            weight_update.check_weights(np.array([weight]), "connect")
         index = len(self.projections)
         proj = Projection(pre, post, connector, synapse, weight, delay, hash_seed(self.seed, 1, index), index)
         synapse.check_weights(proj.weights, "connect")  # drawn weights too
         proj.weight_update = weight_update
+        if weight_update.plastic:
+            weight_update.check_weights(proj.weights, "connect")  # drawn weights too
+            proj.make_plastic(weight_update)
         proj.start_step = self.step  # spikes emitted before the projection existed do not use it
         post.add_channel(synapse)
         self.projections.append(proj)

@@ -33,7 +33,7 @@ from . import build
 from .connectors import Connector
 from .distributions import Distribution
 from .postsynaptic import PostsynapticModel
-from .weight_update import Static, WeightUpdateModel
+from .weight_update import NEVER, Static, WeightUpdateModel
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..network import Population
@@ -117,6 +117,45 @@ class Projection:
         del delays
         self.build_time = time.perf_counter() - t0
 
+    def make_plastic(self, model: WeightUpdateModel) -> None:
+        """Give the projection a plastic weight-update model's storage: a float32 weight per
+        synapse (changed as it runs), a delay per synapse (uint8/uint16; rows sorted by target
+        again when they were grouped by delay), the column index (``column_ptr``, int64 per
+        postsynaptic neuron + 1; ``column_index``, int32 per synapse: the synapses onto each
+        neuron in ascending synapse order) and the model's variables per presynaptic neuron and,
+        once per delay value, per postsynaptic neuron, with the step of each neuron's last event
+        (:data:`~fastspike.synapses.weight_update.NEVER` before the first). Delivery uses the
+        ring scheme (the weight of a spike is computed at its presynaptic time, NEST's order)."""
+        n = self.n_synapses
+        if n >= np.iinfo(np.int32).max:
+            raise ValueError(f"connect: a plastic projection holds at most {np.iinfo(np.int32).max - 1} synapses "
+                             f"(its column index is int32), got {n}")
+        delays = np.ascontiguousarray(np.broadcast_to(self.delays, (n,)))
+        weights = np.broadcast_to(self.weights, (n,)).astype(np.float32)
+        targets = self.targets
+        if self.delay_offsets is not None:  # rows grouped by delay: back to ascending targets per row
+            rows = np.repeat(np.arange(self.pre.n, dtype=np.int64), np.diff(self.indptr))
+            order = np.lexsort((targets, rows))
+            targets, weights, delays = targets[order], weights[order], delays[order]
+        self.targets = np.ascontiguousarray(targets, dtype=np.int32)
+        self.weights = np.ascontiguousarray(weights)
+        self._delays = delays.astype(np.uint8 if self.max_delay <= 255 else np.uint16)
+        self.delay_offsets = None
+        self.delivery = "ring"
+        self.column_index = np.argsort(self.targets, kind="stable").astype(np.int32)
+        self.column_ptr = np.zeros(self.post.n + 1, np.int64)
+        np.cumsum(np.bincount(self.targets, minlength=self.post.n), out=self.column_ptr[1:])
+        delay_values = self.max_delay - self.min_delay + 1
+        self.pre_state = {v.name: np.full(self.pre.n, float(v.initial)) for v in model.pre_variables}
+        self.post_state = {v.name: np.full((delay_values, self.post.n), float(v.initial)) for v in model.post_variables}
+        self.pre_last = np.full(self.pre.n, NEVER, np.int64)
+        self.post_last = np.full((delay_values, self.post.n), NEVER, np.int64)
+
+    @property
+    def plastic(self) -> bool:
+        """Whether the projection's weight-update model changes its weights."""
+        return self.weight_update.plastic
+
     @property
     def n_synapses(self) -> int:
         return int(self.targets.size)
@@ -134,7 +173,8 @@ class Projection:
     def nbytes(self) -> int:
         """Memory of the stored connectivity (bytes)."""
         delays = self._delays.nbytes if self.delay_offsets is None else self.delay_offsets.nbytes
-        return int(self.indptr.nbytes + self.targets.nbytes + self.weights.nbytes + delays)
+        column = self.column_index.nbytes + self.column_ptr.nbytes if self.plastic else 0
+        return int(self.indptr.nbytes + self.targets.nbytes + self.weights.nbytes + delays + column)
 
     def sources(self) -> np.ndarray:
         """Pre neuron of each synapse (int32), expanded from ``indptr``."""

@@ -16,31 +16,58 @@ synapses only once. Only plastic projections pay for per-synapse state beyond th
 """
 from __future__ import annotations
 
+import math
 from typing import Callable, ClassVar
 
 import numpy as np
 
-from ..components import Component, StateVariable
+from ..components import Component, Parameter, StateVariable
 
-__all__ = ["WeightUpdateModel", "Static"]
+__all__ = ["WeightUpdateModel", "Static", "STDP"]
+
+
+NEVER = -(1 << 40)
+"""The step stored as a neuron's last event before it has any: ``dt_pre``/``dt_post`` are
+then about 1e11 dt, so any exponential trace read from it is 0."""
 
 
 class WeightUpdateModel(Component):
     """Base class of weight-update models.
 
+    A static model defines ``on_pre`` only: it transmits a value computed from the weight.
+    A plastic model (event-driven, NEST's scheme) also keeps variables per presynaptic and
+    per postsynaptic neuron, each with the step of that neuron's last event at the synapse,
+    and defines four functions. The time of a presynaptic spike at the synapse is the step it
+    was emitted in; the time of a postsynaptic spike is the step it was emitted in plus the
+    synapse's delay (NEST: the whole delay is dendritic for plasticity). Events are handled
+    in the order of those times; a presynaptic and a postsynaptic event at the same time
+    each see the other as not yet happened (NEST's ``stdp_synapse``: a post spike at
+    ``t_pre - d`` facilitates with the presynaptic trace before ``t_pre``, and the depression
+    at ``t_pre`` uses the postsynaptic trace strictly before ``t_pre - d``).
+
     Attributes
     ----------
     synapse_variables : tuple of StateVariable
-        Per synapse; the first is the weight ``g`` (in the unit of the postsynaptic channel's
-        input: a current, or mV for :class:`~fastspike.synapses.postsynaptic.Delta`).
+        Per synapse; only the weight ``g`` (in the unit of the postsynaptic channel's input:
+        a current, or mV for :class:`~fastspike.synapses.postsynaptic.Delta`). A plastic
+        projection stores it per synapse as float32 and changes it.
     pre_variables, post_variables : tuple of StateVariable
-        Per presynaptic / postsynaptic neuron (for example spike traces).
+        Per presynaptic / postsynaptic neuron (spike traces), float64, initially ``initial``.
+        Postsynaptic ones are kept once per delay value of the projection.
     on_pre : function
-        Arguments by name (synapse, pre and post variables, parameters, ``dt``); returns the
-        value transmitted to the target's channel.
+        Called for each synapse of a presynaptic spike when the spike reaches the synapse.
+        Arguments by name: ``g``, the pre and post variables (as stored: after the last
+        event of their neuron), ``dt_pre`` and ``dt_post`` (ms from the last event of the
+        presynaptic / postsynaptic neuron at the synapse to now; 0 when simultaneous, about
+        1e11 dt before the first), the parameters, ``dt``. Static: returns the value
+        transmitted. Plastic: returns ``(transmitted, g)``, the new weight.
     on_post : function or None
-        Called per synapse when the postsynaptic neuron fires; None for models that do not
-        learn.
+        Plastic: called for each synapse onto a postsynaptic neuron when its spike reaches
+        the synapse (same arguments); returns the new ``g``. None for static models.
+    pre_spike, post_spike : function or None
+        Plastic: the neuron's variables after its event (arguments: its variables as stored,
+        ``dt_pre`` / ``dt_post``, the parameters); a tuple when there are several. They run
+        after ``on_pre`` / ``on_post`` of every synapse of that event.
     """
 
     synapse_variables: ClassVar[tuple[StateVariable, ...]] = (StateVariable("g", "weight", 0.0, "synaptic weight"),)
@@ -48,16 +75,38 @@ class WeightUpdateModel(Component):
     post_variables: ClassVar[tuple[StateVariable, ...]] = ()
     on_pre: ClassVar[Callable | None] = None
     on_post: ClassVar[Callable | None] = None
+    pre_spike: ClassVar[Callable | None] = None
+    post_spike: ClassVar[Callable | None] = None
 
     def check(self) -> None:
         """Refuse functions whose arguments or results do not fit (see
-        :meth:`~fastspike.components.Component.check_function`); refuse plastic models,
-        which no backend lowers yet."""
-        if self.plastic:
-            raise ValueError(f"{self.name}: plastic weight-update models (on_post, or synapse/pre/post variables "
-                             f"besides the weight g) are not lowered by the backends yet; only on_pre is")
-        allowed = {**{p: float(np.ravel(v)[0]) for p, v in self.params.items()}, "g": 1.0, "dt": 0.1}
-        self.check_function("on_pre", self.on_pre, allowed, 1)
+        :meth:`~fastspike.components.Component.check_function`)."""
+        params = {p: float(np.ravel(v)[0]) for p, v in self.params.items()}
+        if not self.plastic:
+            self.check_function("on_pre", self.on_pre, {**params, "g": 1.0, "dt": 0.1}, 1)
+            return
+        if len(self.synapse_variables) != 1 or self.synapse_variables[0].name != "g":
+            raise ValueError(f"{self.name}: plastic weight-update models keep one variable per synapse, the weight "
+                             f"'g' (a plastic synapse costs at most 16 bytes); declare other state per presynaptic "
+                             f"or postsynaptic neuron (pre_variables, post_variables)")
+        pre = {v.name: 0.5 for v in self.pre_variables}
+        post = {v.name: 0.5 for v in self.post_variables}
+        clash = sorted(set(pre) & set(post) | (set(pre) | set(post)) & ({"g", "dt", "dt_pre", "dt_post"} | set(params)))
+        if clash:
+            raise ValueError(f"{self.name}: variable name {clash[0]!r} is used twice (pre, post variables, "
+                             f"parameters, g, dt, dt_pre, dt_post)")
+        allowed = {**params, **pre, **post, "g": 1.0, "dt": 0.1, "dt_pre": 1.0, "dt_post": 1.0}
+        self.check_function("on_pre", self.on_pre, allowed, 2)
+        self.check_function("on_post", self.on_post, allowed, 1)
+        if self.pre_variables:
+            self.check_function("pre_spike", self.pre_spike, {**params, **pre, "dt_pre": 1.0, "dt": 0.1},
+                                len(self.pre_variables))
+        if self.post_variables:
+            self.check_function("post_spike", self.post_spike, {**params, **post, "dt_post": 1.0, "dt": 0.1},
+                                len(self.post_variables))
+
+    def check_weights(self, weights: np.ndarray, what: str) -> None:
+        """Refuse initial weights the model cannot take (plastic models: outside their bounds)."""
 
     @property
     def plastic(self) -> bool:
@@ -79,3 +128,129 @@ class Static(WeightUpdateModel):
 
     def __repr__(self) -> str:
         return "Static()"
+
+
+# -- spike-timing-dependent plasticity ----------------------------------------------------------
+# Traces are stored as their value just before their neuron's last spike (its increment of 1
+# not yet added), so that a trace read at the time of that very spike (``dt_*`` == 0) is the
+# trace strictly before it, as NEST's archiving node reads it; later, (x + 1) e^(-dt/tau).
+def stdp_trace(x, elapsed, tau):
+    """A spike trace ``elapsed`` ms after its last spike, that spike counted unless
+    ``elapsed`` is 0 (NEST: only spikes strictly before count)."""
+    if elapsed <= 0.0:
+        return x
+    return (x + 1.0) * math.exp(-elapsed / tau)
+
+
+def stdp_facilitate(g, kplus, lambda_, mu_plus, w_max):
+    """NEST ``stdp_synapse::facilitate_``: w/w_max + lambda (1 - w/w_max)^mu_plus K+, at most 1."""
+    norm = g / w_max + lambda_ * (1.0 - g / w_max) ** mu_plus * kplus
+    return norm * w_max if norm < 1.0 else w_max
+
+
+def stdp_depress(g, kminus, lambda_, alpha, mu_minus, w_max):
+    """NEST ``stdp_synapse::depress_``: w/w_max - alpha lambda (w/w_max)^mu_minus K-, at least 0."""
+    norm = g / w_max - alpha * lambda_ * (g / w_max) ** mu_minus * kminus
+    return norm * w_max if norm > 0.0 else 0.0
+
+
+def stdp_on_pre(g, y, dt_post, lambda_, alpha, mu_minus, w_max, tau_minus):
+    """A presynaptic spike: depression by the postsynaptic trace strictly before it; the new
+    weight is transmitted."""
+    w = stdp_depress(g, stdp_trace(y, dt_post, tau_minus), lambda_, alpha, mu_minus, w_max)
+    return w, w
+
+
+def stdp_on_post(g, x, dt_pre, lambda_, mu_plus, w_max, tau_plus):
+    """A postsynaptic spike reaching the synapse: facilitation by the presynaptic trace."""
+    return stdp_facilitate(g, stdp_trace(x, dt_pre, tau_plus), lambda_, mu_plus, w_max)
+
+
+def stdp_pre_spike(x, dt_pre, tau_plus):
+    """The presynaptic trace just before this spike (stored; the spike's 1 is added on reading)."""
+    return (x + 1.0) * math.exp(-dt_pre / tau_plus)
+
+
+def stdp_post_spike(y, dt_post, tau_minus):
+    """The postsynaptic trace just before this spike (stored)."""
+    return (y + 1.0) * math.exp(-dt_post / tau_minus)
+
+
+def _check_bounded_weights(model: WeightUpdateModel, weights: np.ndarray, what: str) -> None:
+    w_max = float(model.params["w_max"])
+    w = np.asarray(weights, dtype=np.float64)
+    if w.size == 0:
+        return
+    if w_max > 0 and (w.min() < 0 or w.max() > w_max) or w_max < 0 and (w.max() > 0 or w.min() < w_max):
+        bad = w.min() if (w.min() < min(0.0, w_max)) else w.max()
+        raise ValueError(f"{what}: weight {float(bad)!r} is outside [{min(0.0, w_max)!r}, {max(0.0, w_max)!r}] "
+                         f"allowed by {model!r}: plastic weights lie between 0 and w_max (with its sign, as NEST's "
+                         f"'Weight and Wmax must have same sign')")
+
+
+class STDP(WeightUpdateModel):
+    """Pair-based spike-timing-dependent plasticity, NEST ``stdp_synapse`` (Guetig et al. 2003).
+
+    All-to-all pairing through exponential traces: the presynaptic trace K+ (time constant
+    ``tau_plus``) and the postsynaptic trace K- (``tau_minus``; in NEST a parameter of the
+    postsynaptic neuron, here of the synapse) each jump by 1 at their neuron's spikes. With
+    ``w~ = w / w_max``:
+
+    - a postsynaptic spike reaching the synapse facilitates:
+      ``w~ <- min(1, w~ + lambda_ (1 - w~)^mu_plus K+)``;
+    - a presynaptic spike depresses, then the new weight is transmitted:
+      ``w~ <- max(0, w~ - alpha lambda_ w~^mu_minus K-)``.
+
+    ``mu_plus = mu_minus = 0``: additive STDP; ``1``: multiplicative; between: Guetig et
+    al. (2003). Weights stay in [0, w_max] (w_max < 0: [w_max, 0]; the initial weights must
+    lie there).
+
+    Timing (NEST 3.10 exactly, the whole delay ``d`` dendritic): a presynaptic spike of time
+    ``t_pre`` is handled at the synapse at ``t_pre`` (its weight then arrives at ``t_pre + d``),
+    a postsynaptic spike of time ``t_post`` at ``t_post + d``. The depression at ``t_pre`` uses
+    the postsynaptic spikes with ``t_post < t_pre - d`` (strictly); the facilitation of a
+    postsynaptic spike uses the presynaptic spikes with ``t_pre < t_post + d`` (strictly): a
+    pair with ``t_post + d == t_pre`` changes nothing either way. NEST applies the
+    facilitations lazily, at the next presynaptic spike; fastspike applies each when the
+    postsynaptic spike reaches the synapse (the same operations in the same order), so the
+    weights agree at every presynaptic spike, while between a postsynaptic spike and the
+    next presynaptic spike fastspike's weight already holds the facilitation.
+
+    Parameters
+    ----------
+    tau_plus, tau_minus : float, ms
+        Time constants of the presynaptic and postsynaptic traces (> 0; NEST: 20, 20).
+    lambda_ : float
+        Learning rate (>= 0; NEST: 0.01).
+    alpha : float
+        Depression relative to facilitation (>= 0; NEST: 1).
+    mu_plus, mu_minus : float
+        Weight dependence exponents (>= 0; NEST: 1, 1).
+    w_max : float
+        Largest weight magnitude, in the unit of the weights (non-zero; NEST: 100).
+    """
+
+    parameters = (
+        Parameter("tau_plus", 20.0, "ms", "presynaptic trace time constant", "positive"),
+        Parameter("tau_minus", 20.0, "ms", "postsynaptic trace time constant", "positive"),
+        Parameter("lambda_", 0.01, "1", "learning rate", "nonnegative"),
+        Parameter("alpha", 1.0, "1", "depression relative to facilitation", "nonnegative"),
+        Parameter("mu_plus", 1.0, "1", "facilitation weight dependence exponent", "nonnegative"),
+        Parameter("mu_minus", 1.0, "1", "depression weight dependence exponent", "nonnegative"),
+        Parameter("w_max", 100.0, "weight", "largest weight magnitude (the weights' sign)", "finite"),
+    )
+    pre_variables = (StateVariable("x", "1", 0.0, "presynaptic trace K+ just before the last presynaptic spike"),)
+    post_variables = (StateVariable("y", "1", 0.0, "postsynaptic trace K- just before the last postsynaptic spike"),)
+    on_pre = staticmethod(stdp_on_pre)
+    on_post = staticmethod(stdp_on_post)
+    pre_spike = staticmethod(stdp_pre_spike)
+    post_spike = staticmethod(stdp_post_spike)
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        if self.params["w_max"] == 0.0:
+            raise ValueError(f"{self.name}: w_max=0.0 is not allowed; it must be a non-zero finite number (weight "
+                             f"unit), whose sign is the weights' sign")
+
+    def check_weights(self, weights: np.ndarray, what: str) -> None:
+        _check_bounded_weights(self, weights, what)

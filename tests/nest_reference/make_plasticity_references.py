@@ -1,0 +1,116 @@
+"""Generate the NEST reference data of tests/test_plasticity.py (run once).
+
+    python -m venv /tmp/peers
+    /tmp/peers/bin/pip install "brian2==2.9.*" "numpy<2.4" "nest-simulator==3.10.*"
+    /tmp/peers/bin/python tests/nest_reference/make_plasticity_references.py
+
+writes ``plasticity.npz`` next to this script (NEST 3.10.0 from PyPI, Python 3.11, numpy 2.3).
+
+Replayed trains, resolution 0.1 ms: ``spike_generator`` -> ``parrot_neuron`` (delay 0.1 ms),
+3 presynaptic parrots and 2 postsynaptic parrots, connected all to all by the plastic
+synapse under test on receptor 1 of the postsynaptic parrots (registered for plasticity, not
+repeated), with a ``weight_recorder``. The spike steps (a parrot's spike of step k is stamped
+(k + 1) * 0.1 ms) are drawn with numpy's default_rng(16): Poisson-like trains over 300 ms,
+plus postsynaptic spikes placed at t_pre - d, t_pre - d +- 0.1 ms (the simultaneous and
+nearly simultaneous pairs whose handling the strict and non-strict inequalities of NEST's
+archiving node decide); postsynaptic spikes with t_post + d = t_pre + 0.1 ms are dropped
+(fastspike's test reads a weight at the end of the step after a presynaptic spike, when
+a postsynaptic spike of that synapse time would already have facilitated it; NEST defers it).
+
+Stored per case ``<name>``: ``<name>_pre_times``/``_pre_neurons`` and ``_post_times``/
+``_post_neurons`` (the parrots' spikes as NEST recorded them, ms), ``_w0`` (3 x 2 initial
+weights), ``_events`` (rows: pre index, post index, spike time ms, weight after it: the
+weight_recorder's), ``_final`` (3 x 2 weights at the end), and ``_params`` (a JSON string:
+the synapse model, its parameters, the delay in ms, tau_minus of the post parrots).
+"""
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+import nest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+DT = 0.1
+STEPS = 3000
+N_PRE, N_POST = 3, 2
+
+
+def draw_trains(rng: np.random.Generator, delay_steps: int):
+    pre = [np.unique(rng.integers(5, STEPS - 40, size=rng.poisson(14))) for _ in range(N_PRE)]
+    post = []
+    all_pre = np.unique(np.concatenate(pre))
+    for i in range(N_POST):
+        k = list(rng.integers(5, STEPS - 40, size=rng.poisson(14)))
+        for kp in rng.choice(all_pre, size=6, replace=False):  # pairs at the synapse at the same time and +-1
+            k.append(int(kp) - delay_steps + int(rng.integers(-1, 2)))
+        k = np.unique(np.array(k))
+        k = k[(k >= 2) & ~np.isin(k + delay_steps, all_pre + 1)]
+        post.append(k)
+    return pre, post
+
+
+def run_case(name: str, model: str, syn: dict, delay_steps: int, tau_minus: float, rng, out: dict,
+             post_params: dict | None = None) -> None:
+    pre_k, post_k = draw_trains(rng, delay_steps)
+    w0 = rng.uniform(0.3, 0.7, size=(N_PRE, N_POST)) * syn.get("Wmax", 100.0)
+    nest.ResetKernel()
+    nest.SetKernelStatus({"resolution": DT, "print_time": False})
+    nest.verbosity = nest.VerbosityLevel.ERROR
+    gens_pre = nest.Create("spike_generator", N_PRE)
+    gens_post = nest.Create("spike_generator", N_POST)
+    for g, k in zip(gens_pre, pre_k):  # a generator spike at t reaches the parrot at t + dt: it fires then
+        g.spike_times = list(np.round(k * DT, 1))  # parrot stamp (k + 1) dt: fastspike step k
+    for g, k in zip(gens_post, post_k):
+        g.spike_times = list(np.round(k * DT, 1))
+    pre = nest.Create("parrot_neuron", N_PRE)
+    post = nest.Create("parrot_neuron", N_POST, params={"tau_minus": tau_minus, **(post_params or {})})
+    nest.Connect(gens_pre, pre, "one_to_one", {"delay": DT})
+    nest.Connect(gens_post, post, "one_to_one", {"delay": DT})
+    wr = nest.Create("weight_recorder")
+    nest.CopyModel(model, model + "_rec", {"weight_recorder": wr})
+    rec = nest.Create("spike_recorder")
+    nest.Connect(pre + post, rec)
+    for i in range(N_PRE):
+        for j in range(N_POST):
+            nest.Connect(pre[i], post[j], syn_spec={"synapse_model": model + "_rec", "weight": float(w0[i, j]),
+                                                    "delay": delay_steps * DT, "receptor_type": 1, **syn})
+    nest.Simulate(STEPS * DT + 5.0)
+    ev = rec.events
+    senders, times = np.asarray(ev["senders"]), np.asarray(ev["times"])
+    ids_pre, ids_post = list(pre.tolist()), list(post.tolist())
+    is_pre = np.isin(senders, ids_pre)
+    out[f"{name}_pre_times"] = times[is_pre]
+    out[f"{name}_pre_neurons"] = np.array([ids_pre.index(s) for s in senders[is_pre]])
+    out[f"{name}_post_times"] = times[~is_pre]
+    out[f"{name}_post_neurons"] = np.array([ids_post.index(s) for s in senders[~is_pre]])
+    w = wr.events
+    out[f"{name}_events"] = np.column_stack([[ids_pre.index(s) for s in w["senders"]],
+                                             [ids_post.index(t) for t in w["targets"]], w["times"], w["weights"]])
+    final = np.zeros((N_PRE, N_POST))
+    conns = nest.GetConnections(pre, post).get(["source", "target", "weight"])
+    for s, t, wt in zip(conns["source"], conns["target"], conns["weight"]):
+        final[ids_pre.index(s), ids_post.index(t)] = wt
+    out[f"{name}_final"] = final
+    out[f"{name}_w0"] = w0
+    out[f"{name}_params"] = json.dumps({"model": model, "syn": syn, "delay": delay_steps * DT, "tau_minus": tau_minus,
+                                        "post": post_params or {}})
+    print(name, len(w["times"]), "weight events; final", final.ravel())
+
+
+def main() -> None:
+    rng = np.random.default_rng(16)
+    out: dict = {}
+    stdp = {"tau_plus": 16.8, "lambda": 0.03, "alpha": 0.85, "Wmax": 100.0}
+    for d in (1, 15):
+        run_case(f"stdp_add_d{d}", "stdp_synapse", {**stdp, "mu_plus": 0.0, "mu_minus": 0.0}, d, 23.7, rng, out)
+        run_case(f"stdp_mult_d{d}", "stdp_synapse", {**stdp, "mu_plus": 1.0, "mu_minus": 1.0}, d, 23.7, rng, out)
+    run_case("stdp_guetig_d15", "stdp_synapse", {**stdp, "mu_plus": 0.4, "mu_minus": 0.4}, 15, 23.7, rng, out)
+    run_case("stdp_negative_d3", "stdp_synapse", {**stdp, "Wmax": -100.0, "mu_plus": 1.0, "mu_minus": 0.0}, 3,
+             20.0, rng, out)
+    np.savez_compressed(os.path.join(HERE, "plasticity.npz"), **out)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,97 @@
+"""Plastic synapses (fs.STDP): weight for weight with NEST 3.10, the same for any thread
+count, and invariants.
+
+References: tests/nest_reference/plasticity.npz (made by make_plasticity_references.py there:
+replayed trains, spike_generator -> parrot_neuron on both sides, the plastic synapse between
+the parrots, NEST's weight_recorder). Here the presynaptic neurons are SpikeSources replaying
+the parrots' spikes, and each postsynaptic neuron is a LIF made to fire at the parrots' times:
+a SpikeSource one step earlier drives it through a Delta synapse of 100 mV (delay one step;
+t_ref 0), while the plastic projection feeds an ExpCurrent channel through R = 1e-9 MOhm, so
+that its weights move the membrane by less than 1e-6 mV and never make it fire.
+"""
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+import pytest
+
+import fastspike as fs
+
+DT = 0.1
+REF = np.load(os.path.join(os.path.dirname(__file__), "nest_reference", "plasticity.npz"))
+STDP_CASES = ["stdp_add_d1", "stdp_add_d15", "stdp_mult_d1", "stdp_mult_d15", "stdp_guetig_d15", "stdp_negative_d3"]
+
+
+def replay_network(name: str, threads: int = 1):
+    """The NEST case ``name`` in fastspike: (network, plastic projection, post spike record)."""
+    p = json.loads(str(REF[f"{name}_params"]))
+    syn = p["syn"]
+    net = fs.Network(dt=DT, seed=3, threads=threads)
+    pre = net.population(fs.SpikeSource(REF[f"{name}_pre_times"], REF[f"{name}_pre_neurons"]), 3, "pre")
+    drive = net.population(fs.SpikeSource(REF[f"{name}_post_times"] - DT, REF[f"{name}_post_neurons"]), 2, "drive")
+    post = net.population(fs.LIF(tau_m=10.0, R=1e-9, v_rest=-70.0, v_reset=-70.0, v_thresh=-55.0), 2, "post")
+    net.connect(drive, post, fs.OneToOne(), fs.Delta(), weight=100.0, delay=DT)
+    rule = fs.STDP(tau_plus=syn["tau_plus"], tau_minus=p["tau_minus"], lambda_=syn["lambda"], alpha=syn["alpha"],
+                   mu_plus=syn["mu_plus"], mu_minus=syn["mu_minus"], w_max=syn["Wmax"])
+    proj = net.connect(pre, post, fs.AllToAll(), fs.ExpCurrent(2.0), weight=REF[f"{name}_w0"], delay=p["delay"],
+                       weight_update=rule)
+    return net, proj, net.record(post, "spikes")
+
+
+def run_replay(name: str, threads: int = 1):
+    """Run the case, reading the weights at the end of the step after each presynaptic spike
+    (when its depression is applied; NEST's weight_recorder gives the weight it transmits).
+    Returns (weights after each event, in NEST's event order; final weights 3 x 2; post
+    spike times; weights at the end in synapse order)."""
+    net, proj, spikes = replay_network(name, threads)
+    events = REF[f"{name}_events"]
+    src, tgt = proj.sources(), proj.targets
+    index = {(int(i), int(j)): s for s, (i, j) in enumerate(zip(src, tgt))}
+    got = np.zeros(len(events))
+    for t in np.unique(events[:, 2]):
+        k = int(round(t / DT)) - 1  # the step the presynaptic spike was emitted in
+        net.run((k + 2) * DT - net.t)  # to the end of step k + 1 (its delivery)
+        for e in np.flatnonzero(events[:, 2] == t):
+            got[e] = proj.weights[index[(int(events[e, 0]), int(events[e, 1]))]]
+    net.run(3000 * DT + 5.0 - net.t)
+    final = np.zeros((3, 2))
+    final[src, tgt] = proj.weights
+    return got, final, spikes.times, proj.weights.copy()
+
+
+@pytest.fixture(scope="module")
+def replays():
+    return {name: run_replay(name) for name in STDP_CASES}
+
+
+@pytest.mark.parametrize("name", STDP_CASES)
+def test_stdp_weights_equal_nest(replays, name):
+    got, _, post_times, _ = replays[name]
+    np.testing.assert_allclose(np.sort(post_times), np.sort(REF[f"{name}_post_times"]), rtol=0, atol=1e-9)
+    events = REF[f"{name}_events"]
+    assert len(events) > 60
+    np.testing.assert_allclose(got, events[:, 3], rtol=1e-6, atol=0)
+
+
+@pytest.mark.parametrize("name", STDP_CASES)
+def test_stdp_final_weights_equal_nest(replays, name):
+    """NEST's weight changes only at presynaptic spikes (facilitations are applied lazily),
+    so its final weight is the weight after each synapse's last presynaptic spike: fastspike's
+    weight then (fastspike has since added the facilitation of later postsynaptic spikes)."""
+    got, final, _, _ = replays[name]
+    events = REF[f"{name}_events"]
+    last = {}
+    for e, (i, j, t, w) in enumerate(events):
+        last[(int(i), int(j))] = got[e]
+    for (i, j), w in last.items():
+        assert w == pytest.approx(REF[f"{name}_final"][i, j], rel=1e-6)
+
+
+def test_stdp_same_weights_for_any_thread_count(replays):
+    for name in ("stdp_mult_d15",):
+        base = replays[name]
+        for threads in (2, 3):
+            got, final, post_times, weights = run_replay(name, threads)
+            assert np.array_equal(got, base[0]) and np.array_equal(weights, base[3])
