@@ -95,3 +95,100 @@ def test_stdp_same_weights_for_any_thread_count(replays):
         for threads in (2, 3):
             got, final, post_times, weights = run_replay(name, threads)
             assert np.array_equal(got, base[0]) and np.array_equal(weights, base[3])
+
+
+# -- invariants ---------------------------------------------------------------------------------
+def _poisson_net(seed: int = 5):
+    net = fs.Network(dt=DT, seed=seed)
+    pre = net.population(fs.PoissonSource(rate=40.0), 30, "pre")
+    post = net.population(fs.LIF(tau_m=10.0, v_rest=-70.0, v_reset=-70.0, v_thresh=-55.0, t_ref=2.0), 4, "post")
+    net.poisson_input(post, 100, 100.0, 1.0)
+    return net, pre, post
+
+
+def test_weights_stay_within_zero_and_w_max():
+    net, pre, post = _poisson_net()
+    w0 = net.rng.uniform(0.0, 10.0, size=(30, 4))
+    proj = net.connect(pre, post, fs.AllToAll(), fs.Delta(), weight=w0, delay=fs.Uniform(0.1, 1.0),
+                       weight_update=fs.STDP(lambda_=0.5, alpha=1.05, mu_plus=0.0, mu_minus=0.0, w_max=10.0))
+    spikes = net.record(post, "spikes")
+    lows = highs = 0
+    for _ in range(10):
+        net.run(50.0)
+        w = proj.weights
+        assert w.min() >= 0.0 and w.max() <= 10.0
+        lows += int(np.sum(w == 0.0))
+        highs += int(np.sum(w == np.float32(10.0)))
+    assert len(spikes.times) > 50 and lows > 0 and highs > 0  # both bounds were reached and held
+
+
+def test_additive_stdp_only_depresses_without_later_post_spikes():
+    """Postsynaptic spikes only in the first 5 ms, presynaptic spikes from 20 ms on: every
+    pair is post-before-pre, so additive STDP never facilitates; each presynaptic spike
+    depresses."""
+    net = fs.Network(dt=DT, seed=2)
+    times = np.repeat(np.arange(20.0, 200.0, 7.0), 1)
+    pre = net.population(fs.SpikeSource(times, np.arange(times.size) % 3), 3)
+    drive = net.population(fs.SpikeSource([1.0, 2.5, 4.0], [0, 0, 1]), 2)
+    post = net.population(fs.LIF(tau_m=10.0, R=1e-9, v_rest=-70.0, v_reset=-70.0, v_thresh=-55.0), 2)
+    net.connect(drive, post, fs.OneToOne(), fs.Delta(), weight=100.0)
+    proj = net.connect(pre, post, fs.AllToAll(), fs.ExpCurrent(2.0), weight=50.0, delay=1.0,
+                       weight_update=fs.STDP(tau_minus=60.0, lambda_=0.05, mu_plus=0.0, mu_minus=0.0))
+    last = proj.weights.copy()
+    for _ in range(20):
+        net.run(10.0)
+        assert np.all(proj.weights <= last)
+        last = proj.weights.copy()
+    assert np.all(last < 50.0)
+
+
+def _static_part(net):
+    a = net.population(fs.PoissonSource(rate=30.0), 50, "a")
+    b = net.population(fs.LIF(tau_m=10.0, v_rest=-70.0, v_reset=-70.0, v_thresh=-55.0, t_ref=2.0), 20, "b")
+    net.connect(a, b, fs.FixedProbability(0.3), fs.ExpCurrent(2.0), weight=fs.Normal(60.0, 10.0), delay=1.0)
+    net.poisson_input(b, 50, 50.0, 1.0)
+    return net.record(b, "spikes"), net.record(b, "v", every=10)
+
+
+def test_static_projection_unchanged_by_a_plastic_one_elsewhere():
+    net1 = fs.Network(dt=DT, seed=11)
+    s1, v1 = _static_part(net1)
+    net1.run(100.0)
+    net2 = fs.Network(dt=DT, seed=11)
+    s2, v2 = _static_part(net2)
+    c = net2.population(fs.PoissonSource(rate=30.0), 10, "c")
+    d = net2.population(fs.LIF(tau_m=10.0), 5, "d")
+    net2.poisson_input(d, 50, 80.0, 1.0)
+    plastic = net2.connect(c, d, fs.AllToAll(), fs.Delta(), weight=0.5, delay=2.0, weight_update=fs.STDP(w_max=1.0))
+    net2.run(100.0)
+    assert len(s1.times) > 20
+    assert np.array_equal(s1.times, s2.times) and np.array_equal(s1.neurons, s2.neurons)
+    assert np.array_equal(v1.v, v2.v)
+    assert not np.all(plastic.weights == np.float32(0.5))  # it learned
+
+
+# -- bad input ----------------------------------------------------------------------------------
+@pytest.mark.parametrize("kwargs, match", [
+    ({"tau_plus": -1.0}, "tau_plus=-1.0 is not allowed"),
+    ({"tau_minus": 0.0}, "tau_minus=0.0 is not allowed"),
+    ({"lambda_": -0.1}, "lambda_=-0.1 is not allowed"),
+    ({"w_max": 0.0}, "w_max=0.0 is not allowed"),
+])
+def test_stdp_bad_parameters(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        fs.STDP(**kwargs)
+
+
+def test_stdp_bad_weights():
+    net = fs.Network(dt=DT)
+    a = net.population(fs.PoissonSource(rate=10.0), 3)
+    b = net.population(fs.LIF(tau_m=10.0), 2)
+    with pytest.raises(ValueError, match=r"weight 150.0 is outside \[0.0, 100.0\]"):
+        net.connect(a, b, fs.AllToAll(), weight=150.0, weight_update=fs.STDP(w_max=100.0))
+    with pytest.raises(ValueError, match=r"weight -1.0 is outside \[0.0, 100.0\]"):
+        net.connect(a, b, fs.AllToAll(), weight=np.full((3, 2), -1.0), weight_update=fs.STDP())
+    with pytest.raises(ValueError, match=r"outside \[-5.0, 0.0\]"):
+        net.connect(a, b, fs.AllToAll(), weight=2.0, weight_update=fs.STDP(w_max=-5.0))
+    with pytest.raises(ValueError, match="spike source and cannot receive input"):
+        net.connect(b, a, fs.AllToAll(), weight=1.0, weight_update=fs.STDP())
+    assert not net.projections
