@@ -192,3 +192,38 @@ def test_stdp_bad_weights():
     with pytest.raises(ValueError, match="spike source and cannot receive input"):
         net.connect(b, a, fs.AllToAll(), weight=1.0, weight_update=fs.STDP())
     assert not net.projections
+
+
+# -- short-term plasticity: NEST tsodyks2_synapse -----------------------------------------------
+@pytest.mark.parametrize("name", ["tsodyks2_depressing", "tsodyks2_facilitating", "tsodyks2_mixed"])
+def test_tsodyks_markram_amplitudes_equal_nest(name):
+    """Each presynaptic SpikeSource drives its own non-leaky integrator (LIF with g_L = 0)
+    through a Delta synapse: the jump of v in the step a spike arrives is the amplitude x u g
+    it transmits, compared with NEST's weight_recorder."""
+    p = json.loads(str(REF[f"{name}_params"]))
+    net = fs.Network(dt=DT, seed=1)
+    pre = net.population(fs.SpikeSource(REF[f"{name}_pre_times"], REF[f"{name}_pre_neurons"]), 4)
+    post = net.population(fs.LIF(tau_m=10.0, g_L=0.0, v_rest=0.0, v_reset=0.0, v_thresh=1e9), 4)
+    net.connect(pre, post, fs.OneToOne(), fs.Delta(), weight=p["weight"], delay=p["delay"],
+                weight_update=fs.TsodyksMarkram(**p["syn"]))
+    v = net.record(post, "v")
+    net.run(1700.0)
+    jumps = np.diff(np.vstack([np.zeros((1, 4)), v.v]), axis=0)  # row m: what arrived in step m
+    events = REF[f"{name}_events"]
+    d = int(round(p["delay"] / DT))
+    steps = np.rint(events[:, 1] / DT).astype(int) - 1 + d  # emitted in step k, arrives in step k + d
+    got = jumps[steps, events[:, 0].astype(int)]
+    assert len(events) > 80 and np.ptp(events[:, 2]) > 0.1
+    np.testing.assert_allclose(got, events[:, 2], rtol=1e-6, atol=0)
+    assert np.count_nonzero(np.abs(jumps) > 1e-12) == len(events)  # nothing else arrived
+
+
+def test_tsodyks_markram_bad_parameters():
+    with pytest.raises(ValueError, match=r"U=1.5 is not allowed; it must be in \(0, 1\]"):
+        fs.TsodyksMarkram(U=1.5)
+    with pytest.raises(ValueError, match="U=0.0 is not allowed"):
+        fs.TsodyksMarkram(U=0.0)
+    with pytest.raises(ValueError, match="tau_rec=-5.0 is not allowed"):
+        fs.TsodyksMarkram(tau_rec=-5.0)
+    with pytest.raises(ValueError, match="tau_fac=-1.0 is not allowed"):
+        fs.TsodyksMarkram(tau_fac=-1.0)

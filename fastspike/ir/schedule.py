@@ -227,7 +227,7 @@ def build_program(net: "Network", buffers: "Buffers", sample_rows: int, spike_bu
     state_recs = [r for r in net.records if isinstance(r, StateRecord)]
     recorded_I = {r.population.index for r in state_recs if "I" in r.variables}
     senders = {proj.pre.index for proj in net.projections} | {proj.post.index for proj in net.projections
-                                                              if proj.plastic}
+                                                              if proj.plastic and proj.weight_update.on_post}
     ordered: list[tuple[str, Call]] = []
     for pop in net.populations:
         if isinstance(pop.model, SpikeSource):
@@ -690,6 +690,8 @@ def _learning(proj, buffers: "Buffers") -> list[tuple[KernelBuilder, Learning, i
         b.array("XT", proj.pre_last, Space.PRE, persistent=True)
     work.per_spike.append(Store("XT", (S.expr("i"),), S.expr("k_")))
     out.append((b, work, proj.pre.n))
+    if wu.on_post is None:  # short-term plasticity: nothing learns from postsynaptic spikes
+        return out
 
     b = KernelBuilder("learn", Stage.LEARN, dtype)
     sh, nh = buffers.spike_history(proj.post)

@@ -142,12 +142,15 @@ class Projection:
         self._delays = delays.astype(np.uint8 if self.max_delay <= 255 else np.uint16)
         self.delay_offsets = None
         self.delivery = "ring"
-        self.column_index = np.argsort(self.targets, kind="stable").astype(np.int32)
-        self.column_ptr = np.zeros(self.post.n + 1, np.int64)
-        np.cumsum(np.bincount(self.targets, minlength=self.post.n), out=self.column_ptr[1:])
+        self.column_index = self.column_ptr = None
+        if model.on_post is not None:  # the postsynaptic spikes walk the synapses onto their neuron
+            self.column_index = np.argsort(self.targets, kind="stable").astype(np.int32)
+            self.column_ptr = np.zeros(self.post.n + 1, np.int64)
+            np.cumsum(np.bincount(self.targets, minlength=self.post.n), out=self.column_ptr[1:])
         delay_values = self.max_delay - self.min_delay + 1
-        self.pre_state = {v.name: np.full(self.pre.n, float(v.initial)) for v in model.pre_variables}
-        self.post_state = {v.name: np.full((delay_values, self.post.n), float(v.initial)) for v in model.post_variables}
+        self.pre_state = {v.name: np.full(self.pre.n, model.initial(v)) for v in model.pre_variables}
+        self.post_state = {v.name: np.full((delay_values, self.post.n), model.initial(v))
+                           for v in model.post_variables}
         self.pre_last = np.full(self.pre.n, NEVER, np.int64)
         self.post_last = np.full((delay_values, self.post.n), NEVER, np.int64)
 
@@ -173,7 +176,8 @@ class Projection:
     def nbytes(self) -> int:
         """Memory of the stored connectivity (bytes)."""
         delays = self._delays.nbytes if self.delay_offsets is None else self.delay_offsets.nbytes
-        column = self.column_index.nbytes + self.column_ptr.nbytes if self.plastic else 0
+        column = self.column_index.nbytes + self.column_ptr.nbytes if self.plastic and self.column_index is not None \
+            else 0
         return int(self.indptr.nbytes + self.targets.nbytes + self.weights.nbytes + delays + column)
 
     def sources(self) -> np.ndarray:

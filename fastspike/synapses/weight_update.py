@@ -23,7 +23,7 @@ import numpy as np
 
 from ..components import Component, Parameter, StateVariable
 
-__all__ = ["WeightUpdateModel", "Static", "STDP"]
+__all__ = ["WeightUpdateModel", "Static", "STDP", "TsodyksMarkram"]
 
 
 NEVER = -(1 << 40)
@@ -63,7 +63,9 @@ class WeightUpdateModel(Component):
         transmitted. Plastic: returns ``(transmitted, g)``, the new weight.
     on_post : function or None
         Plastic: called for each synapse onto a postsynaptic neuron when its spike reaches
-        the synapse (same arguments); returns the new ``g``. None for static models.
+        the synapse (same arguments); returns the new ``g``. None for models that do not
+        learn from postsynaptic spikes (static; short-term plasticity: then no column index
+        is kept and no learning kernel runs).
     pre_spike, post_spike : function or None
         Plastic: the neuron's variables after its event (arguments: its variables as stored,
         ``dt_pre`` / ``dt_post``, the parameters); a tuple when there are several. They run
@@ -97,7 +99,10 @@ class WeightUpdateModel(Component):
                              f"parameters, g, dt, dt_pre, dt_post)")
         allowed = {**params, **pre, **post, "g": 1.0, "dt": 0.1, "dt_pre": 1.0, "dt_post": 1.0}
         self.check_function("on_pre", self.on_pre, allowed, 2)
-        self.check_function("on_post", self.on_post, allowed, 1)
+        if self.on_post is not None:
+            self.check_function("on_post", self.on_post, allowed, 1)
+        if self.post_variables and self.on_post is None:
+            raise ValueError(f"{self.name}: post_variables need on_post (the postsynaptic spikes update them)")
         if self.pre_variables:
             self.check_function("pre_spike", self.pre_spike, {**params, **pre, "dt_pre": 1.0, "dt": 0.1},
                                 len(self.pre_variables))
@@ -107,6 +112,11 @@ class WeightUpdateModel(Component):
 
     def check_weights(self, weights: np.ndarray, what: str) -> None:
         """Refuse initial weights the model cannot take (plastic models: outside their bounds)."""
+
+    def initial(self, variable) -> float:
+        """The initial value of a pre or post variable (a number, or a parameter's name)."""
+        v = variable.initial
+        return float(self.params[v]) if isinstance(v, str) else float(v)
 
     @property
     def plastic(self) -> bool:
@@ -254,3 +264,64 @@ class STDP(WeightUpdateModel):
 
     def check_weights(self, weights: np.ndarray, what: str) -> None:
         _check_bounded_weights(self, weights, what)
+
+
+# -- short-term plasticity ----------------------------------------------------------------------
+def tsodyks2_next(u, x, dt_pre, U, tau_rec, tau_fac):
+    """NEST ``tsodyks2_synapse``: u and x at a spike ``dt_pre`` ms after the last one (Maass &
+    Markram 2002, eqs. 4-5); before the first spike (dt_pre about 1e11 dt) u = U, x = 1."""
+    x_decay = math.exp(-dt_pre / tau_rec)
+    u_decay = 0.0 if tau_fac == 0.0 else math.exp(-dt_pre / tau_fac)
+    return U + u * (1.0 - U) * u_decay, 1.0 + (x - x * u - 1.0) * x_decay
+
+
+def tsodyks2_on_pre(g, u, x, dt_pre, U, tau_rec, tau_fac):
+    """The spike transmits x u g (u and x of this spike); the weight does not change."""
+    un, xn = tsodyks2_next(u, x, dt_pre, U, tau_rec, tau_fac)
+    return xn * un * g, g
+
+
+def tsodyks2_pre_spike(u, x, dt_pre, U, tau_rec, tau_fac):
+    return tsodyks2_next(u, x, dt_pre, U, tau_rec, tau_fac)
+
+
+class TsodyksMarkram(WeightUpdateModel):
+    """Short-term depression and facilitation, NEST ``tsodyks2_synapse`` (Tsodyks & Markram
+    1997; Maass & Markram 2002).
+
+    Each presynaptic neuron keeps the utilisation ``u`` and the available resources ``x``,
+    updated exactly at its spikes (all synapses of a neuron see the same train, so NEST's
+    per-synapse u and x are equal across them; fastspike keeps them once per neuron): at a
+    spike ``h`` ms after the previous one ::
+
+        x <- 1 + (x - x u - 1) exp(-h / tau_rec)
+        u <- U + u (1 - U) exp(-h / tau_fac)      (tau_fac = 0: u <- U)
+
+    and the spike transmits ``x u g`` (the new u and x; at the first spike u = U, x = 1). The
+    weight g itself never changes. ``tau_fac = 0`` (the default) gives a depressing synapse;
+    a small ``U`` and a long ``tau_fac`` a facilitating one.
+
+    Parameters
+    ----------
+    U : float
+        Utilisation increment, in (0, 1] (NEST: 0.5).
+    tau_rec : float, ms
+        Recovery time constant of the resources (> 0; NEST: 800).
+    tau_fac : float, ms
+        Facilitation time constant (>= 0; 0 disables facilitation; NEST: 0).
+    """
+
+    parameters = (
+        Parameter("U", 0.5, "1", "utilisation increment, in (0, 1]", "positive"),
+        Parameter("tau_rec", 800.0, "ms", "recovery time constant", "positive"),
+        Parameter("tau_fac", 0.0, "ms", "facilitation time constant (0: none)", "nonnegative"),
+    )
+    pre_variables = (StateVariable("u", "1", "U", "utilisation at the last presynaptic spike"),
+                     StateVariable("x", "1", 1.0, "available resources at the last presynaptic spike"))
+    on_pre = staticmethod(tsodyks2_on_pre)
+    pre_spike = staticmethod(tsodyks2_pre_spike)
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        if not 0.0 < self.params["U"] <= 1.0:
+            raise ValueError(f"{self.name}: U={self.params['U']!r} is not allowed; it must be in (0, 1]")

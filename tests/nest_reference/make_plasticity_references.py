@@ -5,6 +5,7 @@
     /tmp/peers/bin/python tests/nest_reference/make_plasticity_references.py
 
 writes ``plasticity.npz`` next to this script (NEST 3.10.0 from PyPI, Python 3.11, numpy 2.3).
+STDP cases first (below), then ``tsodyks2_*`` cases (see :func:`run_tsodyks`).
 
 Replayed trains, resolution 0.1 ms: ``spike_generator`` -> ``parrot_neuron`` (delay 0.1 ms),
 3 presynaptic parrots and 2 postsynaptic parrots, connected all to all by the plastic
@@ -99,6 +100,39 @@ def run_case(name: str, model: str, syn: dict, delay_steps: int, tau_minus: floa
     print(name, len(w["times"]), "weight events; final", final.ravel())
 
 
+def run_tsodyks(name: str, syn: dict, rng, out: dict) -> None:
+    """4 presynaptic parrots, each onto its own postsynaptic parrot (receptor 1) by a
+    ``tsodyks2_synapse`` of weight 2.5, delay 1 ms, initial u = U and x = 1: trains regular at 20 and 50 Hz with a
+    recovery spike 500 ms after, and two irregular ones. Stored: ``_pre_times``/
+    ``_pre_neurons`` (the parrots' spikes), ``_events`` (pre index, spike time, the weight
+    transmitted, x u w: the weight_recorder's) and ``_params``."""
+    trains = [np.r_[np.arange(10) * 500 + 100, 5100 + 5000], np.r_[np.arange(10) * 200 + 100, 1900 + 5000],
+              np.unique(rng.integers(50, 15000, size=25)), np.unique(rng.integers(50, 15000, size=40))]
+    nest.ResetKernel()
+    nest.SetKernelStatus({"resolution": DT, "print_time": False})
+    gens = nest.Create("spike_generator", 4)
+    for g, k in zip(gens, trains):
+        g.spike_times = list(np.round(np.asarray(k) * DT, 1))
+    pre = nest.Create("parrot_neuron", 4)
+    post = nest.Create("parrot_neuron", 4)
+    nest.Connect(gens, pre, "one_to_one", {"delay": DT})
+    wr = nest.Create("weight_recorder")
+    nest.CopyModel("tsodyks2_synapse", "tsodyks2_rec", {"weight_recorder": wr})
+    rec = nest.Create("spike_recorder")
+    nest.Connect(pre, rec)
+    nest.Connect(pre, post, "one_to_one", {"synapse_model": "tsodyks2_rec", "weight": 2.5, "delay": 1.0,
+                                           "receptor_type": 1, "u": syn["U"], "x": 1.0, **syn})
+    nest.Simulate(1700.0)
+    ids = list(pre.tolist())
+    ev = rec.events
+    out[f"{name}_pre_times"] = np.asarray(ev["times"])
+    out[f"{name}_pre_neurons"] = np.array([ids.index(s) for s in ev["senders"]])
+    w = wr.events
+    out[f"{name}_events"] = np.column_stack([[ids.index(s) for s in w["senders"]], w["times"], w["weights"]])
+    out[f"{name}_params"] = json.dumps({"model": "tsodyks2_synapse", "syn": syn, "weight": 2.5, "delay": 1.0})
+    print(name, len(w["times"]), "weight events", np.asarray(w["weights"])[:12])
+
+
 def main() -> None:
     rng = np.random.default_rng(16)
     out: dict = {}
@@ -109,6 +143,9 @@ def main() -> None:
     run_case("stdp_guetig_d15", "stdp_synapse", {**stdp, "mu_plus": 0.4, "mu_minus": 0.4}, 15, 23.7, rng, out)
     run_case("stdp_negative_d3", "stdp_synapse", {**stdp, "Wmax": -100.0, "mu_plus": 1.0, "mu_minus": 0.0}, 3,
              20.0, rng, out)
+    run_tsodyks("tsodyks2_depressing", {"U": 0.5, "tau_rec": 800.0, "tau_fac": 0.0}, rng, out)
+    run_tsodyks("tsodyks2_facilitating", {"U": 0.03, "tau_rec": 100.0, "tau_fac": 1000.0}, rng, out)
+    run_tsodyks("tsodyks2_mixed", {"U": 0.3, "tau_rec": 250.0, "tau_fac": 150.0}, rng, out)
     np.savez_compressed(os.path.join(HERE, "plasticity.npz"), **out)
 
 
