@@ -271,7 +271,8 @@ class Network:
         return rec
 
     def connect(self, pre: Population, post: Population, connector: Connector, synapse: PostsynapticModel | None = None,
-                weight=1.0, delay=None, weight_update: WeightUpdateModel | None = None) -> Projection:
+                weight=1.0, delay=None, plasticity: WeightUpdateModel | None = None,
+                weight_update: WeightUpdateModel | None = None) -> Projection:
         """Connect ``pre`` to ``post``; the connectivity is built now, from the network seed.
 
         Parameters
@@ -286,9 +287,12 @@ class Network:
             Current (ExpCurrent, in the post model's input unit) or mV (Delta).
         delay : float, array or distribution, ms
             Rounded to steps, at least one step (default: one step).
+        plasticity : WeightUpdateModel
+            What a synapse does when its neurons fire: ``fs.Static()`` (the default: it
+            transmits its weight), ``fs.STDP(...)``, ``fs.TsodyksMarkram(...)``, or a user's
+            weight-update model.
         weight_update : WeightUpdateModel
-            What a synapse transmits when its presynaptic spike arrives: ``fs.Static()`` (the
-            default: its weight), or a user's weight-update model.
+            The same as ``plasticity`` (GeNN's name; give one of the two).
         """
         self._own(pre, "connect")
         self._own(post, "connect")
@@ -297,10 +301,13 @@ class Network:
                             f"got {connector!r}")
         synapse = Delta() if synapse is None else synapse
         self._check_synapse(post, synapse, "connect")
+        if plasticity is not None and weight_update is not None:
+            raise TypeError("connect: give plasticity= or its alias weight_update=, not both")
+        weight_update = plasticity if plasticity is not None else weight_update
         weight_update = Static() if weight_update is None else weight_update
         if not isinstance(weight_update, WeightUpdateModel):
-            raise TypeError(f"connect: weight_update must be a weight-update model (fs.Static(), ...), "
-                            f"got {weight_update!r}")
+            raise TypeError(f"connect: plasticity must be a weight-update model (fs.Static(), fs.STDP(...), "
+                            f"fs.TsodyksMarkram(...), ...), got {weight_update!r}")
         weight_update.check()
         if isinstance(post.model, Source):
             raise ValueError(f"connect: population {post.name!r} is a spike source and cannot receive input")
@@ -316,10 +323,10 @@ class Network:
             weight_update.check_weights(np.array([weight]), "connect")
         index = len(self.projections)
         proj = Projection(pre, post, connector, synapse, weight, delay, hash_seed(self.seed, 1, index), index)
-        synapse.check_weights(proj.weights, "connect")  # drawn weights too
+        synapse.check_weights(proj._weights, "connect")  # drawn weights too
         proj.weight_update = weight_update
         if weight_update.plastic:
-            weight_update.check_weights(proj.weights, "connect")  # drawn weights too
+            weight_update.check_weights(proj._weights, "connect")  # drawn weights too
             proj.make_plastic(weight_update)
         proj.start_step = self.step  # spikes emitted before the projection existed do not use it
         post.add_channel(synapse)

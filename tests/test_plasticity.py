@@ -36,7 +36,7 @@ def replay_network(name: str, threads: int = 1):
     rule = fs.STDP(tau_plus=syn["tau_plus"], tau_minus=p["tau_minus"], lambda_=syn["lambda"], alpha=syn["alpha"],
                    mu_plus=syn["mu_plus"], mu_minus=syn["mu_minus"], w_max=syn["Wmax"])
     proj = net.connect(pre, post, fs.AllToAll(), fs.ExpCurrent(2.0), weight=REF[f"{name}_w0"], delay=p["delay"],
-                       weight_update=rule)
+                       plasticity=rule)
     return net, proj, net.record(post, "spikes")
 
 
@@ -205,7 +205,7 @@ def test_tsodyks_markram_amplitudes_equal_nest(name):
     pre = net.population(fs.SpikeSource(REF[f"{name}_pre_times"], REF[f"{name}_pre_neurons"]), 4)
     post = net.population(fs.LIF(tau_m=10.0, g_L=0.0, v_rest=0.0, v_reset=0.0, v_thresh=1e9), 4)
     net.connect(pre, post, fs.OneToOne(), fs.Delta(), weight=p["weight"], delay=p["delay"],
-                weight_update=fs.TsodyksMarkram(**p["syn"]))
+                plasticity=fs.TsodyksMarkram(**p["syn"]))
     v = net.record(post, "v")
     net.run(1700.0)
     jumps = np.diff(np.vstack([np.zeros((1, 4)), v.v]), axis=0)  # row m: what arrived in step m
@@ -227,3 +227,62 @@ def test_tsodyks_markram_bad_parameters():
         fs.TsodyksMarkram(tau_rec=-5.0)
     with pytest.raises(ValueError, match="tau_fac=-1.0 is not allowed"):
         fs.TsodyksMarkram(tau_fac=-1.0)
+
+
+# -- weights as data ----------------------------------------------------------------------------
+def test_weights_get_set_between_runs_and_connectivity_output(tmp_path):
+    net, pre, post = _poisson_net(seed=8)
+    proj = net.connect(pre, post, fs.FixedProbability(0.5), fs.Delta(), weight=fs.Uniform(1.0, 3.0), delay=1.0,
+                       weight_update=fs.STDP(lambda_=0.05, w_max=5.0))
+    w0 = proj.weights
+    assert w0.dtype == np.float32 and w0.shape == (proj.n_synapses,)
+    out = tmp_path / "run.h5"
+    net.run(100.0, output=out, connectivity=True)
+    w1 = proj.weights
+    assert not np.array_equal(w0, w1)
+    with fs.load(out) as f:
+        c = f.connectivity(0)
+        assert np.array_equal(c["weights"], w1) and np.array_equal(c["targets"], proj.targets)
+    proj.weights = np.full(proj.n_synapses, 2.5)  # set between runs: the next run starts from them
+    assert np.all(proj.weights == 2.5)
+    net.run(50.0, output=out, connectivity=True)
+    w2 = proj.weights
+    assert not np.all(w2 == 2.5)
+    with fs.load(out) as f:
+        assert np.array_equal(f.connectivity(0)["weights"], w2)
+    # the same network, started from 2.5 at 100 ms by construction, reaches the same weights
+    net2, pre2, post2 = _poisson_net(seed=8)
+    proj2 = net2.connect(pre2, post2, fs.FixedProbability(0.5), fs.Delta(), weight=fs.Uniform(1.0, 3.0), delay=1.0,
+                         weight_update=fs.STDP(lambda_=0.05, w_max=5.0))
+    net2.run(100.0)
+    assert np.array_equal(proj2.weights, w1)
+    proj2.weights = 2.5
+    net2.run(50.0)
+    assert np.array_equal(proj2.weights, w2)
+
+
+def test_static_weights_set_between_runs():
+    net, pre, post = _poisson_net(seed=9)
+    proj = net.connect(pre, post, fs.FixedProbability(0.5), fs.Delta(), weight=0.5, delay=1.0)
+    assert proj.weights.shape == (proj.n_synapses,) and np.all(proj.weights == 0.5)
+    spikes = net.record(post, "spikes")
+    net.run(50.0)
+    proj.weights = np.linspace(0.0, 1.0, proj.n_synapses)
+    np.testing.assert_array_equal(proj.weights, np.linspace(0.0, 1.0, proj.n_synapses).astype(np.float32))
+    net.run(50.0)
+    assert len(spikes.times) > 0
+
+
+def test_bad_weights_set():
+    net, pre, post = _poisson_net(seed=9)
+    proj = net.connect(pre, post, fs.FixedProbability(0.5), fs.Delta(), weight=0.5, delay=1.0,
+                       weight_update=fs.STDP(w_max=1.0))
+    with pytest.raises(ValueError, match=r"shape \(" + str(proj.n_synapses) + r",\)"):
+        proj.weights = np.zeros(proj.n_synapses + 1)
+    with pytest.raises(ValueError, match=r"weight 2.0 is outside \[0.0, 1.0\]"):
+        proj.weights = 2.0
+    with pytest.raises(ValueError, match="finite"):
+        proj.weights = np.nan
+    with pytest.raises(TypeError, match="must be a number or an array"):
+        proj.weights = "heavy"
+    assert np.all(proj.weights == 0.5)

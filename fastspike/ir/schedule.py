@@ -619,7 +619,7 @@ def _delivery(proj, buffers: "Buffers") -> tuple[KernelBuilder, Delivery]:
         b.array("A", buffers.channel_input(proj.post, proj.synapse), Space.POST)
     b.array("IP", proj.indptr, Space.PRE)
     b.array("TG", proj.targets, Space.SYNAPSE)
-    b.array("WT", proj.weights, Space.UNIFORM if proj.weights.size == 1 else Space.SYNAPSE)
+    b.array("WT", proj._weights, Space.UNIFORM if proj._weights.size == 1 else Space.SYNAPSE)
     groups = proj.delay_offsets.shape[-1] - 1 if grouped else 0
     b.array("DM", np.array([proj.start_step, proj.min_delay, groups], np.int64), Space.UNIFORM)
     b.constant("first", "DM[0]")
@@ -642,7 +642,7 @@ def _delivery(proj, buffers: "Buffers") -> tuple[KernelBuilder, Delivery]:
                 Store("WT", (S.expr("s_"),), S.expr("pg_")), Transmit(S.expr("pw_"))]
         return b, Delivery(scheme, body, proj.n_synapses, proj.pre.n, partition)
     weight = "WT[s_]"
-    if proj.weights.size == 1:
+    if proj._weights.size == 1:
         weight = b.constant("w", "_cast(WT[0])")
     transmitted = _component_call(b, wu, wu.on_pre, {"g": weight})
     return b, Delivery(scheme, [Transmit(S.expr(transmitted))], proj.n_synapses, proj.pre.n, partition)
@@ -702,7 +702,7 @@ def _learning(proj, buffers: "Buffers") -> list[tuple[KernelBuilder, Learning, i
     b.array("CI", proj.column_index, Space.SYNAPSE)
     b.array("DL", proj.delays, Space.SYNAPSE)
     b.array("IP", proj.indptr, Space.PRE)
-    b.array("WT", proj.weights, Space.SYNAPSE, persistent=True)
+    b.array("WT", proj._weights, Space.SYNAPSE, persistent=True)
     args = _plastic_arguments(b, proj, "pj_", "step", "e_", "i")
     work = Learning(column=True)
     work.per_synapse = [S.assign("pj_", "search_right(IP, s_) - 1"),
