@@ -20,7 +20,7 @@ from .synapses import (AllToAll, AlphaConductance, AlphaCurrent, Delta, ExpCondu
                        FixedTotalNumber, FromArrays, Normal, OneToOne, PostsynapticModel, Projection, STDP, Static, TsodyksMarkram, Uniform,
                        WeightUpdateModel)
 from .network import Network, Population
-from .recording import SpikeRecord, StateRecord, load
+from .recording import SpikeRecord, StateRecord, SynapseRecord, load
 from .signals import Terminated
 
 __all__ = [
@@ -30,7 +30,7 @@ __all__ = [
     "SpikeSource", "StepCurrent", "CurrentSource", "NoiseCurrent", "OUCurrent", "ACCurrent", "ExpCurrent", "AlphaCurrent", "ExpConductance", "AlphaConductance", "Delta", "PostsynapticModel", "WeightUpdateModel",
     "Static", "STDP", "TsodyksMarkram", "AllToAll", "OneToOne", "FixedProbability",
     "FixedIndegree", "FixedOutdegree", "FixedTotalNumber", "FromArrays", "Normal", "Uniform",
-    "SpikeRecord", "StateRecord", "load", "Terminated", "backends", "plot",
+    "SpikeRecord", "StateRecord", "SynapseRecord", "load", "Terminated", "backends", "plot",
 ]
 
 

@@ -20,7 +20,7 @@ from .models.base import Model
 from .models.checks import check_model
 from .models.sources import Source
 from .random import MAX_SEED, hash_seed
-from .recording import SpikeRecord, StateRecord
+from .recording import SpikeRecord, StateRecord, SynapseRecord
 from .runtime import Buffers
 from .synapses import Connector, Delta, Distribution, PostsynapticModel, Projection, Static, WeightUpdateModel
 from .synapses.distributions import check_delay
@@ -240,17 +240,26 @@ class Network:
         population.currents.append(as_current(value, population.n, self.dt))
         self._changed()
 
-    def record(self, population: Population, what: str | Sequence[str], neurons: Iterable[int] | None = None,
-               every: int = 1) -> SpikeRecord | StateRecord:
-        """Record ``"spikes"`` or state variables (a name or a list of names) of ``population``.
+    def record(self, population: Population | Projection, what: str | Sequence[str],
+               neurons: Iterable[int] | None = None, every: int = 1, synapses: Iterable[int] | None = None
+               ) -> SpikeRecord | StateRecord | SynapseRecord:
+        """Record ``"spikes"`` or state variables (a name or a list of names) of ``population``,
+        or the ``"weight"`` of some synapses of a plastic projection.
 
         Parameters
         ----------
+        population : Population or Projection
         what : "spikes", a state variable name, or a list of them; ``"I"`` is the total
-            input current of each step.
+            input current of each step. For a projection: ``"weight"``.
         neurons : indices within the population (default: all).
         every : sample state every ``every`` steps (samples at ``k * every * dt``).
+        synapses : indices into the projection's ``weights`` (default: all), for a projection.
         """
+        if isinstance(population, Projection):
+            return self._record_synapses(population, what, synapses, every)
+        if synapses is not None:
+            raise ValueError("record: synapses= is for a projection's per-synapse variables; use neurons= for a "
+                             "population")
         self._own(population, "record")
         selection = None if neurons is None else _indices(neurons, population)
         if what == "spikes":
@@ -266,6 +275,35 @@ class Network:
             every = validation.integer(every, "every", "record", low=1, high=validation.MAX_STEPS, unit="steps")
             idx = np.arange(population.n) if selection is None else selection
             rec = StateRecord(population, variables, idx, int(every))
+        self.records.append(rec)
+        self._changed()
+        return rec
+
+    def _record_synapses(self, proj: Projection, what, synapses, every: int) -> SynapseRecord:
+        if proj.pre.network is not self or proj not in self.projections:
+            raise ValueError(f"record: projection {proj!r} belongs to another network")
+        variables = [what] if isinstance(what, str) else list(what)
+        if not variables or any(v != "weight" for v in variables):
+            raise ValueError(f"record: a projection records 'weight' (its per-synapse variable), got {what!r}")
+        if not proj.plastic:
+            raise ValueError(f"record: projection {proj.pre.name!r} -> {proj.post.name!r} is static "
+                             f"({proj.weight_update!r}): its weights never change (read proj.weights); only a "
+                             f"plastic projection's weights are recorded")
+        every = validation.integer(every, "every", "record", low=1, high=validation.MAX_STEPS, unit="steps")
+        if synapses is None:
+            idx = np.arange(proj.n_synapses, dtype=np.int64)
+        else:
+            idx = np.asarray(list(synapses) if not isinstance(synapses, np.ndarray) else synapses)
+            if idx.ndim != 1 or idx.size == 0 or not np.issubdtype(idx.dtype, np.integer):
+                raise ValueError(f"record: synapses must be a non-empty list of integer indices, got {synapses!r}")
+            bad = idx[(idx < 0) | (idx >= proj.n_synapses)]
+            if bad.size:
+                raise ValueError(f"record: synapse index {int(bad[0])} is out of range for projection "
+                                 f"{proj.pre.name!r} -> {proj.post.name!r} of {proj.n_synapses} synapses")
+            if np.unique(idx).size != idx.size:
+                raise ValueError("record: synapse indices must not repeat")
+            idx = idx.astype(np.int64)
+        rec = SynapseRecord(proj, ["weight"], idx, int(every))
         self.records.append(rec)
         self._changed()
         return rec

@@ -286,3 +286,48 @@ def test_bad_weights_set():
     with pytest.raises(TypeError, match="must be a number or an array"):
         proj.weights = "heavy"
     assert np.all(proj.weights == 0.5)
+
+
+def test_record_weights_in_memory_and_hdf5(tmp_path):
+    net, pre, post = _poisson_net(seed=8)
+    proj = net.connect(pre, post, fs.FixedProbability(0.5), fs.Delta(), weight=fs.Uniform(1.0, 3.0), delay=1.0,
+                       plasticity=fs.STDP(lambda_=0.05, w_max=5.0))
+    chosen = [0, 5, proj.n_synapses - 1]
+    rec = net.record(proj, "weight", synapses=chosen, every=20)
+    everything = net.record(proj, "weight", every=500)
+    trail = []
+    for _ in range(5):
+        net.run(20.0)  # 200 steps: the last sample of each run is taken at its end
+        trail.append(proj.weights[chosen])
+    assert rec.weight.shape == (50, 3) and np.array_equal(rec.steps, np.arange(1, 51) * 20)
+    assert np.array_equal(rec.weight[9::10], np.array(trail, dtype=np.float64))
+    assert np.array_equal(everything.weight[-1], proj.weights.astype(np.float64))
+    out = tmp_path / "w.h5"
+    net.run(40.0, output=out)
+    assert rec.weight.shape == (70, 3) and np.array_equal(rec.weight[-1], proj.weights[chosen].astype(np.float64))
+    with fs.load(out) as f:
+        loaded = f.state(f"{pre.name}->{post.name}", "weight")
+        # the rows held in memory moved to the file when the run started: it holds all 70
+        assert np.array_equal(loaded.neurons, chosen) and np.array_equal(loaded.weight, rec.weight)
+        frame = loaded.to_dataframe()
+        assert frame.shape == (70, 3) and np.array_equal(frame.to_numpy(), rec.weight)
+        long = f.to_dataframe("state")
+        mine = long[long["population"] == f"{pre.name}->{post.name}"]
+        assert len(mine) == 70 * 3 + 2 * proj.n_synapses and set(mine["variable"]) == {"weight"}
+
+
+def test_record_weight_bad_input():
+    net, pre, post = _poisson_net(seed=8)
+    static = net.connect(pre, post, fs.FixedProbability(0.5), fs.Delta(), weight=1.0)
+    plastic = net.connect(pre, post, fs.FixedProbability(0.5), fs.Delta(), weight=1.0, plasticity=fs.STDP(w_max=5.0))
+    with pytest.raises(ValueError, match="is static"):
+        net.record(static, "weight")
+    with pytest.raises(ValueError, match=f"synapse index {plastic.n_synapses} is out of range"):
+        net.record(plastic, "weight", synapses=[0, plastic.n_synapses])
+    with pytest.raises(ValueError, match="synapse index -1 is out of range"):
+        net.record(plastic, "weight", synapses=[-1])
+    with pytest.raises(ValueError, match="records 'weight'"):
+        net.record(plastic, "v")
+    with pytest.raises(ValueError, match="synapses= is for a projection"):
+        net.record(post, "v", synapses=[0])
+    assert not net.records

@@ -62,7 +62,7 @@ from .. import random as rnd
 from ..equations import argument_kinds, equations_of
 from ..models.base import equation_arguments
 from ..models.sources import PoissonSource, SpikeSource
-from ..recording import SpikeRecord, StateRecord
+from ..recording import SpikeRecord, StateRecord, SynapseRecord
 from ..synapses.postsynaptic import PostsynapticModel
 from . import syntax as S
 from .nodes import (CountAbove, Delivery, Emission, Fires, If, Kernel, Learning, NeuronUpdate, Sampling, Space,
@@ -730,7 +730,10 @@ def _state_record(prog: StepProgram, k: int, rec: StateRecord, rows: int, buffer
     for j, v in enumerate(rec.variables):
         bufs[v] = np.zeros((rows, m), prog.dtype)
         b.array(f"V{j}", bufs[v], Space.TABLE)
-        b.array(f"x{j}", buffers.recorded_input(pop) if v == "I" else pop.state[v], Space.NEURON)
+        if isinstance(rec, SynapseRecord):  # per-synapse variables of a projection: its weights
+            b.array(f"x{j}", rec.projection._weights, Space.SYNAPSE)
+        else:
+            b.array(f"x{j}", buffers.recorded_input(pop) if v == "I" else pop.state[v], Space.NEURON)
     prog.state_records.append((rec, steps, bufs))
     prog.sample_limits.append(rows)
     return b, Sampling(rec.every, len(rec.variables))

@@ -57,7 +57,7 @@ import h5py
 import numpy as np
 
 from . import files
-from .memory import FileSegment, SpikeRecord, StateRecord
+from .memory import FileSegment, SpikeRecord, StateRecord, SynapseRecord
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..network import Network, Population
@@ -770,7 +770,12 @@ class HDF5Writer:
             g["neurons"].attrs["doc"] = "the recorded neurons (indices within the population), one per column"
             cols = min(m, STATE_CHUNK_COLUMNS)
             rows = int(np.clip(_pow2(samples), 1, max(1, STATE_CHUNK_ELEMENTS // cols)))
-            units = _variable_units(rec.population)
+            if isinstance(rec, SynapseRecord):
+                units = {"weight": "weight"}
+                g.attrs["projection"] = rec.projection.index
+                g["neurons"].attrs["doc"] = "the recorded synapses (indices into the projection's weights), one per column"
+            else:
+                units = _variable_units(rec.population)
             for v in rec.variables:
                 ds = g.create_dataset(v, (0, m), net.dtype, maxshape=(None, m), chunks=(rows, cols), **FILTERS)
                 ds.attrs["unit"] = units.get(v, "")
