@@ -21,7 +21,24 @@ import fastspike as fs
 
 DT = 0.1
 REF = np.load(os.path.join(os.path.dirname(__file__), "nest_reference", "plasticity.npz"))
-STDP_CASES = ["stdp_add_d1", "stdp_add_d15", "stdp_mult_d1", "stdp_mult_d15", "stdp_guetig_d15", "stdp_negative_d3"]
+STDP_CASES = ["stdp_add_d1", "stdp_add_d15", "stdp_mult_d1", "stdp_mult_d15", "stdp_guetig_d15", "stdp_negative_d3",
+              "triplet_d1", "triplet_d15", "pl_d1", "pl_d15"]
+
+
+def _rule(p: dict) -> fs.WeightUpdateModel:
+    """The fastspike rule of a NEST case's parameters (NEST's names)."""
+    syn = p["syn"]
+    if p["model"] == "stdp_synapse":
+        return fs.STDP(tau_plus=syn["tau_plus"], tau_minus=p["tau_minus"], lambda_=syn["lambda"], alpha=syn["alpha"],
+                       mu_plus=syn["mu_plus"], mu_minus=syn["mu_minus"], w_max=syn["Wmax"])
+    if p["model"] == "stdp_triplet_synapse":
+        return fs.TripletSTDP(tau_plus=syn["tau_plus"], tau_plus_triplet=syn["tau_plus_triplet"],
+                              tau_minus=p["tau_minus"], tau_minus_triplet=p["post"]["tau_minus_triplet"],
+                              Aplus=syn["Aplus"], Aminus=syn["Aminus"], Aplus_triplet=syn["Aplus_triplet"],
+                              Aminus_triplet=syn["Aminus_triplet"], w_max=syn["Wmax"])
+    assert p["model"] == "stdp_pl_synapse_hom"
+    return fs.PowerLawSTDP(tau_plus=syn["tau_plus"], tau_minus=p["tau_minus"], lambda_=syn["lambda"],
+                           alpha=syn["alpha"], mu=syn["mu"])
 
 
 def replay_network(name: str, threads: int = 1):
@@ -33,8 +50,7 @@ def replay_network(name: str, threads: int = 1):
     drive = net.population(fs.SpikeSource(REF[f"{name}_post_times"] - DT, REF[f"{name}_post_neurons"]), 2, "drive")
     post = net.population(fs.LIF(tau_m=10.0, R=1e-9, v_rest=-70.0, v_reset=-70.0, v_thresh=-55.0), 2, "post")
     net.connect(drive, post, fs.OneToOne(), fs.Delta(), weight=100.0, delay=DT)
-    rule = fs.STDP(tau_plus=syn["tau_plus"], tau_minus=p["tau_minus"], lambda_=syn["lambda"], alpha=syn["alpha"],
-                   mu_plus=syn["mu_plus"], mu_minus=syn["mu_minus"], w_max=syn["Wmax"])
+    rule = _rule(p)
     proj = net.connect(pre, post, fs.AllToAll(), fs.ExpCurrent(2.0), weight=REF[f"{name}_w0"], delay=p["delay"],
                        plasticity=rule)
     return net, proj, net.record(post, "spikes")
@@ -90,7 +106,7 @@ def test_stdp_final_weights_equal_nest(replays, name):
 
 
 def test_stdp_same_weights_for_any_thread_count(replays):
-    for name in ("stdp_mult_d15",):
+    for name in ("stdp_mult_d15", "triplet_d15"):
         base = replays[name]
         for threads in (2, 3):
             got, final, post_times, weights = run_replay(name, threads)
@@ -331,3 +347,21 @@ def test_record_weight_bad_input():
     with pytest.raises(ValueError, match="synapses= is for a projection"):
         net.record(post, "v", synapses=[0])
     assert not net.records
+
+
+def test_triplet_and_power_law_bad_input():
+    with pytest.raises(ValueError, match="tau_minus_triplet=-3.0 is not allowed"):
+        fs.TripletSTDP(tau_minus_triplet=-3.0)
+    with pytest.raises(ValueError, match="Aminus=-1.0 is not allowed"):
+        fs.TripletSTDP(Aminus=-1.0)
+    with pytest.raises(ValueError, match="w_max=0.0 is not allowed"):
+        fs.TripletSTDP(w_max=0.0)
+    with pytest.raises(ValueError, match="mu=-0.4 is not allowed"):
+        fs.PowerLawSTDP(mu=-0.4)
+    net = fs.Network(dt=DT)
+    a = net.population(fs.PoissonSource(rate=10.0), 3)
+    b = net.population(fs.LIF(tau_m=10.0), 2)
+    with pytest.raises(ValueError, match=r"weight -2.0 is negative; PowerLawSTDP"):
+        net.connect(a, b, fs.AllToAll(), weight=-2.0, plasticity=fs.PowerLawSTDP())
+    with pytest.raises(ValueError, match=r"weight 120.0 is outside \[0.0, 100.0\]"):
+        net.connect(a, b, fs.AllToAll(), weight=120.0, plasticity=fs.TripletSTDP())

@@ -23,7 +23,7 @@ import numpy as np
 
 from ..components import Component, Parameter, StateVariable
 
-__all__ = ["WeightUpdateModel", "Static", "STDP", "TsodyksMarkram"]
+__all__ = ["WeightUpdateModel", "Static", "STDP", "TripletSTDP", "PowerLawSTDP", "TsodyksMarkram"]
 
 
 NEVER = -(1 << 40)
@@ -264,6 +264,141 @@ class STDP(WeightUpdateModel):
 
     def check_weights(self, weights: np.ndarray, what: str) -> None:
         _check_bounded_weights(self, weights, what)
+
+
+def triplet_on_pre(g, y, dt_post, x3, dt_pre, Aminus, Aminus_triplet, w_max, tau_minus, tau_plus_triplet):
+    """NEST ``stdp_triplet_synapse`` depression: |w| - K-(t - d) (A- + A3- K3+), at least 0
+    (K3+, the presynaptic triplet trace, before this spike)."""
+    kminus = stdp_trace(y, dt_post, tau_minus)
+    k3 = stdp_trace(x3, dt_pre, tau_plus_triplet)
+    w = abs(g) - kminus * (Aminus + Aminus_triplet * k3)
+    w = math.copysign(w if w > 0.0 else 0.0, w_max)
+    return w, w
+
+
+def triplet_on_post(g, x, dt_pre, y3, dt_post, Aplus, Aplus_triplet, w_max, tau_plus, tau_minus_triplet):
+    """Facilitation: |w| + K+ (A+ + A3+ K3-), K3- the postsynaptic triplet trace just before
+    this spike; at most |w_max|."""
+    kplus = stdp_trace(x, dt_pre, tau_plus)
+    ky = stdp_trace(y3, dt_post, tau_minus_triplet)
+    w = abs(g) + kplus * (Aplus + Aplus_triplet * ky)
+    return math.copysign(w if w < abs(w_max) else abs(w_max), w_max)
+
+
+def triplet_pre_spike(x, x3, dt_pre, tau_plus, tau_plus_triplet):
+    return (x + 1.0) * math.exp(-dt_pre / tau_plus), (x3 + 1.0) * math.exp(-dt_pre / tau_plus_triplet)
+
+
+def triplet_post_spike(y, y3, dt_post, tau_minus, tau_minus_triplet):
+    return (y + 1.0) * math.exp(-dt_post / tau_minus), (y3 + 1.0) * math.exp(-dt_post / tau_minus_triplet)
+
+
+class TripletSTDP(WeightUpdateModel):
+    """Triplet spike-timing-dependent plasticity (Pfister & Gerstner 2006), NEST
+    ``stdp_triplet_synapse`` (all-to-all interactions).
+
+    Four traces jump by 1 at their neuron's spikes: presynaptic K+ (``tau_plus``) and K3+
+    (``tau_plus_triplet``), postsynaptic K- (``tau_minus``) and K3- (``tau_minus_triplet``; in
+    NEST parameters of the postsynaptic neuron, here of the synapse). A postsynaptic spike
+    reaching the synapse facilitates, ``|w| <- min(|w_max|, |w| + K+ (Aplus + Aplus_triplet
+    K3-))`` with K3- just before that spike; a presynaptic spike depresses, ``|w| <- max(0,
+    |w| - K- (Aminus + Aminus_triplet K3+))`` with K3+ just before it; the weight keeps the
+    sign of ``w_max``. Timing, the dendritic delay and simultaneous spikes as in
+    :class:`STDP` (NEST 3.10).
+
+    Parameters
+    ----------
+    tau_plus, tau_plus_triplet, tau_minus, tau_minus_triplet : float, ms
+        Trace time constants (> 0; NEST: 16.8, 101, 20, 110).
+    Aplus, Aminus, Aplus_triplet, Aminus_triplet : float
+        Amplitudes of the pair and triplet terms, in weight units (>= 0; NEST: 5e-10, 7e-3,
+        6.2e-3, 2.3e-4).
+    w_max : float
+        Largest weight magnitude, with the weights' sign (non-zero; NEST: 100).
+    """
+
+    parameters = (
+        Parameter("tau_plus", 16.8, "ms", "presynaptic pair trace time constant", "positive"),
+        Parameter("tau_plus_triplet", 101.0, "ms", "presynaptic triplet trace time constant", "positive"),
+        Parameter("tau_minus", 20.0, "ms", "postsynaptic pair trace time constant", "positive"),
+        Parameter("tau_minus_triplet", 110.0, "ms", "postsynaptic triplet trace time constant", "positive"),
+        Parameter("Aplus", 5e-10, "weight", "pair facilitation amplitude", "nonnegative"),
+        Parameter("Aminus", 7e-3, "weight", "pair depression amplitude", "nonnegative"),
+        Parameter("Aplus_triplet", 6.2e-3, "weight", "triplet facilitation amplitude", "nonnegative"),
+        Parameter("Aminus_triplet", 2.3e-4, "weight", "triplet depression amplitude", "nonnegative"),
+        Parameter("w_max", 100.0, "weight", "largest weight magnitude (the weights' sign)", "finite"),
+    )
+    pre_variables = (StateVariable("x", "1", 0.0, "K+ just before the last presynaptic spike"),
+                     StateVariable("x3", "1", 0.0, "K3+ just before the last presynaptic spike"))
+    post_variables = (StateVariable("y", "1", 0.0, "K- just before the last postsynaptic spike"),
+                      StateVariable("y3", "1", 0.0, "K3- just before the last postsynaptic spike"))
+    on_pre = staticmethod(triplet_on_pre)
+    on_post = staticmethod(triplet_on_post)
+    pre_spike = staticmethod(triplet_pre_spike)
+    post_spike = staticmethod(triplet_post_spike)
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        if self.params["w_max"] == 0.0:
+            raise ValueError(f"{self.name}: w_max=0.0 is not allowed; it must be a non-zero finite number (weight "
+                             f"unit), whose sign is the weights' sign")
+
+    def check_weights(self, weights: np.ndarray, what: str) -> None:
+        _check_bounded_weights(self, weights, what)
+
+
+def pl_on_pre(g, y, dt_post, lambda_, alpha, tau_minus):
+    """NEST ``stdp_pl_synapse_hom`` depression: w - lambda alpha w K-, at least 0."""
+    w = g - lambda_ * alpha * g * stdp_trace(y, dt_post, tau_minus)
+    w = w if w > 0.0 else 0.0
+    return w, w
+
+
+def pl_on_post(g, x, dt_pre, lambda_, mu, tau_plus):
+    """Facilitation: w + lambda w^mu K+ (no upper bound)."""
+    return g + lambda_ * g ** mu * stdp_trace(x, dt_pre, tau_plus)
+
+
+class PowerLawSTDP(WeightUpdateModel):
+    """STDP with a power-law weight dependence of facilitation (Morrison et al. 2007), NEST
+    ``stdp_pl_synapse_hom``, as in NEST's HPC benchmark.
+
+    A postsynaptic spike reaching the synapse facilitates, ``w <- w + lambda_ w^mu K+``; a
+    presynaptic spike depresses, ``w <- max(0, w - lambda_ alpha w K-)``; traces, timing, the
+    dendritic delay and simultaneous spikes as in :class:`STDP`. Weights are >= 0 and have
+    no upper bound.
+
+    Parameters
+    ----------
+    tau_plus, tau_minus : float, ms
+        Trace time constants (> 0; NEST: 20, and the neuron's tau_minus, 20).
+    lambda_ : float
+        Learning rate (>= 0; NEST: 0.1).
+    alpha : float
+        Depression relative to facilitation (>= 0; NEST: 1).
+    mu : float
+        Exponent of the weight dependence of facilitation (>= 0; NEST: 0.4).
+    """
+
+    parameters = (
+        Parameter("tau_plus", 20.0, "ms", "presynaptic trace time constant", "positive"),
+        Parameter("tau_minus", 20.0, "ms", "postsynaptic trace time constant", "positive"),
+        Parameter("lambda_", 0.1, "1", "learning rate", "nonnegative"),
+        Parameter("alpha", 1.0, "1", "depression relative to facilitation", "nonnegative"),
+        Parameter("mu", 0.4, "1", "weight dependence exponent of facilitation", "nonnegative"),
+    )
+    pre_variables = STDP.pre_variables
+    post_variables = STDP.post_variables
+    on_pre = staticmethod(pl_on_pre)
+    on_post = staticmethod(pl_on_post)
+    pre_spike = staticmethod(stdp_pre_spike)
+    post_spike = staticmethod(stdp_post_spike)
+
+    def check_weights(self, weights: np.ndarray, what: str) -> None:
+        w = np.asarray(weights, dtype=np.float64)
+        if w.size and w.min() < 0:
+            raise ValueError(f"{what}: weight {float(w.min())!r} is negative; {self!r} takes weights >= 0 "
+                             f"(NEST stdp_pl_synapse_hom: w^mu)")
 
 
 # -- short-term plasticity ----------------------------------------------------------------------

@@ -5,7 +5,9 @@
     /tmp/peers/bin/python tests/nest_reference/make_plasticity_references.py
 
 writes ``plasticity.npz`` next to this script (NEST 3.10.0 from PyPI, Python 3.11, numpy 2.3).
-STDP cases first (below), then ``tsodyks2_*`` cases (see :func:`run_tsodyks`).
+STDP cases first (below), then ``tsodyks2_*`` cases (see :func:`run_tsodyks`), then
+``triplet_d*`` (``stdp_triplet_synapse``, post parrots with tau_minus_triplet 125 ms) and
+``pl_d*`` (``stdp_pl_synapse_hom``, parameters set on the model) cases.
 
 Replayed trains, resolution 0.1 ms: ``spike_generator`` -> ``parrot_neuron`` (delay 0.1 ms),
 3 presynaptic parrots and 2 postsynaptic parrots, connected all to all by the plastic
@@ -53,7 +55,9 @@ def draw_trains(rng: np.random.Generator, delay_steps: int):
 
 
 def run_case(name: str, model: str, syn: dict, delay_steps: int, tau_minus: float, rng, out: dict,
-             post_params: dict | None = None) -> None:
+             post_params: dict | None = None, hom: bool = False) -> None:
+    """``hom``: the synapse's parameters are common to all its connections (``*_hom``
+    models): set on the model, not per connection."""
     pre_k, post_k = draw_trains(rng, delay_steps)
     w0 = rng.uniform(0.3, 0.7, size=(N_PRE, N_POST)) * syn.get("Wmax", 100.0)
     nest.ResetKernel()
@@ -70,13 +74,14 @@ def run_case(name: str, model: str, syn: dict, delay_steps: int, tau_minus: floa
     nest.Connect(gens_pre, pre, "one_to_one", {"delay": DT})
     nest.Connect(gens_post, post, "one_to_one", {"delay": DT})
     wr = nest.Create("weight_recorder")
-    nest.CopyModel(model, model + "_rec", {"weight_recorder": wr})
+    nest.CopyModel(model, model + "_rec", {"weight_recorder": wr, **(syn if hom else {})})
     rec = nest.Create("spike_recorder")
     nest.Connect(pre + post, rec)
     for i in range(N_PRE):
         for j in range(N_POST):
             nest.Connect(pre[i], post[j], syn_spec={"synapse_model": model + "_rec", "weight": float(w0[i, j]),
-                                                    "delay": delay_steps * DT, "receptor_type": 1, **syn})
+                                                    "delay": delay_steps * DT, "receptor_type": 1,
+                                                    **({} if hom else syn)})
     nest.Simulate(STEPS * DT + 5.0)
     ev = rec.events
     senders, times = np.asarray(ev["senders"]), np.asarray(ev["times"])
@@ -146,6 +151,14 @@ def main() -> None:
     run_tsodyks("tsodyks2_depressing", {"U": 0.5, "tau_rec": 800.0, "tau_fac": 0.0}, rng, out)
     run_tsodyks("tsodyks2_facilitating", {"U": 0.03, "tau_rec": 100.0, "tau_fac": 1000.0}, rng, out)
     run_tsodyks("tsodyks2_mixed", {"U": 0.3, "tau_rec": 250.0, "tau_fac": 150.0}, rng, out)
+    triplet = {"tau_plus": 16.8, "tau_plus_triplet": 101.0, "Aplus": 1.0, "Aminus": 1.4, "Aplus_triplet": 0.9,
+               "Aminus_triplet": 0.05, "Wmax": 100.0}
+    for d in (1, 15):
+        run_case(f"triplet_d{d}", "stdp_triplet_synapse", triplet, d, 33.7, rng, out,
+                 post_params={"tau_minus_triplet": 125.0})
+    pl = {"tau_plus": 20.0, "lambda": 0.05, "alpha": 0.11, "mu": 0.4}
+    for d in (1, 15):
+        run_case(f"pl_d{d}", "stdp_pl_synapse_hom", pl, d, 20.0, rng, out, hom=True)
     np.savez_compressed(os.path.join(HERE, "plasticity.npz"), **out)
 
 
