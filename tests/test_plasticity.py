@@ -22,15 +22,16 @@ import fastspike as fs
 DT = 0.1
 REF = np.load(os.path.join(os.path.dirname(__file__), "nest_reference", "plasticity.npz"))
 STDP_CASES = ["stdp_add_d1", "stdp_add_d15", "stdp_mult_d1", "stdp_mult_d15", "stdp_guetig_d15", "stdp_negative_d3",
-              "triplet_d1", "triplet_d15", "pl_d1", "pl_d15"]
+              "triplet_d1", "triplet_d15", "pl_d1", "pl_d15", "nn_symm_d1", "nn_symm_d15"]
 
 
 def _rule(p: dict) -> fs.WeightUpdateModel:
     """The fastspike rule of a NEST case's parameters (NEST's names)."""
     syn = p["syn"]
-    if p["model"] == "stdp_synapse":
+    if p["model"] in ("stdp_synapse", "stdp_nn_symm_synapse"):
         return fs.STDP(tau_plus=syn["tau_plus"], tau_minus=p["tau_minus"], lambda_=syn["lambda"], alpha=syn["alpha"],
-                       mu_plus=syn["mu_plus"], mu_minus=syn["mu_minus"], w_max=syn["Wmax"])
+                       mu_plus=syn["mu_plus"], mu_minus=syn["mu_minus"], w_max=syn["Wmax"],
+                       nearest=p["model"] == "stdp_nn_symm_synapse")
     if p["model"] == "stdp_triplet_synapse":
         return fs.TripletSTDP(tau_plus=syn["tau_plus"], tau_plus_triplet=syn["tau_plus_triplet"],
                               tau_minus=p["tau_minus"], tau_minus_triplet=p["post"]["tau_minus_triplet"],

@@ -152,7 +152,7 @@ class Projection:
         self.pre_state = {v.name: np.full(self.pre.n, model.initial(v)) for v in model.pre_variables}
         self.post_state = {v.name: np.full((delay_values, self.post.n), model.initial(v))
                            for v in model.post_variables}
-        self.pre_last = np.full(self.pre.n, NEVER, np.int64)
+        self.pre_last = np.full(self.pre.n, model.pre_first_step, np.int64)
         self.post_last = np.full((delay_values, self.post.n), NEVER, np.int64)
 
     @property

@@ -79,6 +79,10 @@ class WeightUpdateModel(Component):
     on_post: ClassVar[Callable | None] = None
     pre_spike: ClassVar[Callable | None] = None
     post_spike: ClassVar[Callable | None] = None
+    pre_first_step: ClassVar[int] = NEVER
+    """The step presynaptic neurons count as their last event before their first spike:
+    :data:`NEVER`, or -1 (time 0: NEST's ``t_lastspike_ = 0`` of a new synapse, which its
+    nearest-neighbour rules see as a presynaptic spike at time 0)."""
 
     def check(self) -> None:
         """Refuse functions whose arguments or results do not fit (see
@@ -212,7 +216,10 @@ class STDP(WeightUpdateModel):
       ``w~ <- max(0, w~ - alpha lambda_ w~^mu_minus K-)``.
 
     ``mu_plus = mu_minus = 0``: additive STDP; ``1``: multiplicative; between: Guetig et
-    al. (2003). Weights stay in [0, w_max] (w_max < 0: [w_max, 0]; the initial weights must
+    al. (2003). ``nearest=True``: symmetric nearest-neighbour pairing, NEST
+    ``stdp_nn_symm_synapse`` (each spike pairs with the nearest earlier spike of the other
+    neuron only: the traces are reset to 1 rather than incremented; as in NEST, a new synapse
+    counts a presynaptic spike at time 0). Weights stay in [0, w_max] (w_max < 0: [w_max, 0]; the initial weights must
     lie there).
 
     Timing (NEST 3.10 exactly, the whole delay ``d`` dendritic): a presynaptic spike of time
@@ -238,6 +245,8 @@ class STDP(WeightUpdateModel):
         Weight dependence exponents (>= 0; NEST: 1, 1).
     w_max : float
         Largest weight magnitude, in the unit of the weights (non-zero; NEST: 100).
+    nearest : bool
+        Nearest-neighbour pairing (NEST ``stdp_nn_symm_synapse``) instead of all-to-all.
     """
 
     parameters = (
@@ -256,14 +265,50 @@ class STDP(WeightUpdateModel):
     pre_spike = staticmethod(stdp_pre_spike)
     post_spike = staticmethod(stdp_post_spike)
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
+    def __init__(self, *args: object, nearest: bool = False, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         if self.params["w_max"] == 0.0:
             raise ValueError(f"{self.name}: w_max=0.0 is not allowed; it must be a non-zero finite number (weight "
                              f"unit), whose sign is the weights' sign")
+        if not isinstance(nearest, (bool, np.bool_)):
+            raise TypeError(f"{self.name}: nearest={nearest!r} must be True or False")
+        self.nearest = bool(nearest)
+        if self.nearest:  # NEST stdp_nn_symm_synapse
+            self.pre_variables = ()
+            self.on_pre = stdp_nn_on_pre
+            self.on_post = stdp_nn_on_post
+            self.pre_spike = None
+            self.post_spike = stdp_nn_post_spike
+            self.pre_first_step = -1
+
+    @property
+    def key(self) -> tuple:
+        return (*super().key, self.nearest)
+
+    def __repr__(self) -> str:
+        return super().__repr__()[:-1] + (", nearest=True)" if self.nearest else ")")
 
     def check_weights(self, weights: np.ndarray, what: str) -> None:
         _check_bounded_weights(self, weights, what)
+
+
+def stdp_nn_on_pre(g, y, dt_post, lambda_, alpha, mu_minus, w_max, tau_minus):
+    """Nearest neighbour (NEST ``stdp_nn_symm_synapse``): depression by e^(-dt/tau_minus) of
+    the last postsynaptic spike strictly before (y: that of the one before it, when the last
+    is simultaneous)."""
+    k = y if dt_post <= 0.0 else math.exp(-dt_post / tau_minus)
+    w = stdp_depress(g, k, lambda_, alpha, mu_minus, w_max)
+    return w, w
+
+
+def stdp_nn_on_post(g, dt_pre, lambda_, mu_plus, w_max, tau_plus):
+    """Nearest neighbour: facilitation by e^(-dt/tau_plus) of the last presynaptic spike."""
+    return stdp_facilitate(g, math.exp(-dt_pre / tau_plus), lambda_, mu_plus, w_max)
+
+
+def stdp_nn_post_spike(y, dt_post, tau_minus):
+    """The nearest-neighbour postsynaptic trace just before this spike."""
+    return math.exp(-dt_post / tau_minus)
 
 
 def triplet_on_pre(g, y, dt_post, x3, dt_pre, Aminus, Aminus_triplet, w_max, tau_minus, tau_plus_triplet):

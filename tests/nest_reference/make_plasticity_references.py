@@ -7,7 +7,8 @@
 writes ``plasticity.npz`` next to this script (NEST 3.10.0 from PyPI, Python 3.11, numpy 2.3).
 STDP cases first (below), then ``tsodyks2_*`` cases (see :func:`run_tsodyks`), then
 ``triplet_d*`` (``stdp_triplet_synapse``, post parrots with tau_minus_triplet 125 ms) and
-``pl_d*`` (``stdp_pl_synapse_hom``, parameters set on the model) cases.
+``pl_d*`` (``stdp_pl_synapse_hom``, parameters set on the model), then ``nn_symm_d*``
+(``stdp_nn_symm_synapse``, additive) cases.
 
 Replayed trains, resolution 0.1 ms: ``spike_generator`` -> ``parrot_neuron`` (delay 0.1 ms),
 3 presynaptic parrots and 2 postsynaptic parrots, connected all to all by the plastic
@@ -159,6 +160,9 @@ def main() -> None:
     pl = {"tau_plus": 20.0, "lambda": 0.05, "alpha": 0.11, "mu": 0.4}
     for d in (1, 15):
         run_case(f"pl_d{d}", "stdp_pl_synapse_hom", pl, d, 20.0, rng, out, hom=True)
+    for d in (1, 15):
+        run_case(f"nn_symm_d{d}", "stdp_nn_symm_synapse", {**stdp, "mu_plus": 0.0, "mu_minus": 0.0, "lambda": 0.1},
+                 d, 23.7, rng, out)
     np.savez_compressed(os.path.join(HERE, "plasticity.npz"), **out)
 
 
