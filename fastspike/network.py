@@ -353,9 +353,6 @@ class Network:
         if isinstance(delay, Distribution):
             check_delay(delay, self.dt)
         resources.check_projection(pre, post, connector, weight, delay, self.threads)
-        if weight_update.plastic and self.backend_name != "cpu":
-            raise ValueError(f"connect: plastic weight updates ({weight_update!r}) run on the CPU backend only so "
-                             f"far; backend={self.backend_name!r} does not lower them yet")
         if isinstance(weight, (int, float, np.number)):
             synapse.check_weights(weight, "connect")  # before the connectivity is drawn
             weight_update.check_weights(np.array([weight]), "connect")
@@ -414,9 +411,11 @@ class Network:
                              f"integrator='exact': create it with integrator= one of {', '.join(map(repr, others))}")
 
     def ring_length(self) -> int:
-        """Rows of the spike histories: the largest delay (steps) + 1, rounded up to a power of
-        two so that rows wrap with a mask instead of a branch."""
-        needed = max([p.max_delay for p in self.projections], default=0) + 1
+        """Rows of the spike histories: the largest delay (steps) + 1 (one more with a plastic
+        projection: its learning reads the postsynaptic spikes of max_delay steps ago after a
+        GPU's update has cleared the row of the next step), rounded up to a power of two so that
+        rows wrap with a mask instead of a branch."""
+        needed = max([p.max_delay + (1 if p.plastic else 0) for p in self.projections], default=0) + 1
         return 1 << (needed - 1).bit_length()
 
     def _own(self, population: Population, what: str) -> None:
