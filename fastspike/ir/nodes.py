@@ -217,6 +217,8 @@ class Learning:
     column: bool
     per_synapse: list = field(default_factory=list)
     per_spike: list = field(default_factory=list)
+    before_column: list = field(default_factory=list)
+    """Per spike, before its column's synapses (locals the synapses carry along)."""
 
 
 @dataclass

@@ -286,6 +286,7 @@ def _learning(c: _Call, work: Learning) -> list[ast.stmt]:
     spike = loop.body[1].body[-1]  # for a_ ...
     if work.column:
         spike.body[1].body[1].body = c.statements(work.per_synapse)
+        spike.body[1:1] = c.statements(work.before_column)
     spike.body += c.statements(work.per_spike)
     return out + [loop]
 

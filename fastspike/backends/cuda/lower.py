@@ -253,6 +253,7 @@ def _learning(c: _Call, work: Learning):
     rename = S.Rename({"i": "i_"})  # the neuron that fired is i_ here (i is the item)
     if work.column:
         spike.body[2].body[1].body = [rename.visit(st) for st in c.statements(work.per_synapse)]
+        spike.body[2:2] = [rename.visit(st) for st in c.statements(work.before_column)]
     spike.body += [rename.visit(st) for st in c.statements(work.per_spike)]
     items = S.expr("SH.shape[1] * (LM[2] - LM[1] + 1)")
     return [], per_item, items
