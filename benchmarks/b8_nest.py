@@ -1,7 +1,7 @@
 """B8 in NEST 3.10 (NEST's own ``hpc_benchmark.py`` network, one thread), for
 ``bench_plasticity.py``'s side-by-side table: run with the peers' interpreter,
 
-    /tmp/peers/bin/python benchmarks/b8_nest.py --scale 0.1 --duration 100 --reps 3 [--static]
+    /tmp/peers/bin/python benchmarks/b8_nest.py --scale 0.1 --duration 100 --reps 3 [--static | --frozen]
 
 prints the build time, the wall time of each measured segment (after --warmup ms) and the
 rates. Parameters: NEST's script (see bench_plasticity.py's docstring)."""
@@ -24,6 +24,7 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=50.0)
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--static", action="store_true")
+    parser.add_argument("--frozen", action="store_true", help="the plastic synapse with lambda 0")
     args = parser.parse_args()
     import sys
     sys.path.insert(0, __file__.rsplit("/", 1)[0])
@@ -46,7 +47,8 @@ def main() -> None:
     nest.SetDefaults("static_synapse_hpc", {"delay": 1.5})
     nest.CopyModel("static_synapse_hpc", "syn_ex", {"weight": je_pa})
     nest.CopyModel("static_synapse_hpc", "syn_in", {"weight": -5.0 * je_pa})
-    nest.SetDefaults("stdp_pl_synapse_hom_hpc", {"delay": 1.5, "alpha": 0.0513, "lambda": 0.1, "mu": 0.4,
+    nest.SetDefaults("stdp_pl_synapse_hom_hpc", {"delay": 1.5, "alpha": 0.0513, "lambda": 0.0 if args.frozen else 0.1,
+                                                 "mu": 0.4,
                                                  "tau_plus": 15.0, "weight": je_pa})
     nest.Connect(stim, exc, "all_to_all", {"synapse_model": "syn_ex"})
     nest.Connect(stim, inh, "all_to_all", {"synapse_model": "syn_ex"})
@@ -71,7 +73,8 @@ def main() -> None:
     t = args.duration * args.reps / 1000.0
     e_rate = (senders <= max(exc.tolist())).sum() / (ne * t)
     i_rate = (senders > max(exc.tolist())).sum() / (ni * t)
-    print(f"NEST {nest.__version__} {'static' if args.static else 'plastic'} scale {args.scale}: build+warmup "
+    kind = "static" if args.static else "frozen" if args.frozen else "plastic"
+    print(f"NEST {nest.__version__} {kind} scale {args.scale}: build+warmup "
           f"{build:.1f} s, segments {[round(w, 2) for w in walls]} s, E {e_rate:.2f} Hz, I {i_rate:.2f} Hz, "
           f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB, events {rec.n_events - n0}")
 
