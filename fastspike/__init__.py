@@ -17,10 +17,10 @@ from .inputs import ACCurrent, CurrentSource, NoiseCurrent, OUCurrent, StepCurre
 from .models import (IF, LIF, SLIF, WTAS, AdEx, FitzHughNagumo, HodgkinHuxley, HodgkinHuxleyTraub, Izhikevich, Lapicque, Model, Option,
                      Parameter, PoissonSource, QuadLIF, ResonateAndFire, SpikeSource, StateVariable)
 from .synapses import (AllToAll, AlphaConductance, AlphaCurrent, Delta, ExpConductance, ExpCurrent, FixedIndegree, FixedOutdegree, FixedProbability,
-                       FixedTotalNumber, FromArrays, Normal, OneToOne, PostsynapticModel, Projection, Static, Uniform,
+                       FixedTotalNumber, FromArrays, Normal, OneToOne, PostsynapticModel, PowerLawSTDP, Projection, STDP, Static, TripletSTDP, TsodyksMarkram, Uniform,
                        WeightUpdateModel)
 from .network import Network, Population
-from .recording import SpikeRecord, StateRecord, load
+from .recording import SpikeRecord, StateRecord, SynapseRecord, load
 from .signals import Terminated
 
 __all__ = [
@@ -28,9 +28,9 @@ __all__ = [
     "Lapicque", "QuadLIF", "Izhikevich",
     "AdEx", "FitzHughNagumo", "HodgkinHuxley", "HodgkinHuxleyTraub", "ResonateAndFire", "SLIF", "WTAS", "PoissonSource",
     "SpikeSource", "StepCurrent", "CurrentSource", "NoiseCurrent", "OUCurrent", "ACCurrent", "ExpCurrent", "AlphaCurrent", "ExpConductance", "AlphaConductance", "Delta", "PostsynapticModel", "WeightUpdateModel",
-    "Static", "AllToAll", "OneToOne", "FixedProbability",
+    "Static", "STDP", "TripletSTDP", "PowerLawSTDP", "TsodyksMarkram", "AllToAll", "OneToOne", "FixedProbability",
     "FixedIndegree", "FixedOutdegree", "FixedTotalNumber", "FromArrays", "Normal", "Uniform",
-    "SpikeRecord", "StateRecord", "load", "Terminated", "backends", "plot",
+    "SpikeRecord", "StateRecord", "SynapseRecord", "load", "Terminated", "backends", "plot",
 ]
 
 

@@ -20,7 +20,7 @@ from .models.base import Model
 from .models.checks import check_model
 from .models.sources import Source
 from .random import MAX_SEED, hash_seed
-from .recording import SpikeRecord, StateRecord
+from .recording import SpikeRecord, StateRecord, SynapseRecord
 from .runtime import Buffers
 from .synapses import Connector, Delta, Distribution, PostsynapticModel, Projection, Static, WeightUpdateModel
 from .synapses.distributions import check_delay
@@ -240,17 +240,26 @@ class Network:
         population.currents.append(as_current(value, population.n, self.dt))
         self._changed()
 
-    def record(self, population: Population, what: str | Sequence[str], neurons: Iterable[int] | None = None,
-               every: int = 1) -> SpikeRecord | StateRecord:
-        """Record ``"spikes"`` or state variables (a name or a list of names) of ``population``.
+    def record(self, population: Population | Projection, what: str | Sequence[str],
+               neurons: Iterable[int] | None = None, every: int = 1, synapses: Iterable[int] | None = None
+               ) -> SpikeRecord | StateRecord | SynapseRecord:
+        """Record ``"spikes"`` or state variables (a name or a list of names) of ``population``,
+        or the ``"weight"`` of some synapses of a plastic projection.
 
         Parameters
         ----------
+        population : Population or Projection
         what : "spikes", a state variable name, or a list of them; ``"I"`` is the total
-            input current of each step.
+            input current of each step. For a projection: ``"weight"``.
         neurons : indices within the population (default: all).
         every : sample state every ``every`` steps (samples at ``k * every * dt``).
+        synapses : indices into the projection's ``weights`` (default: all), for a projection.
         """
+        if isinstance(population, Projection):
+            return self._record_synapses(population, what, synapses, every)
+        if synapses is not None:
+            raise ValueError("record: synapses= is for a projection's per-synapse variables; use neurons= for a "
+                             "population")
         self._own(population, "record")
         selection = None if neurons is None else _indices(neurons, population)
         if what == "spikes":
@@ -270,8 +279,38 @@ class Network:
         self._changed()
         return rec
 
+    def _record_synapses(self, proj: Projection, what, synapses, every: int) -> SynapseRecord:
+        if proj.pre.network is not self or proj not in self.projections:
+            raise ValueError(f"record: projection {proj!r} belongs to another network")
+        variables = [what] if isinstance(what, str) else list(what)
+        if not variables or any(v != "weight" for v in variables):
+            raise ValueError(f"record: a projection records 'weight' (its per-synapse variable), got {what!r}")
+        if not proj.plastic:
+            raise ValueError(f"record: projection {proj.pre.name!r} -> {proj.post.name!r} is static "
+                             f"({proj.weight_update!r}): its weights never change (read proj.weights); only a "
+                             f"plastic projection's weights are recorded")
+        every = validation.integer(every, "every", "record", low=1, high=validation.MAX_STEPS, unit="steps")
+        if synapses is None:
+            idx = np.arange(proj.n_synapses, dtype=np.int64)
+        else:
+            idx = np.asarray(list(synapses) if not isinstance(synapses, np.ndarray) else synapses)
+            if idx.ndim != 1 or idx.size == 0 or not np.issubdtype(idx.dtype, np.integer):
+                raise ValueError(f"record: synapses must be a non-empty list of integer indices, got {synapses!r}")
+            bad = idx[(idx < 0) | (idx >= proj.n_synapses)]
+            if bad.size:
+                raise ValueError(f"record: synapse index {int(bad[0])} is out of range for projection "
+                                 f"{proj.pre.name!r} -> {proj.post.name!r} of {proj.n_synapses} synapses")
+            if np.unique(idx).size != idx.size:
+                raise ValueError("record: synapse indices must not repeat")
+            idx = idx.astype(np.int64)
+        rec = SynapseRecord(proj, ["weight"], idx, int(every))
+        self.records.append(rec)
+        self._changed()
+        return rec
+
     def connect(self, pre: Population, post: Population, connector: Connector, synapse: PostsynapticModel | None = None,
-                weight=1.0, delay=None, weight_update: WeightUpdateModel | None = None) -> Projection:
+                weight=1.0, delay=None, plasticity: WeightUpdateModel | None = None,
+                weight_update: WeightUpdateModel | None = None) -> Projection:
         """Connect ``pre`` to ``post``; the connectivity is built now, from the network seed.
 
         Parameters
@@ -286,9 +325,12 @@ class Network:
             Current (ExpCurrent, in the post model's input unit) or mV (Delta).
         delay : float, array or distribution, ms
             Rounded to steps, at least one step (default: one step).
+        plasticity : WeightUpdateModel
+            What a synapse does when its neurons fire: ``fs.Static()`` (the default: it
+            transmits its weight), ``fs.STDP(...)``, ``fs.TsodyksMarkram(...)``, or a user's
+            weight-update model.
         weight_update : WeightUpdateModel
-            What a synapse transmits when its presynaptic spike arrives: ``fs.Static()`` (the
-            default: its weight), or a user's weight-update model.
+            The same as ``plasticity`` (GeNN's name; give one of the two).
         """
         self._own(pre, "connect")
         self._own(post, "connect")
@@ -297,10 +339,13 @@ class Network:
                             f"got {connector!r}")
         synapse = Delta() if synapse is None else synapse
         self._check_synapse(post, synapse, "connect")
+        if plasticity is not None and weight_update is not None:
+            raise TypeError("connect: give plasticity= or its alias weight_update=, not both")
+        weight_update = plasticity if plasticity is not None else weight_update
         weight_update = Static() if weight_update is None else weight_update
         if not isinstance(weight_update, WeightUpdateModel):
-            raise TypeError(f"connect: weight_update must be a weight-update model (fs.Static(), ...), "
-                            f"got {weight_update!r}")
+            raise TypeError(f"connect: plasticity must be a weight-update model (fs.Static(), fs.STDP(...), "
+                            f"fs.TsodyksMarkram(...), ...), got {weight_update!r}")
         weight_update.check()
         if isinstance(post.model, Source):
             raise ValueError(f"connect: population {post.name!r} is a spike source and cannot receive input")
@@ -310,10 +355,14 @@ class Network:
         resources.check_projection(pre, post, connector, weight, delay, self.threads)
         if isinstance(weight, (int, float, np.number)):
             synapse.check_weights(weight, "connect")  # before the connectivity is drawn
+            weight_update.check_weights(np.array([weight]), "connect")
         index = len(self.projections)
         proj = Projection(pre, post, connector, synapse, weight, delay, hash_seed(self.seed, 1, index), index)
-        synapse.check_weights(proj.weights, "connect")  # drawn weights too
+        synapse.check_weights(proj._weights, "connect")  # drawn weights too
         proj.weight_update = weight_update
+        if weight_update.plastic:
+            weight_update.check_weights(proj._weights, "connect")  # drawn weights too
+            proj.make_plastic(weight_update)
         proj.start_step = self.step  # spikes emitted before the projection existed do not use it
         post.add_channel(synapse)
         self.projections.append(proj)
@@ -362,9 +411,11 @@ class Network:
                              f"integrator='exact': create it with integrator= one of {', '.join(map(repr, others))}")
 
     def ring_length(self) -> int:
-        """Rows of the spike histories: the largest delay (steps) + 1, rounded up to a power of
-        two so that rows wrap with a mask instead of a branch."""
-        needed = max([p.max_delay for p in self.projections], default=0) + 1
+        """Rows of the spike histories: the largest delay (steps) + 1 (one more with a plastic
+        projection: its learning reads the postsynaptic spikes of max_delay steps ago after a
+        GPU's update has cleared the row of the next step), rounded up to a power of two so that
+        rows wrap with a mask instead of a branch."""
+        needed = max([p.max_delay + (1 if p.plastic else 0) for p in self.projections], default=0) + 1
         return 1 << (needed - 1).bit_length()
 
     def _own(self, population: Population, what: str) -> None:

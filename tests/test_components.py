@@ -239,7 +239,7 @@ def test_bad_component_parameters_and_kinds_are_refused():
     net, src, post = _two_populations()
     with pytest.raises(ValueError, match=r"SineCurrent: parameter amplitude has 3 values but the population has 2"):
         net.current(post, SineCurrent(amplitude=[1.0, 2.0, 3.0], frequency=5.0))
-    with pytest.raises(TypeError, match=r"weight_update must be a weight-update model"):
+    with pytest.raises(TypeError, match=r"plasticity must be a weight-update model"):
         net.connect(src, post, fs.AllToAll(), weight_update=fs.ExpCurrent(2.0))
 
     def learn(g):
@@ -249,8 +249,10 @@ def test_bad_component_parameters_and_kinds_are_refused():
         on_pre = staticmethod(fs.synapses.weight_update.static_on_pre)
         on_post = staticmethod(learn)
 
-    with pytest.raises(ValueError, match=r"plastic weight-update models .* not lowered by the backends yet"):
-        net.connect(src, post, fs.AllToAll(), weight_update=Plastic())
+    with pytest.raises(TypeError, match=r"Plastic.on_pre \(static_on_pre\) must return a tuple of 2 values"):
+        net.connect(src, post, fs.AllToAll(), weight_update=Plastic())  # plastic: (transmitted, new g)
+    with pytest.raises(TypeError, match=r"give plasticity= or its alias weight_update=, not both"):
+        net.connect(src, post, fs.AllToAll(), plasticity=fs.Static(), weight_update=fs.Static())
 
 
 def test_the_schedule_names_no_backend():

@@ -46,6 +46,14 @@ def _network(dtype: str) -> fs.Network:
     net.current(cond, fs.NoiseCurrent(mean=1.0, std=2.0, dt_noise=0.2))
     net.current(hh, fs.OUCurrent(mean=100.0, std=50.0, tau=2.0))
     net.current(pop, fs.ACCurrent(amplitude=1.0, frequency=20.0))
+    # plastic synapses: delivery with a weight store, the pre_trace and learn kernels, a weight record
+    stdp = net.connect(src, pop, fs.AllToAll(), synapse=fs.ExpCurrent(2.0), weight=1.0, delay=0.3,
+                       plasticity=fs.STDP(w_max=5.0))
+    net.connect(ps, rk, fs.FixedTotalNumber(10), synapse=fs.ExpCurrent(1.0), weight=1.0, delay=fs.Uniform(0.1, 0.4),
+                plasticity=fs.TripletSTDP(w_max=3.0))
+    net.connect(ps, pop, fs.AllToAll(), synapse=fs.Delta(), weight=0.5, plasticity=fs.TsodyksMarkram())
+    net.connect(pop, pop, fs.AllToAll(), synapse=fs.Delta(), weight=0.1, plasticity=fs.STDP(w_max=1.0, nearest=True))
+    net.record(stdp, "weight", synapses=[0, 3], every=2)
     net.record(pop, "spikes")
     net.record(rk, "spikes", neurons=[1, 3])
     net.record(pop, ["v", "I"], neurons=[0, 5], every=2)
@@ -71,10 +79,10 @@ def test_every_kernel_compiles_to_ptx(dtype, monkeypatch):
     consts = np.zeros(5, net.dtype)
     lay = layout(prog, consts)
     assert {c.kernel.kind for c in prog.calls} == {"deliver", "deliver_ring", "population", "poisson_source",
-                                                    "spike_source", "sample"}
+                                                    "spike_source", "sample", "pre_trace", "learn"}
     assert [g.stage for g in lay.groups] == sorted(g.stage for g in lay.groups)
     module = compile_program(prog, lay)
-    for name in ("run_steps", "stage_deliver", "stage_update", "stage_sample"):
+    for name in ("run_steps", "stage_deliver", "stage_update", "stage_sample", "stage_learn"):
         sig = signature(name, lay, net.dtype)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

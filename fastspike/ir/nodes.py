@@ -10,7 +10,9 @@ parameters, derived constants, propagators) and its *work*, one of four iteratio
 - :class:`Delivery`: the synapses ``s_`` of the rows of the presynaptic neurons ``j_`` whose
   spikes a projection delivers in this step (rows grouped by delay);
 - :class:`SpikeReplay`: the spikes a spike source replays in this step;
-- :class:`Sampling`: the recorded neurons of a state record.
+- :class:`Sampling`: the recorded neurons of a state record;
+- :class:`Learning`: plastic synapses, per spike of a population a few steps ago (and the
+  synapses onto the neuron that fired).
 
 Scalar work is Python syntax trees (``ast``), plus the statements of this module that each
 backend lowers in its own way: :class:`Store` (a dense store, or one made only when the value
@@ -34,7 +36,7 @@ from typing import Callable, Union
 import numpy as np
 
 __all__ = ["Space", "Stage", "Var", "Store", "Accumulate", "Transmit", "Fires", "CountAbove", "If",
-           "Statement", "SpikeRecordSlot", "Emission", "NeuronUpdate", "Delivery", "SpikeReplay", "Sampling",
+           "Statement", "SpikeRecordSlot", "Emission", "NeuronUpdate", "Delivery", "SpikeReplay", "Sampling", "Learning",
            "Kernel", "Call", "StepProgram", "KERNEL_ARGS", "CONSTANTS"]
 
 KERNEL_ARGS = ("step", "slot", "ring_length", "consts", "spike_count", "sample_count")
@@ -201,6 +203,25 @@ class Delivery:
 
 
 @dataclass
+class Learning:
+    """Plasticity, per spike of a population (arguments ``SH``/``NH``: its spike history)
+    emitted ``d_`` steps before this step, for each ``d_`` from ``LM[1]`` to ``LM[2]``
+    (spikes of steps before ``LM[0]``, the projection's first step, are skipped): the neuron
+    ``i`` that fired, in ascending order. With ``column``: first, for each synapse ``s_`` onto
+    ``i`` (``CP``/``CI``: the column index, synapse ids in ascending order) whose delay
+    ``DL[s_]`` is ``d_``, ``per_synapse``; then ``per_spike``. A backend that splits the
+    neurons into ranges (CPU threads) runs each range's neurons only: every write is to
+    neuron ``i``'s own element or its column's synapses, so results do not depend on the
+    split."""
+
+    column: bool
+    per_synapse: list = field(default_factory=list)
+    per_spike: list = field(default_factory=list)
+    before_column: list = field(default_factory=list)
+    """Per spike, before its column's synapses (locals the synapses carry along)."""
+
+
+@dataclass
 class SpikeReplay:
     """The spikes a spike source replays in this step: ``GS`` (steps, sorted), ``GN`` (neurons)."""
 
@@ -217,7 +238,7 @@ class Sampling:
     variables: int
 
 
-Work = Union[NeuronUpdate, Delivery, SpikeReplay, Sampling]
+Work = Union[NeuronUpdate, Delivery, SpikeReplay, Sampling, Learning]
 
 
 @dataclass

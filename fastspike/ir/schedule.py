@@ -23,7 +23,14 @@ One step k, from t to t + dt (NEST's ``iaf_psc_exp`` order):
    here); add what arrives on the membrane unless refractory; test the threshold; for the
    neurons that fired: reset, start the refractory period, record, list in the spike history.
    A spike of step k is stamped t + dt; with delay D it acts in step k + D;
-3. learn: plastic synapses onto the neurons that fired (none yet: reserved);
+3. learn: plastic projections (weight-update models with ``on_post``): in the update stage,
+   each presynaptic neuron that fired in step k - 1 updates its variables (``pre_spike``,
+   after the delivery of step k read them); then, for each delay value d, each
+   postsynaptic neuron that fired in step k - d walks its column's synapses of delay d
+   (``on_post``) and updates its variables (``post_spike``). So a presynaptic spike acts at
+   the synapse at its own time (delivered the step after it, into the ring row d ahead),
+   a postsynaptic spike d steps after it, in the order of those times (NEST's dendritic
+   delay);
 4. sample: state records copy the state after the step.
 
 Glossary of the names in kernels (arguments in capitals, locals in lower case):
@@ -55,11 +62,11 @@ from .. import random as rnd
 from ..equations import argument_kinds, equations_of
 from ..models.base import equation_arguments
 from ..models.sources import PoissonSource, SpikeSource
-from ..recording import SpikeRecord, StateRecord
+from ..recording import SpikeRecord, StateRecord, SynapseRecord
 from ..synapses.postsynaptic import PostsynapticModel
 from . import syntax as S
-from .nodes import (CountAbove, Delivery, Emission, Fires, If, Kernel, NeuronUpdate, Sampling, Space, SpikeRecordSlot,
-                    SpikeReplay, Stage, StepProgram, Store, Transmit, Call, Var)
+from .nodes import (CountAbove, Delivery, Emission, Fires, If, Kernel, Learning, NeuronUpdate, Sampling, Space,
+                    SpikeRecordSlot, SpikeReplay, Stage, StepProgram, Store, Transmit, Call, Var)
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..network import Network, Population
@@ -68,7 +75,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["build_program", "constant_values", "KernelBuilder", "Fragment", "SPIKE_BUFFER_MIN"]
 
 SPIKE_BUFFER_MIN = 1 << 16
-ORDER = ("deliver", "deliver_ring", "population", "poisson_source", "spike_source", "sample")
+ORDER = ("deliver", "deliver_ring", "population", "poisson_source", "spike_source", "pre_trace", "learn", "sample")
 """Kernel kinds in the order their calls run (stable within a kind)."""
 
 
@@ -219,7 +226,8 @@ def build_program(net: "Network", buffers: "Buffers", sample_rows: int, spike_bu
     prog.spike_limits = [0] * len(spike_recs)
     state_recs = [r for r in net.records if isinstance(r, StateRecord)]
     recorded_I = {r.population.index for r in state_recs if "I" in r.variables}
-    senders = {proj.pre.index for proj in net.projections}
+    senders = {proj.pre.index for proj in net.projections} | {proj.post.index for proj in net.projections
+                                                              if proj.plastic and proj.weight_update.on_post}
     ordered: list[tuple[str, Call]] = []
     for pop in net.populations:
         if isinstance(pop.model, SpikeSource):
@@ -236,6 +244,9 @@ def build_program(net: "Network", buffers: "Buffers", sample_rows: int, spike_bu
     for proj in net.projections:
         b, work = _delivery(proj, buffers)
         ordered.append((b.kind, b.call(work, proj.pre.n)))
+        if proj.plastic:
+            for b, work, n in _learning(proj, buffers):
+                ordered.append((b.kind, b.call(work, n)))
     for k, rec in enumerate(state_recs):
         b, work = _state_record(prog, k, rec, sample_rows, buffers)
         ordered.append((b.kind, b.call(work, len(rec.neurons))))
@@ -608,7 +619,7 @@ def _delivery(proj, buffers: "Buffers") -> tuple[KernelBuilder, Delivery]:
         b.array("A", buffers.channel_input(proj.post, proj.synapse), Space.POST)
     b.array("IP", proj.indptr, Space.PRE)
     b.array("TG", proj.targets, Space.SYNAPSE)
-    b.array("WT", proj.weights, Space.UNIFORM if proj.weights.size == 1 else Space.SYNAPSE)
+    b.array("WT", proj._weights, Space.UNIFORM if proj._weights.size == 1 else Space.SYNAPSE)
     groups = proj.delay_offsets.shape[-1] - 1 if grouped else 0
     b.array("DM", np.array([proj.start_step, proj.min_delay, groups], np.int64), Space.UNIFORM)
     b.constant("first", "DM[0]")
@@ -622,12 +633,117 @@ def _delivery(proj, buffers: "Buffers") -> tuple[KernelBuilder, Delivery]:
     elif ring:
         b.array("DL", proj.delays, Space.SYNAPSE)
         scheme = "ring_delays"
-    weight = "WT[s_]"
-    if proj.weights.size == 1:
-        weight = b.constant("w", "_cast(WT[0])")
-    transmitted = _component_call(b, proj.weight_update, proj.weight_update.on_pre, {"g": weight})
     partition = functools.partial(buffers.row_parts, proj)
+    wu = proj.weight_update
+    if wu.plastic:  # the ring scheme: the spikes of step k - 1, at their presynaptic time
+        args = _plastic_arguments(b, proj, "j_", "step - 1", "pr_", "TG[s_]")
+        body = [S.assign("pr_", "np.int64(DL[s_]) - dmin"),
+                S.assign(["pw_", "pg_"], _component_call(b, wu, wu.on_pre, {"g": "WT[s_]", **args})),
+                Store("WT", (S.expr("s_"),), S.expr("pg_")), Transmit(S.expr("pw_"))]
+        return b, Delivery(scheme, body, proj.n_synapses, proj.pre.n, partition)
+    weight = "WT[s_]"
+    if proj._weights.size == 1:
+        weight = b.constant("w", "_cast(WT[0])")
+    transmitted = _component_call(b, wu, wu.on_pre, {"g": weight})
     return b, Delivery(scheme, [Transmit(S.expr(transmitted))], proj.n_synapses, proj.pre.n, partition)
+
+
+def _plastic_arguments(b: KernelBuilder, proj, pre: str, time: str, post_row: str, post: str) -> dict[str, str]:
+    """Declare a plastic projection's per-neuron variables (``X_<v>``/``XT``: presynaptic
+    values and last event steps; ``Y_<v>``/``YT``: postsynaptic, one row per delay value) and
+    return the weight-update functions' arguments for presynaptic neuron ``pre`` and
+    postsynaptic neuron ``post`` (row ``post_row``) at synapse time ``time`` (a step)."""
+    wu = proj.weight_update
+    args: dict[str, str] = {}
+    for v in wu.pre_variables:
+        args[v.name] = f"{b.array(f'X_{v.name}', proj.pre_state[v.name], Space.PRE, persistent=True)}[{pre}]"
+    b.array("XT", proj.pre_last, Space.PRE, persistent=True)
+    for v in wu.post_variables:
+        arr = b.array(f"Y_{v.name}", proj.post_state[v.name], Space.POST, persistent=True)
+        args[v.name] = f"{arr}[{post_row}, {post}]"
+    b.array("YT", proj.post_last, Space.POST, persistent=True)
+    args["dt_pre"] = f"(({time}) - XT[{pre}]) * dt"
+    args["dt_post"] = f"(({time}) - YT[{post_row}, {post}]) * dt"
+    return args
+
+
+def gallop_row(indptr, s, j):
+    """The row ``r >= j`` of synapse ``s`` (``indptr[r] <= s < indptr[r + 1]``), searched
+    from row ``j`` by doubling steps, then bisection: O(log of the distance), so a column
+    walked in ascending synapse order finds each synapse's presynaptic neuron without a
+    stored source index (a few steps per synapse when rows are dense)."""
+    if indptr[j + 1] > s:
+        return j
+    lo = j + 1
+    step = 1
+    hi = lo + step
+    last = indptr.size - 1
+    while hi < last and indptr[hi] <= s:
+        lo = hi
+        step *= 2
+        hi = lo + step
+    if hi > last:
+        hi = last
+    while hi - lo > 1:  # indptr[lo] <= s < indptr[hi]
+        mid = (lo + hi) // 2
+        if indptr[mid] <= s:
+            lo = mid
+        else:
+            hi = mid
+    return lo
+
+
+def _learning(proj, buffers: "Buffers") -> list[tuple[KernelBuilder, Learning, int]]:
+    """A plastic projection's learning kernels: ``pre_trace`` (update stage: the presynaptic
+    neurons that fired in the last step update their variables, after the delivery read
+    them) and ``learn`` (learn stage: each postsynaptic spike of step k - d reaches the
+    synapses of delay d now: ``on_post`` for each, then the neuron's variables)."""
+    wu, dtype = proj.weight_update, proj.pre.network.dtype
+    out = []
+    b = KernelBuilder("pre_trace", Stage.UPDATE, dtype)
+    sh, nh = buffers.spike_history(proj.pre)
+    b.array("SH", sh, Space.PRE, persistent=True)
+    b.array("NH", nh, Space.TABLE, persistent=True)
+    b.array("LM", np.array([proj.start_step, 1, 1], np.int64), Space.UNIFORM)
+    work = Learning(column=False)
+    if wu.pre_variables:
+        args = _plastic_arguments(b, proj, "i", "k_", "0", "0")
+        names = [f"px_{v.name}" for v in wu.pre_variables]
+        work.per_spike.append(S.assign(names[0] if len(names) == 1 else names,
+                                       _component_call(b, wu, wu.pre_spike, args)))
+        work.per_spike += [Store(f"X_{v.name}", (S.expr("i"),), S.expr(n)) for v, n in zip(wu.pre_variables, names)]
+    else:
+        b.array("XT", proj.pre_last, Space.PRE, persistent=True)
+    work.per_spike.append(Store("XT", (S.expr("i"),), S.expr("k_")))
+    out.append((b, work, proj.pre.n))
+    if wu.on_post is None:  # short-term plasticity: nothing learns from postsynaptic spikes
+        return out
+
+    b = KernelBuilder("learn", Stage.LEARN, dtype)
+    sh, nh = buffers.spike_history(proj.post)
+    b.array("SH", sh, Space.POST, persistent=True)
+    b.array("NH", nh, Space.TABLE, persistent=True)
+    b.array("LM", np.array([proj.start_step, proj.min_delay, proj.max_delay], np.int64), Space.UNIFORM)
+    b.array("CP", proj.column_ptr, Space.POST)
+    b.array("CI", proj.column_index, Space.SYNAPSE)
+    b.array("DL", proj.delays, Space.SYNAPSE)
+    b.array("IP", proj.indptr, Space.PRE)
+    b.array("WT", proj._weights, Space.SYNAPSE, persistent=True)
+    args = _plastic_arguments(b, proj, "pj_", "step", "e_", "i")
+    work = Learning(column=True)
+    gallop = b.function(gallop_row, role="_gallop_row")
+    work.before_column = [S.assign("pj_", "0")]  # a column's synapse ids ascend: so do their rows
+    work.per_synapse = [S.assign("pj_", f"{gallop}(IP, s_, pj_)"),
+                        Store("WT", (S.expr("s_"),), S.expr(_component_call(b, wu, wu.on_post, {"g": "WT[s_]", **args})))]
+    if wu.post_variables:
+        names = [f"py_{v.name}" for v in wu.post_variables]
+        work.per_spike.append(S.assign(names[0] if len(names) == 1 else names,
+                                       _component_call(b, wu, wu.post_spike, args)))
+        work.per_spike += [Store(f"Y_{v.name}", (S.expr("e_"), S.expr("i")), S.expr(n))
+                           for v, n in zip(wu.post_variables, names)]
+    work.per_spike.append(Store("YT", (S.expr("e_"), S.expr("i")), S.expr("step")))
+    out.append((b, work, proj.post.n))
+    return out
 
 
 def _state_record(prog: StepProgram, k: int, rec: StateRecord, rows: int, buffers: "Buffers"
@@ -642,7 +758,10 @@ def _state_record(prog: StepProgram, k: int, rec: StateRecord, rows: int, buffer
     for j, v in enumerate(rec.variables):
         bufs[v] = np.zeros((rows, m), prog.dtype)
         b.array(f"V{j}", bufs[v], Space.TABLE)
-        b.array(f"x{j}", buffers.recorded_input(pop) if v == "I" else pop.state[v], Space.NEURON)
+        if isinstance(rec, SynapseRecord):  # per-synapse variables of a projection: its weights
+            b.array(f"x{j}", rec.projection._weights, Space.SYNAPSE)
+        else:
+            b.array(f"x{j}", buffers.recorded_input(pop) if v == "I" else pop.state[v], Space.NEURON)
     prog.state_records.append((rec, steps, bufs))
     prog.sample_limits.append(rows)
     return b, Sampling(rec.every, len(rec.variables))

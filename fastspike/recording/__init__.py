@@ -9,12 +9,12 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
-from .memory import SpikeRecord, StateRecord
+from .memory import SpikeRecord, StateRecord, SynapseRecord
 
 if TYPE_CHECKING:  # pragma: no cover
     from .reader import RunFile
 
-__all__ = ["SpikeRecord", "StateRecord", "load"]
+__all__ = ["SpikeRecord", "StateRecord", "SynapseRecord", "load"]
 
 
 def load(path: str | os.PathLike) -> "RunFile":

@@ -57,7 +57,7 @@ import h5py
 import numpy as np
 
 from . import files
-from .memory import FileSegment, SpikeRecord, StateRecord
+from .memory import FileSegment, SpikeRecord, StateRecord, SynapseRecord
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..network import Network, Population
@@ -510,6 +510,11 @@ class HDF5Writer:
                     self.failed = e
             if self.failed is not None:
                 self._keep_unwritten_rows()
+            elif self.connectivity:  # plastic weights as the run left them
+                for proj in net.projections:
+                    path = f"projections/{proj.index}/weights"
+                    if proj.plastic and path in f:
+                        f[path][...] = proj._weights
             stop = net.step if self.failed is None else self._flushed_step
             a = f.attrs  # attributes created before SWMR started, modified in place (same type and shape)
             a.modify("complete", error is None and self.failed is None)
@@ -699,11 +704,12 @@ class HDF5Writer:
                 g.attrs["start_step"] = int(proj.start_step)
             if self.connectivity and "targets" not in g:
                 self.room(proj.nbytes)
-                for key, arr in (("indptr", proj.indptr), ("targets", proj.targets), ("weights", proj.weights),
+                for key, arr in (("indptr", proj.indptr), ("targets", proj.targets), ("weights", proj._weights),
                                  ("delays", proj.delays)):
                     arr = np.asarray(arr)
                     g.create_dataset(key, data=arr, chunks=(min(max(arr.size, 1), 1 << 18),), **FILTERS)
-                g["weights"].attrs["doc"] = "one per synapse, or a single value shared by all"
+                g["weights"].attrs["doc"] = ("one per synapse, as at the end of the last run (plastic)" if proj.plastic
+                                             else "one per synapse, or a single value shared by all")
                 g["delays"].attrs["unit"] = "steps"
                 g["delays"].attrs["doc"] = "one per synapse, or a single value shared by all"
 
@@ -768,7 +774,12 @@ class HDF5Writer:
             g["neurons"].attrs["doc"] = "the recorded neurons (indices within the population), one per column"
             cols = min(m, STATE_CHUNK_COLUMNS)
             rows = int(np.clip(_pow2(samples), 1, max(1, STATE_CHUNK_ELEMENTS // cols)))
-            units = _variable_units(rec.population)
+            if isinstance(rec, SynapseRecord):
+                units = {"weight": "weight"}
+                g.attrs["projection"] = rec.projection.index
+                g["neurons"].attrs["doc"] = "the recorded synapses (indices into the projection's weights), one per column"
+            else:
+                units = _variable_units(rec.population)
             for v in rec.variables:
                 ds = g.create_dataset(v, (0, m), net.dtype, maxshape=(None, m), chunks=(rows, cols), **FILTERS)
                 ds.attrs["unit"] = units.get(v, "")

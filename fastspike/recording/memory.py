@@ -18,7 +18,7 @@ import numpy as np
 if TYPE_CHECKING:  # pragma: no cover
     from ..network import Population
 
-__all__ = ["SpikeRecord", "StateRecord", "FileSegment"]
+__all__ = ["SpikeRecord", "StateRecord", "SynapseRecord", "FileSegment"]
 
 
 class FileSegment:
@@ -317,3 +317,42 @@ class StateRecord(_Record):
     def __repr__(self) -> str:
         return (f"StateRecord({self.population.name!r}, {list(self.variables)}, "
                 f"{len(self.neurons)} neurons, {len(self)} samples{self._where()})")
+
+
+class SynapseGroup:
+    """What a :class:`SynapseRecord` records from, in the terms of a population: the synapses
+    of a projection (``n`` of them), named ``"<pre>-><post>"`` (the ``population`` of its
+    records in files)."""
+
+    def __init__(self, projection) -> None:
+        self.projection = projection
+        self.network = projection.pre.network
+        self.name = f"{projection.pre.name}->{projection.post.name}"
+        self.n = projection.n_synapses
+        self.index = -1 - projection.index
+
+    def __repr__(self) -> str:
+        return f"SynapseGroup({self.name!r}, {self.n} synapses)"
+
+
+class SynapseRecord(StateRecord):
+    """Samples of per-synapse variables (``"weight"``) of some synapses of a plastic
+    projection, every ``every`` steps (create with :meth:`fastspike.Network.record`).
+
+    Like a :class:`StateRecord` (``rec.weight``: shape (samples, synapses); ``steps``,
+    ``times``; streamed to a run's ``output=``, read back by :func:`fastspike.load` under the
+    name ``"<pre>-><post>"``), with ``synapses`` (indices into the projection's
+    ``weights``/``sources()``/``targets``) in place of ``neurons`` (also kept as ``neurons``).
+    """
+
+    def __init__(self, projection, variables: Sequence[str], synapses: np.ndarray, every: int) -> None:
+        self.projection = projection
+        super().__init__(SynapseGroup(projection), variables, synapses, every)
+
+    @property
+    def synapses(self) -> np.ndarray:
+        return self.neurons
+
+    def __repr__(self) -> str:
+        return (f"SynapseRecord({self.population.name!r}, {list(self.variables)}, "
+                f"{len(self.neurons)} synapses, {len(self)} samples{self._where()})")

@@ -122,6 +122,8 @@ class Buffers:
         length = net.ring_length()
         for proj in net.projections:
             self.spike_history(proj.pre)
+            if proj.plastic and proj.weight_update.on_post:  # its learning reads the postsynaptic spikes of the last max_delay steps
+                self.spike_history(proj.post)
             if proj.delivery == "ring":
                 self.ring(proj.post, proj.synapse)
         if length == self.ring_length:

@@ -33,7 +33,7 @@ from . import build
 from .connectors import Connector
 from .distributions import Distribution
 from .postsynaptic import PostsynapticModel
-from .weight_update import Static, WeightUpdateModel
+from .weight_update import NEVER, Static, WeightUpdateModel
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..network import Population
@@ -57,9 +57,10 @@ class Projection:
         Synapses of pre neuron j are ``indptr[j]:indptr[j + 1]``.
     targets : ndarray of int32
         Post neuron of each synapse.
-    weights : ndarray of float32, shape (n_synapses,) or (1,)
-        Weight of each synapse (a single value when uniform), in the unit of the post
-        model's input current (ExpCurrent) or mV (Delta).
+    weights : ndarray of float32, shape (n_synapses,)
+        The current weight of each synapse (a copy; settable between runs), in the unit of
+        the post model's input current (ExpCurrent) or mV (Delta). Stored once when uniform
+        (static projections).
     delays : ndarray of uint8/uint16, shape (n_synapses,) or (1,)
         Delay of each synapse in steps (>= 1), a single value when uniform. Within a row,
         synapses are grouped by delay (when ``delay_offsets`` is stored). Expanded from
@@ -94,7 +95,7 @@ class Projection:
                                 weight=weight if isinstance(weight, build.Draws) else None,
                                 delay=delay if isinstance(delay, build.Draws) else None)
         self.indptr, self.targets = built.indptr, built.targets
-        self.weights = _stored(weight, built.weights, built.order)
+        self._weights = _stored(weight, built.weights, built.order)
         delays = _stored(delay, built.delays, built.order)
         self.delay_offsets = None
         self.start_step = 0
@@ -109,13 +110,84 @@ class Projection:
             if pre.n * (dmax - dmin + 2) * np.dtype(kind).itemsize <= delays.nbytes:
                 offsets = np.zeros((pre.n, 1, dmax - dmin + 2), kind)
                 # a stable counting sort by delay: within a group, targets still ascend
-                build.group_rows(self.indptr, self.targets, self.weights, delays, dmin, dmax - dmin + 1, post.n + 1,
+                build.group_rows(self.indptr, self.targets, self._weights, delays, dmin, dmax - dmin + 1, post.n + 1,
                                  offsets, False)
                 self.delay_offsets = offsets.reshape(pre.n, -1)
             else:
                 self._delays = delays
         del delays
         self.build_time = time.perf_counter() - t0
+
+    def make_plastic(self, model: WeightUpdateModel) -> None:
+        """Give the projection a plastic weight-update model's storage: a float32 weight per
+        synapse (changed as it runs), a delay per synapse (uint8/uint16; rows sorted by target
+        again when they were grouped by delay), the column index (``column_ptr``, int64 per
+        postsynaptic neuron + 1; ``column_index``, int32 per synapse: the synapses onto each
+        neuron in ascending synapse order) and the model's variables per presynaptic neuron and,
+        once per delay value, per postsynaptic neuron, with the step of each neuron's last event
+        (:data:`~fastspike.synapses.weight_update.NEVER` before the first). Delivery uses the
+        ring scheme (the weight of a spike is computed at its presynaptic time, NEST's order)."""
+        n = self.n_synapses
+        if n >= np.iinfo(np.int32).max:
+            raise ValueError(f"connect: a plastic projection holds at most {np.iinfo(np.int32).max - 1} synapses "
+                             f"(its column index is int32), got {n}")
+        delays = np.ascontiguousarray(np.broadcast_to(self.delays, (n,)))
+        weights = np.broadcast_to(self._weights, (n,)).astype(np.float32)
+        targets = self.targets
+        if self.delay_offsets is not None:  # rows grouped by delay: back to ascending targets per row
+            rows = np.repeat(np.arange(self.pre.n, dtype=np.int64), np.diff(self.indptr))
+            order = np.lexsort((targets, rows))
+            targets, weights, delays = targets[order], weights[order], delays[order]
+        self.targets = np.ascontiguousarray(targets, dtype=np.int32)
+        self._weights = np.ascontiguousarray(weights)
+        self._delays = delays.astype(np.uint8 if self.max_delay <= 255 else np.uint16)
+        self.delay_offsets = None
+        self.delivery = "ring"
+        self.column_index = self.column_ptr = None
+        if model.on_post is not None:  # the postsynaptic spikes walk the synapses onto their neuron
+            self.column_index = np.argsort(self.targets, kind="stable").astype(np.int32)
+            self.column_ptr = np.zeros(self.post.n + 1, np.int64)
+            np.cumsum(np.bincount(self.targets, minlength=self.post.n), out=self.column_ptr[1:])
+        delay_values = self.max_delay - self.min_delay + 1
+        self.pre_state = {v.name: np.full(self.pre.n, model.initial(v)) for v in model.pre_variables}
+        self.post_state = {v.name: np.full((delay_values, self.post.n), model.initial(v))
+                           for v in model.post_variables}
+        self.pre_last = np.full(self.pre.n, model.pre_first_step, np.int64)
+        self.post_last = np.full((delay_values, self.post.n), NEVER, np.int64)
+
+    @property
+    def weights(self) -> np.ndarray:
+        """The current weight of every synapse (float32, a copy), in the order of
+        :meth:`sources` and ``targets``: a plastic projection's as its last run left them.
+        Set it between runs to a number or one value per synapse (checked as at ``connect``)."""
+        return np.array(np.broadcast_to(self._weights, (self.n_synapses,)), dtype=np.float32)
+
+    @weights.setter
+    def weights(self, value) -> None:
+        what = f"Projection {self.pre.name!r} -> {self.post.name!r}: weights"
+        try:
+            arr = validation.real_array(value, "weights", what, check=False)
+        except validation.NotANumber as e:
+            raise TypeError(f"{what} must be a number or an array of {self.n_synapses} numbers; got {e.reason}") \
+                from None
+        if arr.ndim > 1 or (arr.ndim == 1 and arr.size != self.n_synapses):
+            raise ValueError(f"{what} must be a number or an array of shape ({self.n_synapses},) (one per synapse, in "
+                             f"the order of proj.sources() and proj.targets), got shape {arr.shape}")
+        if not np.all(np.isfinite(arr)):
+            raise ValueError(f"{what} must be finite numbers")
+        self.synapse.check_weights(arr, what)
+        self.weight_update.check_weights(arr, what)
+        values = np.broadcast_to(arr, (self.n_synapses,)).astype(np.float32)
+        if self.plastic or self._weights.size == self.n_synapses > 1:
+            self._weights[:] = values  # in place: the compiled step keeps reading this array
+        else:  # a static projection's storage: one value when uniform
+            self._weights = values[:1].copy() if values.size and build.all_equal(values) else values
+            self.pre.network._changed()
+
+    @property
+    def plastic(self) -> bool:
+        """Whether the projection's weight-update model changes its weights."""
+        return self.weight_update.plastic
 
     @property
     def n_synapses(self) -> int:
@@ -134,7 +206,9 @@ class Projection:
     def nbytes(self) -> int:
         """Memory of the stored connectivity (bytes)."""
         delays = self._delays.nbytes if self.delay_offsets is None else self.delay_offsets.nbytes
-        return int(self.indptr.nbytes + self.targets.nbytes + self.weights.nbytes + delays)
+        column = self.column_index.nbytes + self.column_ptr.nbytes if self.plastic and self.column_index is not None \
+            else 0
+        return int(self.indptr.nbytes + self.targets.nbytes + self._weights.nbytes + delays + column)
 
     def sources(self) -> np.ndarray:
         """Pre neuron of each synapse (int32), expanded from ``indptr``."""
@@ -142,7 +216,7 @@ class Projection:
 
     def synapse_weights(self) -> np.ndarray:
         """Weight of every synapse (expanded when uniform)."""
-        return np.broadcast_to(self.weights, (self.n_synapses,))
+        return np.broadcast_to(self._weights, (self.n_synapses,))
 
     def synapse_delays(self) -> np.ndarray:
         """Delay of every synapse in ms (expanded when uniform)."""

@@ -26,8 +26,8 @@ import numpy as np
 
 from ...blocks import block_starts
 from ...ir import syntax as S
-from ...ir.nodes import (Accumulate, Call, CountAbove, Delivery, Fires, If, NeuronUpdate, Sampling, SpikeReplay,
-                         StepProgram, Store, Transmit)
+from ...ir.nodes import (Accumulate, Call, CountAbove, Delivery, Fires, If, Learning, NeuronUpdate, Sampling,
+                         SpikeReplay, StepProgram, Store, Transmit)
 from ..lowering import Intrinsics, Lowered, LoweredKernel
 
 __all__ = ["lower_program", "BLOCK_LOOP"]
@@ -105,6 +105,8 @@ def _lower_call(call: Call, threads: int) -> Lowered:
         body = _delivery(c, work)
     elif isinstance(work, Sampling):
         body = _sampling(c, work)
+    elif isinstance(work, Learning):
+        body = _learning(c, work)
     else:  # pragma: no cover
         raise TypeError(f"CPU lowering: no rule for {type(work).__name__}")
     k = call.kernel
@@ -262,6 +264,31 @@ def _delivery(c: _Call, work: Delivery) -> list[ast.stmt]:
     spikes = S.stmts(f"if {since} >= first:\n    r_ = {row}\n    for a_ in range(NH[r_]):\n        j_ = SH[r_, a_]")[0]
     spikes.body[1].body += inner
     return [spikes]
+
+
+def _learning(c: _Call, work: Learning) -> list[ast.stmt]:
+    """The spikes of the steps ``step - d_`` (``k_``; ``e_`` = d_ - LM[1]), neurons ascending;
+    with thread ranges, only the neurons of this range (a bisection of the sorted row); with a
+    column, the synapses of delay ``d_`` onto each first."""
+    ranged = c.threads > 1
+    lines = ["for d_ in range(LM[1], LM[2] + 1):", "    k_ = step - d_", "    if k_ >= LM[0]:",
+             "        e_ = d_ - LM[1]", "        r_ = k_ & (ring_length - 1)", "        a0_ = 0", "        a1_ = NH[r_]"]
+    out = []
+    if ranged:
+        out += _range(c, block_starts(c.call.n, c.threads))
+        lines += ["        row_ = SH[r_, :a1_]", "        a0_ = np.searchsorted(row_, lo_)",
+                  "        a1_ = np.searchsorted(row_, hi_)"]
+    lines += ["        for a_ in range(a0_, a1_):", "            i = SH[r_, a_]"]
+    if work.column:
+        lines += ["            for c_ in range(CP[i], CP[i + 1]):", "                s_ = CI[c_]",
+                  "                if DL[s_] == d_:", "                    pass"]
+    loop = S.stmts("\n".join(lines))[0]
+    spike = loop.body[1].body[-1]  # for a_ ...
+    if work.column:
+        spike.body[1].body[1].body = c.statements(work.per_synapse)
+        spike.body[1:1] = c.statements(work.before_column)
+    spike.body += c.statements(work.per_spike)
+    return out + [loop]
 
 
 def _sampling(c: _Call, work: Sampling) -> list[ast.stmt]:

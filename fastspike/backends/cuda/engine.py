@@ -89,7 +89,7 @@ class CUDAEngine(ChunkedEngine):
         self.every = [rec.every for rec, _, _ in self.program.state_records]
         self.capacity = [(steps.size, rec.population.n) for rec, steps, _, _ in self.program.spike_records]
         self.ring_length = self.program.ring_length
-        self.stages = [any(g.stage == s for g in lay.groups) for s in range(3)]
+        self.stages = [any(g.stage == s for g in lay.groups) for s in range(4)]  # deliver, update, sample, learn
         self.arguments = (self.ring_length, self.consts, self.spike_count, self.sample_base, self.table,
                           *(self.arenas[name] for name in lay.arenas))
         t2 = time.perf_counter()
@@ -142,16 +142,19 @@ class CUDAEngine(ChunkedEngine):
         fit = 1 if compiled is None else compiled.max_cooperative_grid_blocks(block)
         if fit < 1:
             raise RuntimeError(f"no block of {block} threads of run_steps fits on the GPU")
-        items = max(self.layout.stage_items(s) for s in range(3))
+        items = max(self.layout.stage_items(s) for s in range(4))
         blocks = int(np.clip(-(-items // block), 1, fit))
         self.run_steps = module.run_steps[blocks, block]
         self.grid = (blocks, block)
 
     def _configure_stages(self, module) -> None:
         block = self._block()
-        items = [self.layout.stage_items(s) for s in range(3)]
+        items = [self.layout.stage_items(s) for s in range(4)]
         self.stage_kernels = []
-        for s, name in enumerate(("stage_deliver", "stage_update", "stage_sample")):
+        for s, name in enumerate(("stage_deliver", "stage_update", "stage_sample", "stage_learn")):
+            if not self.stages[s] and name == "stage_learn":
+                self.stage_kernels.append(None)
+                continue
             kernel = getattr(module, name)
             if self.stages[s]:
                 self._compiled(kernel, 0)
@@ -254,11 +257,13 @@ class CUDAEngine(ChunkedEngine):
             self.run_steps(step0, nsteps, self.spike_limit, self.steps_done, *self.arguments)
             nsteps = int(self.steps_done.copy_to_host()[0])  # fewer when a spike buffer filled up
         else:
-            deliver, update, sample = self.stage_kernels
+            deliver, update, sample, learn = self.stage_kernels
             for step in range(step0, step0 + nsteps):
                 if self.stages[0]:
                     deliver(step, *self.arguments)
                 update(step, *self.arguments)
+                if self.stages[3]:
+                    learn(step, *self.arguments)
                 if self.stages[2] and any((step + 1) % e == 0 for e in self.every):
                     sample(step, *self.arguments)
         self._count_samples(step0, nsteps)

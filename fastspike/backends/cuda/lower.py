@@ -22,9 +22,9 @@ import types
 import numpy as np
 
 from ...ir import syntax as S
+from ...ir.nodes import (Accumulate, Call, CountAbove, Delivery, Fires, If, Learning, NeuronUpdate, Sampling,
+                         SpikeReplay, StepProgram, Store, Transmit)
 from ...models.checks import check_device_code
-from ...ir.nodes import (Accumulate, Call, CountAbove, Delivery, Fires, If, NeuronUpdate, Sampling, SpikeReplay,
-                         StepProgram, Store, Transmit)
 from ..lowering import Intrinsics, Lowered, LoweredKernel
 from ..options import LANES_ENV, MAX_LANES, lanes_asked
 
@@ -176,6 +176,10 @@ def _lower_call(call: Call, lanes: int | None) -> Lowered:
         body, per_item, items = _delivery(c, work, lane_count)
     elif isinstance(work, Sampling):
         body, per_item, items = _sampling(c, work)
+    elif isinstance(work, Learning):
+        body, per_item, items = _learning(c, work)
+        lm = call.arrays[[v.name for v in call.kernel.vars].index("LM")]
+        threads = call.n * int(lm[2] - lm[1] + 1)  # a spike of each delay value's row
     else:  # pragma: no cover
         raise TypeError(f"CUDA lowering: no rule for {type(work).__name__}")
     k = call.kernel
@@ -247,6 +251,28 @@ def _delivery(c: _Call, work: Delivery, lanes: int):
     loop.body = loop.body[:-1] + per_synapse
     per_item = S.stmts("j_ = SH[r_, i >> lb]\nl_ = i & ((1 << lb) - 1)") + synapses
     return [S.assign("r_", row)], per_item, items
+
+
+def _learning(c: _Call, work: Learning):
+    """Item ``i``: entry ``a_ = i % W`` of the history row of the step ``d_`` steps ago, ``d_ =
+    LM[1] + i // W`` (W: the history's width, the population size): a thread per spike and
+    delay value, which walks the column of its neuron alone (no two items write the same
+    synapse or the same per-neuron element), so results do not depend on the order."""
+    lines = ["w_ = SH.shape[1]", "d_ = LM[1] + i // w_", "a_ = i - (d_ - LM[1]) * w_", "k_ = step - d_",
+             "r_ = k_ & (ring_length - 1)", "if k_ >= LM[0] and a_ < NH[r_]:", "    e_ = d_ - LM[1]",
+             "    i_ = SH[r_, a_]"]
+    if work.column:
+        lines += ["    for c_ in range(CP[i_], CP[i_ + 1]):", "        s_ = CI[c_]", "        if DL[s_] == d_:",
+                  "            pass"]
+    per_item = S.stmts("\n".join(lines))
+    spike = per_item[-1]
+    rename = S.Rename({"i": "i_"})  # the neuron that fired is i_ here (i is the item)
+    if work.column:
+        spike.body[2].body[1].body = [rename.visit(st) for st in c.statements(work.per_synapse)]
+        spike.body[2:2] = [rename.visit(st) for st in c.statements(work.before_column)]
+    spike.body += [rename.visit(st) for st in c.statements(work.per_spike)]
+    items = S.expr("SH.shape[1] * (LM[2] - LM[1] + 1)")
+    return [], per_item, items
 
 
 def _sampling(c: _Call, work: Sampling):

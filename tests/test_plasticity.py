@@ -1,0 +1,368 @@
+"""Plastic synapses (fs.STDP): weight for weight with NEST 3.10, the same for any thread
+count, and invariants.
+
+References: tests/nest_reference/plasticity.npz (made by make_plasticity_references.py there:
+replayed trains, spike_generator -> parrot_neuron on both sides, the plastic synapse between
+the parrots, NEST's weight_recorder). Here the presynaptic neurons are SpikeSources replaying
+the parrots' spikes, and each postsynaptic neuron is a LIF made to fire at the parrots' times:
+a SpikeSource one step earlier drives it through a Delta synapse of 100 mV (delay one step;
+t_ref 0), while the plastic projection feeds an ExpCurrent channel through R = 1e-9 MOhm, so
+that its weights move the membrane by less than 1e-6 mV and never make it fire.
+"""
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+import pytest
+
+import fastspike as fs
+
+DT = 0.1
+REF = np.load(os.path.join(os.path.dirname(__file__), "nest_reference", "plasticity.npz"))
+STDP_CASES = ["stdp_add_d1", "stdp_add_d15", "stdp_mult_d1", "stdp_mult_d15", "stdp_guetig_d15", "stdp_negative_d3",
+              "triplet_d1", "triplet_d15", "pl_d1", "pl_d15", "nn_symm_d1", "nn_symm_d15"]
+
+
+def _rule(p: dict) -> fs.WeightUpdateModel:
+    """The fastspike rule of a NEST case's parameters (NEST's names)."""
+    syn = p["syn"]
+    if p["model"] in ("stdp_synapse", "stdp_nn_symm_synapse"):
+        return fs.STDP(tau_plus=syn["tau_plus"], tau_minus=p["tau_minus"], lambda_=syn["lambda"], alpha=syn["alpha"],
+                       mu_plus=syn["mu_plus"], mu_minus=syn["mu_minus"], w_max=syn["Wmax"],
+                       nearest=p["model"] == "stdp_nn_symm_synapse")
+    if p["model"] == "stdp_triplet_synapse":
+        return fs.TripletSTDP(tau_plus=syn["tau_plus"], tau_plus_triplet=syn["tau_plus_triplet"],
+                              tau_minus=p["tau_minus"], tau_minus_triplet=p["post"]["tau_minus_triplet"],
+                              Aplus=syn["Aplus"], Aminus=syn["Aminus"], Aplus_triplet=syn["Aplus_triplet"],
+                              Aminus_triplet=syn["Aminus_triplet"], w_max=syn["Wmax"])
+    assert p["model"] == "stdp_pl_synapse_hom"
+    return fs.PowerLawSTDP(tau_plus=syn["tau_plus"], tau_minus=p["tau_minus"], lambda_=syn["lambda"],
+                           alpha=syn["alpha"], mu=syn["mu"])
+
+
+def replay_network(name: str, threads: int = 1):
+    """The NEST case ``name`` in fastspike: (network, plastic projection, post spike record)."""
+    p = json.loads(str(REF[f"{name}_params"]))
+    syn = p["syn"]
+    net = fs.Network(dt=DT, seed=3, threads=threads)
+    pre = net.population(fs.SpikeSource(REF[f"{name}_pre_times"], REF[f"{name}_pre_neurons"]), 3, "pre")
+    drive = net.population(fs.SpikeSource(REF[f"{name}_post_times"] - DT, REF[f"{name}_post_neurons"]), 2, "drive")
+    post = net.population(fs.LIF(tau_m=10.0, R=1e-9, v_rest=-70.0, v_reset=-70.0, v_thresh=-55.0), 2, "post")
+    net.connect(drive, post, fs.OneToOne(), fs.Delta(), weight=100.0, delay=DT)
+    rule = _rule(p)
+    proj = net.connect(pre, post, fs.AllToAll(), fs.ExpCurrent(2.0), weight=REF[f"{name}_w0"], delay=p["delay"],
+                       plasticity=rule)
+    return net, proj, net.record(post, "spikes")
+
+
+def run_replay(name: str, threads: int = 1):
+    """Run the case, reading the weights at the end of the step after each presynaptic spike
+    (when its depression is applied; NEST's weight_recorder gives the weight it transmits).
+    Returns (weights after each event, in NEST's event order; final weights 3 x 2; post
+    spike times; weights at the end in synapse order)."""
+    net, proj, spikes = replay_network(name, threads)
+    events = REF[f"{name}_events"]
+    src, tgt = proj.sources(), proj.targets
+    index = {(int(i), int(j)): s for s, (i, j) in enumerate(zip(src, tgt))}
+    got = np.zeros(len(events))
+    for t in np.unique(events[:, 2]):
+        k = int(round(t / DT)) - 1  # the step the presynaptic spike was emitted in
+        net.run((k + 2) * DT - net.t)  # to the end of step k + 1 (its delivery)
+        for e in np.flatnonzero(events[:, 2] == t):
+            got[e] = proj.weights[index[(int(events[e, 0]), int(events[e, 1]))]]
+    net.run(3000 * DT + 5.0 - net.t)
+    final = np.zeros((3, 2))
+    final[src, tgt] = proj.weights
+    return got, final, spikes.times, proj.weights.copy()
+
+
+@pytest.fixture(scope="module")
+def replays():
+    return {name: run_replay(name) for name in STDP_CASES}
+
+
+@pytest.mark.parametrize("name", STDP_CASES)
+def test_stdp_weights_equal_nest(replays, name):
+    got, _, post_times, _ = replays[name]
+    np.testing.assert_allclose(np.sort(post_times), np.sort(REF[f"{name}_post_times"]), rtol=0, atol=1e-9)
+    events = REF[f"{name}_events"]
+    assert len(events) > 60
+    np.testing.assert_allclose(got, events[:, 3], rtol=1e-6, atol=0)
+
+
+@pytest.mark.parametrize("name", STDP_CASES)
+def test_stdp_final_weights_equal_nest(replays, name):
+    """NEST's weight changes only at presynaptic spikes (facilitations are applied lazily),
+    so its final weight is the weight after each synapse's last presynaptic spike: fastspike's
+    weight then (fastspike has since added the facilitation of later postsynaptic spikes)."""
+    got, final, _, _ = replays[name]
+    events = REF[f"{name}_events"]
+    last = {}
+    for e, (i, j, t, w) in enumerate(events):
+        last[(int(i), int(j))] = got[e]
+    for (i, j), w in last.items():
+        assert w == pytest.approx(REF[f"{name}_final"][i, j], rel=1e-6)
+
+
+def test_stdp_same_weights_for_any_thread_count(replays):
+    for name in ("stdp_mult_d15", "triplet_d15"):
+        base = replays[name]
+        for threads in (2, 3):
+            got, final, post_times, weights = run_replay(name, threads)
+            assert np.array_equal(got, base[0]) and np.array_equal(weights, base[3])
+
+
+# -- invariants ---------------------------------------------------------------------------------
+def _poisson_net(seed: int = 5):
+    net = fs.Network(dt=DT, seed=seed)
+    pre = net.population(fs.PoissonSource(rate=40.0), 30, "pre")
+    post = net.population(fs.LIF(tau_m=10.0, v_rest=-70.0, v_reset=-70.0, v_thresh=-55.0, t_ref=2.0), 4, "post")
+    net.poisson_input(post, 100, 100.0, 1.0)
+    return net, pre, post
+
+
+def test_weights_stay_within_zero_and_w_max():
+    net, pre, post = _poisson_net()
+    w0 = net.rng.uniform(0.0, 10.0, size=(30, 4))
+    proj = net.connect(pre, post, fs.AllToAll(), fs.Delta(), weight=w0, delay=fs.Uniform(0.1, 1.0),
+                       weight_update=fs.STDP(lambda_=0.5, alpha=1.05, mu_plus=0.0, mu_minus=0.0, w_max=10.0))
+    spikes = net.record(post, "spikes")
+    lows = highs = 0
+    for _ in range(10):
+        net.run(50.0)
+        w = proj.weights
+        assert w.min() >= 0.0 and w.max() <= 10.0
+        lows += int(np.sum(w == 0.0))
+        highs += int(np.sum(w == np.float32(10.0)))
+    assert len(spikes.times) > 50 and lows > 0 and highs > 0  # both bounds were reached and held
+
+
+def test_additive_stdp_only_depresses_without_later_post_spikes():
+    """Postsynaptic spikes only in the first 5 ms, presynaptic spikes from 20 ms on: every
+    pair is post-before-pre, so additive STDP never facilitates; each presynaptic spike
+    depresses."""
+    net = fs.Network(dt=DT, seed=2)
+    times = np.repeat(np.arange(20.0, 200.0, 7.0), 1)
+    pre = net.population(fs.SpikeSource(times, np.arange(times.size) % 3), 3)
+    drive = net.population(fs.SpikeSource([1.0, 2.5, 4.0], [0, 0, 1]), 2)
+    post = net.population(fs.LIF(tau_m=10.0, R=1e-9, v_rest=-70.0, v_reset=-70.0, v_thresh=-55.0), 2)
+    net.connect(drive, post, fs.OneToOne(), fs.Delta(), weight=100.0)
+    proj = net.connect(pre, post, fs.AllToAll(), fs.ExpCurrent(2.0), weight=50.0, delay=1.0,
+                       weight_update=fs.STDP(tau_minus=60.0, lambda_=0.05, mu_plus=0.0, mu_minus=0.0))
+    last = proj.weights.copy()
+    for _ in range(20):
+        net.run(10.0)
+        assert np.all(proj.weights <= last)
+        last = proj.weights.copy()
+    assert np.all(last < 50.0)
+
+
+def _static_part(net):
+    a = net.population(fs.PoissonSource(rate=30.0), 50, "a")
+    b = net.population(fs.LIF(tau_m=10.0, v_rest=-70.0, v_reset=-70.0, v_thresh=-55.0, t_ref=2.0), 20, "b")
+    net.connect(a, b, fs.FixedProbability(0.3), fs.ExpCurrent(2.0), weight=fs.Normal(60.0, 10.0), delay=1.0)
+    net.poisson_input(b, 50, 50.0, 1.0)
+    return net.record(b, "spikes"), net.record(b, "v", every=10)
+
+
+def test_static_projection_unchanged_by_a_plastic_one_elsewhere():
+    net1 = fs.Network(dt=DT, seed=11)
+    s1, v1 = _static_part(net1)
+    net1.run(100.0)
+    net2 = fs.Network(dt=DT, seed=11)
+    s2, v2 = _static_part(net2)
+    c = net2.population(fs.PoissonSource(rate=30.0), 10, "c")
+    d = net2.population(fs.LIF(tau_m=10.0), 5, "d")
+    net2.poisson_input(d, 50, 80.0, 1.0)
+    plastic = net2.connect(c, d, fs.AllToAll(), fs.Delta(), weight=0.5, delay=2.0, weight_update=fs.STDP(w_max=1.0))
+    net2.run(100.0)
+    assert len(s1.times) > 20
+    assert np.array_equal(s1.times, s2.times) and np.array_equal(s1.neurons, s2.neurons)
+    assert np.array_equal(v1.v, v2.v)
+    assert not np.all(plastic.weights == np.float32(0.5))  # it learned
+
+
+# -- bad input ----------------------------------------------------------------------------------
+@pytest.mark.parametrize("kwargs, match", [
+    ({"tau_plus": -1.0}, "tau_plus=-1.0 is not allowed"),
+    ({"tau_minus": 0.0}, "tau_minus=0.0 is not allowed"),
+    ({"lambda_": -0.1}, "lambda_=-0.1 is not allowed"),
+    ({"w_max": 0.0}, "w_max=0.0 is not allowed"),
+])
+def test_stdp_bad_parameters(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        fs.STDP(**kwargs)
+
+
+def test_stdp_bad_weights():
+    net = fs.Network(dt=DT)
+    a = net.population(fs.PoissonSource(rate=10.0), 3)
+    b = net.population(fs.LIF(tau_m=10.0), 2)
+    with pytest.raises(ValueError, match=r"weight 150.0 is outside \[0.0, 100.0\]"):
+        net.connect(a, b, fs.AllToAll(), weight=150.0, weight_update=fs.STDP(w_max=100.0))
+    with pytest.raises(ValueError, match=r"weight -1.0 is outside \[0.0, 100.0\]"):
+        net.connect(a, b, fs.AllToAll(), weight=np.full((3, 2), -1.0), weight_update=fs.STDP())
+    with pytest.raises(ValueError, match=r"outside \[-5.0, 0.0\]"):
+        net.connect(a, b, fs.AllToAll(), weight=2.0, weight_update=fs.STDP(w_max=-5.0))
+    with pytest.raises(ValueError, match="spike source and cannot receive input"):
+        net.connect(b, a, fs.AllToAll(), weight=1.0, weight_update=fs.STDP())
+    assert not net.projections
+
+
+# -- short-term plasticity: NEST tsodyks2_synapse -----------------------------------------------
+@pytest.mark.parametrize("name", ["tsodyks2_depressing", "tsodyks2_facilitating", "tsodyks2_mixed"])
+def test_tsodyks_markram_amplitudes_equal_nest(name):
+    """Each presynaptic SpikeSource drives its own non-leaky integrator (LIF with g_L = 0)
+    through a Delta synapse: the jump of v in the step a spike arrives is the amplitude x u g
+    it transmits, compared with NEST's weight_recorder."""
+    p = json.loads(str(REF[f"{name}_params"]))
+    net = fs.Network(dt=DT, seed=1)
+    pre = net.population(fs.SpikeSource(REF[f"{name}_pre_times"], REF[f"{name}_pre_neurons"]), 4)
+    post = net.population(fs.LIF(tau_m=10.0, g_L=0.0, v_rest=0.0, v_reset=0.0, v_thresh=1e9), 4)
+    net.connect(pre, post, fs.OneToOne(), fs.Delta(), weight=p["weight"], delay=p["delay"],
+                plasticity=fs.TsodyksMarkram(**p["syn"]))
+    v = net.record(post, "v")
+    net.run(1700.0)
+    jumps = np.diff(np.vstack([np.zeros((1, 4)), v.v]), axis=0)  # row m: what arrived in step m
+    events = REF[f"{name}_events"]
+    d = int(round(p["delay"] / DT))
+    steps = np.rint(events[:, 1] / DT).astype(int) - 1 + d  # emitted in step k, arrives in step k + d
+    got = jumps[steps, events[:, 0].astype(int)]
+    assert len(events) > 80 and np.ptp(events[:, 2]) > 0.1
+    np.testing.assert_allclose(got, events[:, 2], rtol=1e-6, atol=0)
+    assert np.count_nonzero(np.abs(jumps) > 1e-12) == len(events)  # nothing else arrived
+
+
+def test_tsodyks_markram_bad_parameters():
+    with pytest.raises(ValueError, match=r"U=1.5 is not allowed; it must be in \(0, 1\]"):
+        fs.TsodyksMarkram(U=1.5)
+    with pytest.raises(ValueError, match="U=0.0 is not allowed"):
+        fs.TsodyksMarkram(U=0.0)
+    with pytest.raises(ValueError, match="tau_rec=-5.0 is not allowed"):
+        fs.TsodyksMarkram(tau_rec=-5.0)
+    with pytest.raises(ValueError, match="tau_fac=-1.0 is not allowed"):
+        fs.TsodyksMarkram(tau_fac=-1.0)
+
+
+# -- weights as data ----------------------------------------------------------------------------
+def test_weights_get_set_between_runs_and_connectivity_output(tmp_path):
+    net, pre, post = _poisson_net(seed=8)
+    proj = net.connect(pre, post, fs.FixedProbability(0.5), fs.Delta(), weight=fs.Uniform(1.0, 3.0), delay=1.0,
+                       weight_update=fs.STDP(lambda_=0.05, w_max=5.0))
+    w0 = proj.weights
+    assert w0.dtype == np.float32 and w0.shape == (proj.n_synapses,)
+    out = tmp_path / "run.h5"
+    net.run(100.0, output=out, connectivity=True)
+    w1 = proj.weights
+    assert not np.array_equal(w0, w1)
+    with fs.load(out) as f:
+        c = f.connectivity(0)
+        assert np.array_equal(c["weights"], w1) and np.array_equal(c["targets"], proj.targets)
+    proj.weights = np.full(proj.n_synapses, 2.5)  # set between runs: the next run starts from them
+    assert np.all(proj.weights == 2.5)
+    net.run(50.0, output=out, connectivity=True)
+    w2 = proj.weights
+    assert not np.all(w2 == 2.5)
+    with fs.load(out) as f:
+        assert np.array_equal(f.connectivity(0)["weights"], w2)
+    # the same network, started from 2.5 at 100 ms by construction, reaches the same weights
+    net2, pre2, post2 = _poisson_net(seed=8)
+    proj2 = net2.connect(pre2, post2, fs.FixedProbability(0.5), fs.Delta(), weight=fs.Uniform(1.0, 3.0), delay=1.0,
+                         weight_update=fs.STDP(lambda_=0.05, w_max=5.0))
+    net2.run(100.0)
+    assert np.array_equal(proj2.weights, w1)
+    proj2.weights = 2.5
+    net2.run(50.0)
+    assert np.array_equal(proj2.weights, w2)
+
+
+def test_static_weights_set_between_runs():
+    net, pre, post = _poisson_net(seed=9)
+    proj = net.connect(pre, post, fs.FixedProbability(0.5), fs.Delta(), weight=0.5, delay=1.0)
+    assert proj.weights.shape == (proj.n_synapses,) and np.all(proj.weights == 0.5)
+    spikes = net.record(post, "spikes")
+    net.run(50.0)
+    proj.weights = np.linspace(0.0, 1.0, proj.n_synapses)
+    np.testing.assert_array_equal(proj.weights, np.linspace(0.0, 1.0, proj.n_synapses).astype(np.float32))
+    net.run(50.0)
+    assert len(spikes.times) > 0
+
+
+def test_bad_weights_set():
+    net, pre, post = _poisson_net(seed=9)
+    proj = net.connect(pre, post, fs.FixedProbability(0.5), fs.Delta(), weight=0.5, delay=1.0,
+                       weight_update=fs.STDP(w_max=1.0))
+    with pytest.raises(ValueError, match=r"shape \(" + str(proj.n_synapses) + r",\)"):
+        proj.weights = np.zeros(proj.n_synapses + 1)
+    with pytest.raises(ValueError, match=r"weight 2.0 is outside \[0.0, 1.0\]"):
+        proj.weights = 2.0
+    with pytest.raises(ValueError, match="finite"):
+        proj.weights = np.nan
+    with pytest.raises(TypeError, match="must be a number or an array"):
+        proj.weights = "heavy"
+    assert np.all(proj.weights == 0.5)
+
+
+def test_record_weights_in_memory_and_hdf5(tmp_path):
+    net, pre, post = _poisson_net(seed=8)
+    proj = net.connect(pre, post, fs.FixedProbability(0.5), fs.Delta(), weight=fs.Uniform(1.0, 3.0), delay=1.0,
+                       plasticity=fs.STDP(lambda_=0.05, w_max=5.0))
+    chosen = [0, 5, proj.n_synapses - 1]
+    rec = net.record(proj, "weight", synapses=chosen, every=20)
+    everything = net.record(proj, "weight", every=500)
+    trail = []
+    for _ in range(5):
+        net.run(20.0)  # 200 steps: the last sample of each run is taken at its end
+        trail.append(proj.weights[chosen])
+    assert rec.weight.shape == (50, 3) and np.array_equal(rec.steps, np.arange(1, 51) * 20)
+    assert np.array_equal(rec.weight[9::10], np.array(trail, dtype=np.float64))
+    assert np.array_equal(everything.weight[-1], proj.weights.astype(np.float64))
+    out = tmp_path / "w.h5"
+    net.run(40.0, output=out)
+    assert rec.weight.shape == (70, 3) and np.array_equal(rec.weight[-1], proj.weights[chosen].astype(np.float64))
+    with fs.load(out) as f:
+        loaded = f.state(f"{pre.name}->{post.name}", "weight")
+        # the rows held in memory moved to the file when the run started: it holds all 70
+        assert np.array_equal(loaded.neurons, chosen) and np.array_equal(loaded.weight, rec.weight)
+        frame = loaded.to_dataframe()
+        assert frame.shape == (70, 3) and np.array_equal(frame.to_numpy(), rec.weight)
+        long = f.to_dataframe("state")
+        mine = long[long["population"] == f"{pre.name}->{post.name}"]
+        assert len(mine) == 70 * 3 + 2 * proj.n_synapses and set(mine["variable"]) == {"weight"}
+
+
+def test_record_weight_bad_input():
+    net, pre, post = _poisson_net(seed=8)
+    static = net.connect(pre, post, fs.FixedProbability(0.5), fs.Delta(), weight=1.0)
+    plastic = net.connect(pre, post, fs.FixedProbability(0.5), fs.Delta(), weight=1.0, plasticity=fs.STDP(w_max=5.0))
+    with pytest.raises(ValueError, match="is static"):
+        net.record(static, "weight")
+    with pytest.raises(ValueError, match=f"synapse index {plastic.n_synapses} is out of range"):
+        net.record(plastic, "weight", synapses=[0, plastic.n_synapses])
+    with pytest.raises(ValueError, match="synapse index -1 is out of range"):
+        net.record(plastic, "weight", synapses=[-1])
+    with pytest.raises(ValueError, match="records 'weight'"):
+        net.record(plastic, "v")
+    with pytest.raises(ValueError, match="synapses= is for a projection"):
+        net.record(post, "v", synapses=[0])
+    assert not net.records
+
+
+def test_triplet_and_power_law_bad_input():
+    with pytest.raises(ValueError, match="tau_minus_triplet=-3.0 is not allowed"):
+        fs.TripletSTDP(tau_minus_triplet=-3.0)
+    with pytest.raises(ValueError, match="Aminus=-1.0 is not allowed"):
+        fs.TripletSTDP(Aminus=-1.0)
+    with pytest.raises(ValueError, match="w_max=0.0 is not allowed"):
+        fs.TripletSTDP(w_max=0.0)
+    with pytest.raises(ValueError, match="mu=-0.4 is not allowed"):
+        fs.PowerLawSTDP(mu=-0.4)
+    net = fs.Network(dt=DT)
+    a = net.population(fs.PoissonSource(rate=10.0), 3)
+    b = net.population(fs.LIF(tau_m=10.0), 2)
+    with pytest.raises(ValueError, match=r"weight -2.0 is negative; PowerLawSTDP"):
+        net.connect(a, b, fs.AllToAll(), weight=-2.0, plasticity=fs.PowerLawSTDP())
+    with pytest.raises(ValueError, match=r"weight 120.0 is outside \[0.0, 100.0\]"):
+        net.connect(a, b, fs.AllToAll(), weight=120.0, plasticity=fs.TripletSTDP())
