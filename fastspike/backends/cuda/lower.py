@@ -16,7 +16,6 @@ stores only what changed (most neurons are not refractory). Accumulations are at
 from __future__ import annotations
 
 import ast
-
 import types
 
 import numpy as np
