@@ -627,7 +627,8 @@ def _delivery(proj, buffers: "Buffers") -> tuple[KernelBuilder, Delivery]:
         weight = b.constant("w", "_cast(WT[0])")
     transmitted = _component_call(b, proj.weight_update, proj.weight_update.on_pre, {"g": weight})
     partition = functools.partial(buffers.row_parts, proj)
-    return b, Delivery(scheme, [Transmit(S.expr(transmitted))], proj.n_synapses, proj.pre.n, partition)
+    return b, Delivery(scheme, [Transmit(S.expr(transmitted))], proj.n_synapses, proj.pre.n, partition,
+                       buffers.delivery_lag)
 
 
 def _state_record(prog: StepProgram, k: int, rec: StateRecord, rows: int, buffers: "Buffers"
