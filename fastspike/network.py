@@ -174,10 +174,11 @@ class Network:
             seed = validation.integer(seed, "seed", "Network", low=0, high=MAX_SEED,
                                       unit="or None; NumPy's SeedSequence entropy is 128 bits")
         self.comm = _communicator(comm)
-        self.backend_name = backends.check(backend)
-        if self.comm.size > 1 and self.backend_name != "cpu":
-            raise ValueError(f"Network: backend={self.backend_name!r} runs on one process; {self.comm.size} processes "
+        named = getattr(backend, "name", backend)
+        if self.comm.size > 1 and named != "cpu":
+            raise ValueError(f"Network: backend={named!r} runs on one process; {self.comm.size} processes "
                              f"need backend='cpu' (one process per GPU is not implemented)")
+        self.backend_name = backends.check(backend)
         self.backend = backends.options_of(backend if not isinstance(backend, str) else self.backend_name)
         self._engine = None
         self.threads = threads

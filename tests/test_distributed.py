@@ -212,7 +212,7 @@ def test_one_output_file_equals_one_process_file(tmp_path):
     assert one is not None and two is not None
 
 
-def _compare_files(a, b) -> None:
+def _compare_files(a, b, processes: int = 2) -> None:
     """Every dataset equal, and every attribute but those that say when, which file, and how
     many processes ran."""
     import h5py
@@ -223,7 +223,7 @@ def _compare_files(a, b) -> None:
         fa.visit(names_a.append)
         fb.visit(names_b.append)
         assert names_a == names_b
-        assert fa.attrs["processes"] == 1 and fb.attrs["processes"] == 2
+        assert fa.attrs["processes"] == 1 and fb.attrs["processes"] == processes
         for name in [None, *names_a]:
             xa, xb = (fa, fb) if name is None else (fa[name], fb[name])
             keys = sorted(set(xa.attrs) - skip)

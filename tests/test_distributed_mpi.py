@@ -1,0 +1,103 @@
+"""Distributed runs under a real MPI: ``mpiexec -n 2`` and ``-n 3`` on an unchanged script
+(tests/_distributed_net.py: every delivery path, input kind and record kind) give, bit for
+bit, the spikes, samples, final states and output file of the same script on one process;
+an error on one process ends all of them, shown once. Every mpiexec has a timeout, so a
+hang fails the test instead of stopping CI."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from fastspike.parallel import SerialCommunicator
+
+import _distributed_net as dn
+
+pytest.importorskip("mpi4py", reason="MPI tests need mpi4py and an MPI: pip install 'fastspike[mpi]'")
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SCRIPT = os.path.join(HERE, "_distributed_net.py")
+TIMEOUT = 600  # s: a hang becomes a failure
+
+
+def _mpiexec():
+    here = os.path.join(os.path.dirname(sys.executable), "mpiexec")
+    return here if os.path.exists(here) else shutil.which("mpiexec")
+
+
+MPIEXEC = _mpiexec()
+pytestmark = pytest.mark.skipif(MPIEXEC is None, reason="no mpiexec found (pip install mpich)")
+
+
+def _env():
+    path = os.pathsep.join([os.path.dirname(HERE), HERE, os.environ.get("PYTHONPATH", "")])
+    return dict(os.environ, OMP_WAIT_POLICY="passive", NUMBA_NUM_THREADS="1", PYTHONPATH=path)
+
+
+def _mpirun(k: int, *args: str, timeout: float = TIMEOUT) -> subprocess.CompletedProcess:
+    return subprocess.run([MPIEXEC, "-n", str(k), sys.executable, *args], env=_env(), capture_output=True,
+                          text=True, timeout=timeout)
+
+
+@pytest.fixture(scope="module")
+def references(tmp_path_factory):
+    out = {}
+    folder = tmp_path_factory.mktemp("one")
+    for variant in ("direct", "lagged"):
+        net, records = dn.build(SerialCommunicator(), variant)
+        output = str(folder / f"{variant}.h5") if variant == "lagged" else None
+        out[variant] = dn.run(net, records, output)
+    out["file"] = folder / "lagged.h5"
+    return out
+
+
+@pytest.mark.parametrize("k, variant, threads", [(2, "direct", 1), (3, "lagged", 1), (2, "lagged", 2)])
+def test_mpiexec_gives_one_process_results(references, tmp_path, k, variant, threads):
+    path = tmp_path / "out.npz"
+    output = tmp_path / "run.h5"
+    args = [SCRIPT, str(path), variant, str(threads)] + ([str(output)] if variant == "lagged" else [])
+    done = _mpirun(k, *args)
+    assert done.returncode == 0, done.stderr[-3000:]
+    want = references[variant]
+    with np.load(path) as got:
+        assert int(got["processes"]) == k
+        for key, value in want.items():
+            np.testing.assert_array_equal(got[key], value, err_msg=key)
+    for r in range(1, k):  # every process ends with every neuron's state
+        with np.load(f"{path}.rank{r}.npz") as got:
+            for key in got.files:
+                np.testing.assert_array_equal(got[key], want[key], err_msg=f"rank {r}: {key}")
+    if variant == "lagged":
+        from test_distributed import _compare_files
+
+        _compare_files(references["file"], output, processes=k)
+
+
+ERROR_SCRIPT = """
+import fastspike as fs, numpy as np
+net = fs.Network(seed=1)
+a = net.population(fs.LIF(tau_m=20.0, R=1.0, v_rest=-65.0, v_reset=-65.0, v_thresh=-50.0, t_ref=2.0), 40)
+net.connect(a, a, fs.FixedIndegree(4), delay=0.2)
+{fail}
+net.run(5.0, progress=False)
+print("finished", net.rank, flush=True)
+"""
+
+
+@pytest.mark.parametrize("fail, shown", [
+    # bad input: refused on every process, shown once
+    ("net.connect(a, a, fs.FixedIndegree(4), delay=-1.0)", "delays must be >= 0 ms"),
+    # one process fails on its own: every process ends, the error shown by that one
+    ("if net.rank == 1:\n    raise RuntimeError('only rank 1 fails')", "only rank 1 fails"),
+])
+def test_an_error_ends_every_process_and_is_shown_once(tmp_path, fail, shown):
+    script = tmp_path / "fails.py"
+    script.write_text(ERROR_SCRIPT.format(fail=fail))
+    done = _mpirun(2, str(script), timeout=120)
+    assert done.returncode != 0
+    assert "finished" not in done.stdout
+    assert done.stderr.count(shown) == 1, done.stderr[-3000:]
