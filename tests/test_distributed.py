@@ -214,10 +214,10 @@ def test_one_output_file_equals_one_process_file(tmp_path):
 
 def _compare_files(a, b, processes: int = 2) -> None:
     """Every dataset equal, and every attribute but those that say when, which file, and how
-    many processes ran."""
+    many processes and threads ran."""
     import h5py
 
-    skip = {"created", "modified", "file_id", "processes", "closed", "writer"}
+    skip = {"created", "modified", "file_id", "processes", "threads", "closed", "writer"}
     with h5py.File(a, "r") as fa, h5py.File(b, "r") as fb:
         names_a, names_b = [], []
         fa.visit(names_a.append)

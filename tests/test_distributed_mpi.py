@@ -90,9 +90,9 @@ print("finished", net.rank, flush=True)
 
 @pytest.mark.parametrize("fail, shown", [
     # bad input: refused on every process, shown once
-    ("net.connect(a, a, fs.FixedIndegree(4), delay=-1.0)", "delays must be >= 0 ms"),
+    ("net.connect(a, a, fs.FixedIndegree(4), delay=-1.0)", "ValueError: connect: delay=-1.0 is not allowed"),
     # one process fails on its own: every process ends, the error shown by that one
-    ("if net.rank == 1:\n    raise RuntimeError('only rank 1 fails')", "only rank 1 fails"),
+    ("if net.rank == 1:\n    raise RuntimeError('only rank 1 fails')", "RuntimeError: only rank 1 fails"),
 ])
 def test_an_error_ends_every_process_and_is_shown_once(tmp_path, fail, shown):
     script = tmp_path / "fails.py"
@@ -101,3 +101,4 @@ def test_an_error_ends_every_process_and_is_shown_once(tmp_path, fail, shown):
     assert done.returncode != 0
     assert "finished" not in done.stdout
     assert done.stderr.count(shown) == 1, done.stderr[-3000:]
+    assert done.stderr.count("Traceback (most recent call last)") == 1, done.stderr[-3000:]
