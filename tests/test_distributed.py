@@ -233,3 +233,30 @@ def _compare_files(a, b, processes: int = 2) -> None:
                 assert np.array_equal(np.asarray(va), np.asarray(vb)), (name, key, va, vb)
             if isinstance(xa, h5py.Dataset):
                 np.testing.assert_array_equal(xa[()], xb[()], err_msg=name)
+
+
+def test_exchange_methods_give_the_same_results(reference, monkeypatch):
+    """Both ways of sending the spikes (FASTSPIKE_EXCHANGE): counts then Allgatherv (the
+    "direct" network), and a fixed-size Allgather whose width is too small at first, so that
+    the overflow round runs and the width grows (the "lagged" network)."""
+    from fastspike.parallel import exchange
+
+    variant, want = reference
+    if variant == "direct":
+        monkeypatch.setenv("FASTSPIKE_EXCHANGE", "allgatherv")
+    else:
+        monkeypatch.setattr(exchange, "FIXED_WIDTH", 8)
+
+    def fn(comm):
+        net, records = dn.build(comm, variant)
+        out = dn.run(net, records)
+        xchg = net._engine.exchange
+        return out, xchg.method, xchg.overflows, xchg.width
+
+    results = LocalCluster(3, timeout=300).run(fn)
+    _assert_same(results[0][0], want)
+    method, overflows, width = results[0][1:]
+    if variant == "direct":
+        assert method == "allgatherv"
+    else:
+        assert method == "fixed" and overflows >= 1 and width > 8

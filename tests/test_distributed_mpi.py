@@ -102,3 +102,45 @@ def test_an_error_ends_every_process_and_is_shown_once(tmp_path, fail, shown):
     assert "finished" not in done.stdout
     assert done.stderr.count(shown) == 1, done.stderr[-3000:]
     assert done.stderr.count("Traceback (most recent call last)") == 1, done.stderr[-3000:]
+
+
+SIGNAL_SCRIPT = """
+import os, sys
+sys.path.insert(0, {tests!r})
+import fastspike as fs
+import _distributed_net as dn
+net, records = dn.build(None, "lagged")
+net.run(1.0, progress=False)
+with open(os.path.join({folder!r}, f"pid{{net.rank}}"), "w") as f:
+    f.write(str(os.getpid()))
+try:
+    net.run(1e6, progress=False)
+except (KeyboardInterrupt, fs.Terminated) as e:
+    with open(os.path.join({folder!r}, f"stopped{{net.rank}}"), "w") as f:
+        f.write(f"{{type(e).__name__}} {{net.step}}")
+"""
+
+
+def test_sigterm_to_one_process_stops_every_process_at_the_same_step(tmp_path):
+    import signal
+    import time
+
+    script = tmp_path / "long.py"
+    script.write_text(SIGNAL_SCRIPT.format(tests=HERE, folder=str(tmp_path)))
+    proc = subprocess.Popen([MPIEXEC, "-n", "2", sys.executable, str(script)], env=_env(), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + TIMEOUT
+        while not (tmp_path / "pid1").exists() or not (tmp_path / "pid0").exists():
+            assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()[1][-3000:]
+            time.sleep(0.1)
+        time.sleep(0.5)
+        os.kill(int((tmp_path / "pid1").read_text()), signal.SIGTERM)  # rank 1 only
+        _, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err[-3000:]
+    stopped = [(tmp_path / f"stopped{r}").read_text().split() for r in range(2)]
+    assert stopped[0] == stopped[1] and stopped[0][0] == "Terminated", stopped
+    assert 10 < int(stopped[0][1]) < 10**7

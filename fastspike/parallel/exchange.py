@@ -6,11 +6,12 @@ at most ``d`` steps, ``d`` the network's smallest delay in steps
 (:meth:`fastspike.Network.exchange_interval`): no spike emitted in those steps is read
 before they end (a delivery reads the spikes of ``d`` or more steps ago). The row of each
 step in a population's spike history (``SH``/``NH``, :mod:`fastspike.runtime.buffers`)
-then lists the spikes of this process's neurons only; :class:`SpikeExchange` sends them in
-one ``allgatherv`` (the counts per population and step, then the neurons) and writes every
-row back as the concatenation of all processes' lists in rank order: since the ranges
-ascend with the rank, that is the list one process would have made, in the same order, so
-every delivery adds the same values in the same order.
+then lists the spikes of this process's neurons only; :class:`SpikeExchange` sends them
+(the counts per population and step, then the neurons) in one fixed-size ``Allgather``,
+with an overflow round when needed (see :data:`METHODS`), and writes every row back as the
+concatenation of all processes' lists in rank order: since the ranges ascend with the
+rank, that is the list one process would have made, in the same order, so every delivery
+adds the same values in the same order.
 
 **Records.** Every process samples the same steps; spike records list each process's own
 neurons. :func:`gather_spikes` and :func:`gather_samples` bring them to rank 0 in the order
@@ -23,6 +24,7 @@ Floating-point arrays travel as integers of the same width (bit for bit).
 """
 from __future__ import annotations
 
+import os
 import time
 from typing import TYPE_CHECKING
 
@@ -35,7 +37,15 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..network import Network
     from .comm import Communicator
 
-__all__ = ["SpikeExchange", "gather_spikes", "gather_samples", "gather_state", "as_integers"]
+__all__ = ["SpikeExchange", "gather_spikes", "gather_samples", "gather_state", "as_integers", "METHODS"]
+
+METHODS = ("fixed", "allgatherv")
+"""How spikes travel (environment variable ``FASTSPIKE_EXCHANGE``): ``"fixed"`` (the default),
+one ``Allgather`` of a fixed width per process with an overflow round (NEST's and
+CoreNEURON's scheme), or ``"allgatherv"``, an ``Allgather`` of the lengths then an
+``Allgatherv`` (two collectives every time)."""
+FIXED_WIDTH = 64
+MAX_FIXED_WIDTH = 1 << 20
 
 
 @njit(cache=True, nogil=True)
@@ -98,8 +108,14 @@ class SpikeExchange:
             self.nhs.append(nh)
         self.mask = buffers.ring_length - 1
         self.interval = net.exchange_interval()
+        self.method = os.environ.get("FASTSPIKE_EXCHANGE", "fixed")
+        if self.method not in METHODS:
+            raise ValueError(f"FASTSPIKE_EXCHANGE={self.method!r} is not allowed; choose one of "
+                             f"{', '.join(map(repr, METHODS))}")
+        self.width = FIXED_WIDTH  # int32 per process in the fixed-size round (grows on overflow)
         self.seconds = 0.0  # spent exchanging
         self.count = 0  # exchanges
+        self.overflows = 0  # exchanges that needed a second round
         self.steps = 0  # steps exchanged
 
     def exchange(self, k0: int, m: int) -> None:
@@ -111,11 +127,41 @@ class SpikeExchange:
         total = len(self.shs) * m + sum(int(nh[rows].sum()) for nh in self.nhs)
         out = np.empty(total, np.int32)
         _pack(self.shs, self.nhs, k0, m, self.mask, out)
-        data, sizes = self.comm.allgatherv(out)
+        if self.method == "allgatherv":
+            data, sizes = self.comm.allgatherv(out)
+        else:
+            data, sizes = self._fixed(out)
         _unpack(data, sizes, k0, m, self.mask, self.shs, self.nhs)
         self.seconds += time.perf_counter() - t0
         self.count += 1
         self.steps += m
+
+    def _fixed(self, out: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """One ``Allgather`` of ``width`` int32 per process (the length, then the first values),
+        and only when some process had more, an ``Allgatherv`` of the rest (every process
+        knows every length by then); the width then grows, the same on every process."""
+        width = self.width
+        send = np.zeros(width, np.int32)
+        send[0] = out.size
+        first = min(out.size, width - 1)
+        send[1:1 + first] = out[:first]
+        table = self.comm.allgather(send)
+        sizes = table[:, 0].astype(np.int64)
+        longest = int(sizes.max())
+        if longest <= width - 1:
+            if sizes.size == 1:
+                return table[0, 1:1 + longest].copy(), sizes
+            return np.concatenate([table[r, 1:1 + sizes[r]] for r in range(sizes.size)]), sizes
+        self.overflows += 1
+        rest, _ = self.comm.allgatherv(out[first:], np.maximum(sizes - (width - 1), 0))
+        parts, pos = [], 0
+        for r in range(sizes.size):
+            head = min(int(sizes[r]), width - 1)
+            tail = int(sizes[r]) - head
+            parts += [table[r, 1:1 + head], rest[pos:pos + tail]]
+            pos += tail
+        self.width = min(1 << int(longest + longest // 4 + 1).bit_length(), MAX_FIXED_WIDTH)
+        return np.concatenate(parts), sizes
 
 
 def as_integers(values: np.ndarray) -> np.ndarray:

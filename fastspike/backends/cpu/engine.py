@@ -110,14 +110,20 @@ class ChunkedEngine:
         SIGTERM; so no process waits in a collective for one that stopped."""
         from ...parallel import PeerFailed
 
-        code = 2 if self._error is not None else 1 if interrupt.hit else 0
-        code = self.net.comm.allreduce(code, "max")
-        if code == 2:
+        sigterm = getattr(signal, "SIGTERM", None)
+        code = 0
+        if self._error is not None:
+            code = 3
+        elif interrupt.hit:
+            code = 2 if interrupt.signum == sigterm else 1
+        code = self.net.comm.allreduce(code, "max")  # an error first, then SIGTERM, then Ctrl-C
+        if code == 3:
             error, self._error = self._error, None
             if error is not None:
                 raise error
             raise PeerFailed("fastspike: another process of this run failed (its error is shown there)")
-        if code == 1:
+        if code:  # every process stops as the signal received (by any of them) asks
+            interrupt.signum = sigterm if code == 2 else signal.SIGINT
             interrupt.stop()
 
     def run(self, nsteps: int, progress: bool | None, sink: Sink | None = None) -> None:
