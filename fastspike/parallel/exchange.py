@@ -117,6 +117,9 @@ class SpikeExchange:
         self.count = 0  # exchanges
         self.overflows = 0  # exchanges that needed a second round
         self.steps = 0  # steps exchanged
+        if len(self.shs):  # compile (or load) the packing now, not in the first exchange
+            _pack(self.shs, self.nhs, 0, 0, self.mask, np.empty(0, np.int32))
+            _unpack(np.empty(0, np.int32), np.zeros(comm.size, np.int64), 0, 0, self.mask, self.shs, self.nhs)
 
     def exchange(self, k0: int, m: int) -> None:
         """Make the rows of steps ``k0`` to ``k0 + m - 1`` hold every process's spikes."""
