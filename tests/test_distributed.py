@@ -260,3 +260,23 @@ def test_exchange_methods_give_the_same_results(reference, monkeypatch):
         assert method == "allgatherv"
     else:
         assert method == "fixed" and overflows >= 1 and width > 8
+
+
+def test_a_network_without_projections_runs_without_exchange():
+    """No projection: nothing to exchange (the interval is unbounded), the record buffers
+    stay sized by the records; the records and states still equal one process's."""
+    def fn(comm):
+        net = fs.Network(seed=5, comm=comm)
+        pop = net.population(fs.LIF(**dn.LIF), 100)
+        net.poisson_input(pop, 200, 30.0, 2.0)
+        rec = net.record(pop, "spikes")
+        net.run(20.0, progress=False)
+        return rec.steps.copy(), rec.neurons.copy(), pop.v.copy(), net._engine.spike_limit.copy()
+
+    one = fn(SerialCommunicator())
+    two = LocalCluster(2, timeout=120).run(fn)
+    assert one[0].size > 10
+    for a, b in zip(one[:3], two[0][:3]):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(two[1][2], one[2])
+    assert two[0][3].max() < 1 << 20  # entries, not the unbounded interval's steps

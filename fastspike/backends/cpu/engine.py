@@ -188,7 +188,7 @@ class CPUEngine(ChunkedEngine):
         buffer_steps = 2
         if processes > 1:  # room in the record buffers for many steps: chunks bounded by it (_chunk_bound)
             widest = max(p.n for p in net.populations)
-            buffer_steps = max(2, min(net.exchange_interval(), 1 << 16) + 1, (1 << 20) // widest)
+            buffer_steps = max(2, min(net.exchange_interval() + 1, 64), (1 << 20) // widest)
         prog = self.program = build_program(net, net._buffers, self.sample_rows, buffer_steps)
         self.lowered = lower(prog, net.threads, processes)
         self.own_blocks = (net.rank * net.threads, (net.rank + 1) * net.threads)
