@@ -50,7 +50,15 @@ MAX_FIXED_WIDTH = 1 << 20
 
 @njit(cache=True, nogil=True)
 def _pack(shs, nhs, k0, m, mask, out):
-    """The counts of every population and step (``P x m``), then the neurons, in that order."""
+    """The counts of every population and step (``P x m``), then the neurons, in that order,
+    into ``out``; returns their number (minus it when ``out`` is too short: nothing written)."""
+    total = len(shs) * m
+    for p in range(len(shs)):
+        nh = nhs[p]
+        for s in range(m):
+            total += nh[(k0 + s) & mask]
+    if total > out.size:
+        return -total
     pos = len(shs) * m
     for p in range(len(shs)):
         sh = shs[p]
@@ -62,18 +70,16 @@ def _pack(shs, nhs, k0, m, mask, out):
             for a in range(c):
                 out[pos + a] = sh[row, a]
             pos += c
-    return pos
+    return total
 
 
 @njit(cache=True, nogil=True)
-def _unpack(data, sizes, k0, m, mask, shs, nhs):
-    """Every row of the steps k0 .. k0 + m - 1: the lists of all ranks, in rank order."""
-    ranks = sizes.size
+def _unpack(data, start, k0, m, mask, shs, nhs):
+    """Every row of the steps k0 .. k0 + m - 1: the lists of all ranks, in rank order (rank
+    r's packed values begin at ``data[start[r]]``)."""
+    ranks = start.size
     npop = len(shs)
-    start = np.zeros(ranks, np.int64)
-    cursor = np.zeros(ranks, np.int64)
-    for r in range(1, ranks):
-        start[r] = start[r - 1] + sizes[r - 1]
+    cursor = np.empty(ranks, np.int64)
     for r in range(ranks):
         cursor[r] = start[r] + npop * m
     for p in range(npop):
@@ -117,24 +123,29 @@ class SpikeExchange:
         self.count = 0  # exchanges
         self.overflows = 0  # exchanges that needed a second round
         self.steps = 0  # steps exchanged
+        self._out = np.empty(1 << 12, np.int32)  # this process's packed spikes (grows)
+        self._send = np.zeros(self.width, np.int32)
         if len(self.shs):  # compile (or load) the packing now, not in the first exchange
-            _pack(self.shs, self.nhs, 0, 0, self.mask, np.empty(0, np.int32))
-            _unpack(np.empty(0, np.int32), np.zeros(comm.size, np.int64), 0, 0, self.mask, self.shs, self.nhs)
+            _pack(self.shs, self.nhs, 0, 0, self.mask, self._out)
+            _unpack(self._out, np.zeros(comm.size, np.int64), 0, 0, self.mask, self.shs, self.nhs)
 
     def exchange(self, k0: int, m: int) -> None:
         """Make the rows of steps ``k0`` to ``k0 + m - 1`` hold every process's spikes."""
         if not len(self.shs):
             return
         t0 = time.perf_counter()
-        rows = (np.arange(k0, k0 + m) & self.mask)
-        total = len(self.shs) * m + sum(int(nh[rows].sum()) for nh in self.nhs)
-        out = np.empty(total, np.int32)
-        _pack(self.shs, self.nhs, k0, m, self.mask, out)
+        n = _pack(self.shs, self.nhs, k0, m, self.mask, self._out)
+        if n < 0:
+            self._out = np.empty(2 * -n, np.int32)
+            n = _pack(self.shs, self.nhs, k0, m, self.mask, self._out)
+        out = self._out[:n]
         if self.method == "allgatherv":
             data, sizes = self.comm.allgatherv(out)
+            start = np.zeros(sizes.size, np.int64)
+            np.cumsum(sizes[:-1], out=start[1:])
         else:
-            data, sizes = self._fixed(out)
-        _unpack(data, sizes, k0, m, self.mask, self.shs, self.nhs)
+            data, start = self._fixed(out)
+        _unpack(data, start, k0, m, self.mask, self.shs, self.nhs)
         self.seconds += time.perf_counter() - t0
         self.count += 1
         self.steps += m
@@ -142,19 +153,18 @@ class SpikeExchange:
     def _fixed(self, out: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """One ``Allgather`` of ``width`` int32 per process (the length, then the first values),
         and only when some process had more, an ``Allgatherv`` of the rest (every process
-        knows every length by then); the width then grows, the same on every process."""
+        knows every length by then); the width then grows, the same on every process.
+        Returns the values and where each rank's begin."""
         width = self.width
-        send = np.zeros(width, np.int32)
+        send = self._send
         send[0] = out.size
         first = min(out.size, width - 1)
         send[1:1 + first] = out[:first]
         table = self.comm.allgather(send)
         sizes = table[:, 0].astype(np.int64)
         longest = int(sizes.max())
-        if longest <= width - 1:
-            if sizes.size == 1:
-                return table[0, 1:1 + longest].copy(), sizes
-            return np.concatenate([table[r, 1:1 + sizes[r]] for r in range(sizes.size)]), sizes
+        if longest <= width - 1:  # every rank's values are in its row of the table
+            return table.reshape(-1), np.arange(sizes.size, dtype=np.int64) * width + 1
         self.overflows += 1
         rest, _ = self.comm.allgatherv(out[first:], np.maximum(sizes - (width - 1), 0))
         parts, pos = [], 0
@@ -164,7 +174,10 @@ class SpikeExchange:
             parts += [table[r, 1:1 + head], rest[pos:pos + tail]]
             pos += tail
         self.width = min(1 << int(longest + longest // 4 + 1).bit_length(), MAX_FIXED_WIDTH)
-        return np.concatenate(parts), sizes
+        self._send = np.zeros(self.width, np.int32)
+        start = np.zeros(sizes.size, np.int64)
+        np.cumsum(sizes[:-1], out=start[1:])
+        return np.concatenate(parts), start
 
 
 def as_integers(values: np.ndarray) -> np.ndarray:
