@@ -5,12 +5,18 @@ neurons of its range and receives the synaptic input of those neurons only, so t
 never write to the same memory and every neuron sees the same operations in the same order
 whatever the number of threads. (A distributed run would split neurons into ranges the
 same way, with the spike histories exchanged between ranks.)
+
+A run on K processes of T threads splits every population twice (:func:`range_starts`):
+into K process ranges (:func:`process_range`), each into T thread ranges, K x T ranges in
+all, process r owning ranges r T to (r + 1) T - 1. The process ranges do not depend on T,
+so the synapses a process builds (those onto its own neurons) stay valid when the number
+of threads changes between runs.
 """
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["block_span", "block_starts"]
+__all__ = ["block_span", "block_starts", "range_starts", "process_range"]
 
 
 def block_span(n: int, blocks: int) -> int:
@@ -25,3 +31,26 @@ def block_starts(n: int, blocks: int) -> np.ndarray:
     ``blocks + 1`` entries): block b is ``starts[b]`` to ``starts[b + 1] - 1``, and neuron i
     is in block ``i // block_span(n, blocks)``."""
     return np.minimum(np.arange(blocks + 1, dtype=np.int64) * block_span(n, blocks), n)
+
+
+def process_range(n: int, processes: int, rank: int) -> tuple[int, int]:
+    """The neurons ``lo <= i < hi`` of a population of ``n`` that process ``rank`` of
+    ``processes`` owns (the blocks of :func:`block_starts`)."""
+    starts = block_starts(n, processes)
+    return int(starts[rank]), int(starts[rank + 1])
+
+
+def range_starts(n: int, threads: int, processes: int = 1) -> np.ndarray:
+    """The first neuron of each of the ``processes x threads`` ranges of a population of
+    ``n`` neurons, and ``n`` (int64): the process ranges of :func:`process_range`, each split
+    into ``threads`` blocks as :func:`block_starts` splits a population (every start but ``n``
+    a multiple of 8). With one process, ``block_starts(n, threads)``."""
+    if processes == 1:
+        return block_starts(n, threads)
+    outer = block_starts(n, processes)
+    out = np.empty(processes * threads + 1, np.int64)
+    for r in range(processes):
+        lo, hi = int(outer[r]), int(outer[r + 1])
+        out[r * threads:(r + 1) * threads] = lo + block_starts(hi - lo, threads)[:-1]
+    out[-1] = n
+    return out

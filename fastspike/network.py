@@ -147,6 +147,14 @@ class Network:
         default, the machine's cores) run at once; more threads make more, smaller ranges.
         Threads pay on large networks: a step then costs three barriers (a few microseconds).
         ``net.threads`` may be changed between runs.
+    comm : fastspike.parallel.Communicator or None
+        The processes the network runs on (see the README, *Running on several machines*).
+        None: every process an MPI launcher started (``mpiexec -n K python script.py``,
+        detected from its environment; mpi4py is imported only then), else one process.
+        Each of K processes owns a contiguous range of every population, builds the
+        synapses onto its own neurons only and updates them; the spikes are exchanged every
+        smallest delay. Spikes, samples and final states are the same for any K (and any
+        ``threads`` per process); records and an output file are gathered on rank 0.
 
     Attributes
     ----------
@@ -157,7 +165,7 @@ class Network:
     """
 
     def __init__(self, dt: float = 0.1, seed: int | None = None, backend: str | backends.CPU | backends.CUDA = "cpu",
-                 dtype: str | type = "float64", threads: int = 1) -> None:
+                 dtype: str | type = "float64", threads: int = 1, comm=None) -> None:
         dt = validation.number(dt, "dt", "Network", low=0.0, low_open=True, unit="ms")
         key = np.dtype(dtype).name if not isinstance(dtype, str) else dtype
         if key not in _DTYPES:
@@ -165,6 +173,11 @@ class Network:
         if seed is not None:
             seed = validation.integer(seed, "seed", "Network", low=0, high=MAX_SEED,
                                       unit="or None; NumPy's SeedSequence entropy is 128 bits")
+        self.comm = _communicator(comm)
+        named = getattr(backend, "name", backend)
+        if self.comm.size > 1 and named != "cpu":
+            raise ValueError(f"Network: backend={named!r} runs on one process; {self.comm.size} processes "
+                             f"need backend='cpu' (one process per GPU is not implemented)")
         self.backend_name = backends.check(backend)
         self.backend = backends.options_of(backend if not isinstance(backend, str) else self.backend_name)
         self._engine = None
@@ -204,6 +217,29 @@ class Network:
     def t(self) -> float:
         """Current time (ms)."""
         return self.step * self.dt
+
+    @property
+    def processes(self) -> int:
+        """The processes the network runs on (``comm.size``)."""
+        return self.comm.size
+
+    @property
+    def rank(self) -> int:
+        """This process's rank, 0 to ``processes - 1`` (rank 0 prints, shows progress, keeps
+        the records and writes the output)."""
+        return self.comm.rank
+
+    def own_range(self, population: "Population") -> tuple[int, int]:
+        """The neurons ``lo <= i < hi`` of ``population`` this process updates (all of them
+        on one process): :func:`fastspike.blocks.process_range`."""
+        from .blocks import process_range
+
+        return process_range(population.n, self.processes, self.rank)
+
+    def exchange_interval(self) -> int:
+        """Steps between two exchanges of spikes in a distributed run: the smallest delay of
+        any projection, in steps (NEST's min_delay); no projection, no exchange (2**30)."""
+        return min((p.min_delay for p in self.projections), default=1 << 30)
 
     def population(self, model: Model, n: int, name: str | None = None, integrator: str | None = None) -> Population:
         """Add ``n`` neurons of ``model``; ``integrator`` defaults to the model's best."""
@@ -352,12 +388,17 @@ class Network:
         delay = self.dt if delay is None else delay
         if isinstance(delay, Distribution):
             check_delay(delay, self.dt)
-        resources.check_projection(pre, post, connector, weight, delay, self.threads)
+        resources.check_projection(pre, post, connector, weight, delay, self.threads, self.processes)
         if isinstance(weight, (int, float, np.number)):
             synapse.check_weights(weight, "connect")  # before the connectivity is drawn
             weight_update.check_weights(np.array([weight]), "connect")
         index = len(self.projections)
-        proj = Projection(pre, post, connector, synapse, weight, delay, hash_seed(self.seed, 1, index), index)
+        if weight_update.plastic and self.processes > 1:
+            raise ValueError(f"connect: plastic weight updates ({weight_update!r}) run in one process only so far; "
+                             f"this network runs on {self.processes} processes (see the README, Running on several "
+                             f"machines)")
+        proj = Projection(pre, post, connector, synapse, weight, delay, hash_seed(self.seed, 1, index), index,
+                          self.comm)
         synapse.check_weights(proj._weights, "connect")  # drawn weights too
         proj.weight_update = weight_update
         if weight_update.plastic:
@@ -495,9 +536,7 @@ class Network:
                              f"the step counter stops at {validation.MAX_STEPS} ({validation.MAX_STEPS * self.dt:.3g} ms)")
         writer = None
         if output is not None:
-            from .recording import hdf5
-
-            writer = hdf5.prepare(self, output, overwrite, connectivity)
+            writer = self._prepare_output(output, overwrite, connectivity)
         else:
             resources.check_records(self, nsteps)
         self.build()
@@ -505,6 +544,7 @@ class Network:
         if writer is None:
             if nsteps:
                 self._engine.run(nsteps, progress)
+                self._gather_state()
                 self._check_finite()
             self._carry = total - nsteps * self.dt
             return
@@ -512,7 +552,7 @@ class Network:
         self._output = writer
         try:
             if nsteps:
-                self._engine.run(nsteps, progress, sink=writer)
+                self._engine.run(nsteps, progress, sink=None if isinstance(writer, _NoOutput) else writer)
         except BaseException as error:
             try:
                 writer.close(error)
@@ -523,11 +563,43 @@ class Network:
         writer.close()
         self._carry = total - nsteps * self.dt
         self.timings["output"] = writer.seconds
+        self._gather_state()
         self._check_finite()
+
+    def _prepare_output(self, output, overwrite: bool, connectivity: bool):
+        """The writer of ``output``: rank 0 writes (the records are gathered there); its
+        checks' error is raised on every process, with the same message."""
+        from .recording import hdf5
+
+        if self.processes == 1:
+            return hdf5.prepare(self, output, overwrite, connectivity)
+        if connectivity is True:
+            raise ValueError(f"run: connectivity=True with {self.processes} processes is not implemented (each "
+                             f"process holds the synapses onto its own neurons); run on one process to store them")
+        writer, error = None, None
+        if self.comm.is_root:
+            try:
+                writer = hdf5.prepare(self, output, overwrite, connectivity)
+            except Exception as e:  # noqa: BLE001 - raised on every process below
+                error = e
+        error = self.comm.bcast(None if error is None else (type(error), str(error)))
+        if error is not None:
+            kind, message = error
+            raise kind(message)
+        return writer if self.comm.is_root else _NoOutput()
+
+    def _gather_state(self) -> None:
+        """A distributed run: every process takes every neuron's state from its owner."""
+        if self.processes > 1:
+            from .parallel.exchange import gather_state
+
+            gather_state(self)
 
     def _check_finite(self) -> None:
         """Warn when a population's state is no longer finite: an explicit integrator diverged
         (a step too large for the model's fastest dynamics), or the input overflowed."""
+        if not self.comm.is_root:  # the same state on every process: rank 0 warns
+            return
         for pop in self.populations:
             for name, values in pop.state.items():
                 bad = values.size - int(np.count_nonzero(np.isfinite(values)))
@@ -545,6 +617,31 @@ _POPULATION_ATTRIBUTES = frozenset({"network", "model", "n", "name", "integrator
                                     "currents", "poisson_inputs", "key", "channels", "state_names"}
                                    | {a for a in dir(Population) if not a.startswith("_")})
 """Names a state variable may not take: ``pop.<variable>`` must reach the variable."""
+
+
+class _NoOutput:
+    """The output of a process that is not rank 0 (rank 0 writes the gathered records)."""
+
+    path = None
+    seconds = 0.0
+
+    def start(self) -> None:
+        pass
+
+    def close(self, error: BaseException | None = None) -> None:
+        pass
+
+
+def _communicator(comm):
+    """``comm`` checked, or (None) the communicator of the processes an MPI launcher started."""
+    from . import parallel
+
+    if comm is None:
+        return parallel.world()
+    if not isinstance(comm, parallel.Communicator):
+        raise TypeError(f"Network: comm={comm!r} must be a fastspike.parallel communicator (fs.parallel.world(), "
+                        f"fs.parallel.MPICommunicator(mpi4py_comm), ...) or None")
+    return comm
 
 
 def _indices(neurons: Iterable[int], population: Population) -> np.ndarray:

@@ -122,12 +122,13 @@ def expected_synapses(connector, n_pre: int, n_post: int, same: bool) -> float:
     return 0.0
 
 
-def check_projection(pre, post, connector, weight, delay, threads: int) -> None:
+def check_projection(pre, post, connector, weight, delay, threads: int, processes: int = 1) -> None:
     """Refuse a projection whose synapses cannot fit (before drawing them): 4 bytes of target
-    per synapse, 4 of weight unless shared, 2 of delay unless shared, row pointers."""
+    per synapse, 4 of weight unless shared, 2 of delay unless shared, row pointers (with
+    ``processes``, each holds about its share of the synapses)."""
     from .synapses.distributions import Distribution
 
-    n = expected_synapses(connector, pre.n, post.n, pre is post)
+    n = expected_synapses(connector, pre.n, post.n, pre is post) / processes
     per_synapse = 4 + (4 if isinstance(weight, Distribution) or np.ndim(weight) > 0 else 0)
     per_synapse += 2 if isinstance(delay, Distribution) or np.ndim(delay) > 0 else 0
     needed = n * per_synapse + 24.0 * (pre.n + 1) * max(1, threads)

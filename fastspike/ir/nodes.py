@@ -184,7 +184,7 @@ class Delivery:
     """The synapses ``s_`` (of presynaptic neuron ``j_``, target ``TG[s_]``) of the spikes a
     projection delivers in this step: what was emitted ``D`` steps ago (``scheme`` "input":
     one delay for all synapses, added to the target channel's input of this step, ``A``) or,
-    with several delays, the spikes of the last step, each synapse added to the ring buffer
+    with several delays, the spikes of step k - ``lag`` (the last step), each synapse added to the ring buffer
     ``R`` at the row of the step it arrives in (``"ring_delays"``: a delay per synapse,
     ``DL``; ``"ring_groups"``: rows grouped by delay, ``DO`` the offsets of the groups).
     Arguments: ``SH``/``NH`` the presynaptic spike history, ``IP``/``TG``/``WT`` the CSR rows,
@@ -196,10 +196,17 @@ class Delivery:
     :class:`Transmit`)."""
     n_synapses: int = 0
     n_pre: int = 0
-    partition: Callable[[int], np.ndarray] | None = None
-    """The runtime's offsets of the part of each row (or delay group) onto each of a given
-    number of ranges of the targets (:func:`fastspike.runtime.layout.row_parts`): what a
-    backend that splits the targets (CPU threads) reads instead of whole rows."""
+    partition: Callable[..., np.ndarray] | None = None
+    """The runtime's offsets of the part of each row (or delay group) onto each of the
+    ranges of the targets of ``partition(threads, processes=1)``
+    (:func:`fastspike.runtime.layout.row_parts`, :func:`fastspike.blocks.range_starts`): what
+    a backend that splits the targets (CPU threads, processes) reads instead of whole rows."""
+    lag: int = 1
+    """With several delays: the spikes delivered in step k are those of step k - ``lag``
+    (each synapse added to the ring row of step k - lag + its delay). 1, or a distributed
+    run's exchange interval (the network's smallest delay), when the spikes of the last
+    ``lag`` steps are known only after the exchange: every ring row then still receives its
+    additions in the same order (the spikes' step order), so the sums are the same."""
 
 
 @dataclass

@@ -16,6 +16,8 @@ from __future__ import annotations
 import abc
 import os
 import pickle
+import sys
+import time
 
 import numpy as np
 
@@ -249,11 +251,57 @@ def launched_by_mpi() -> bool:
     return any(name in os.environ for name in _MPI_ENV)
 
 
+_WORLD: list = []
+
+
 def world() -> Communicator:
     """The communicator of this process: :class:`MPICommunicator` over ``COMM_WORLD`` when
-    started by an MPI launcher with more than one process, else :class:`SerialCommunicator`."""
+    started by an MPI launcher with more than one process, else :class:`SerialCommunicator`.
+
+    Under MPI it also installs :func:`abort_on_error` as ``sys.excepthook``: an exception
+    that ends one process ends them all, shown once."""
+    if _WORLD:
+        return _WORLD[0]
+    comm: Communicator = SerialCommunicator()
     if launched_by_mpi():
-        comm = MPICommunicator()
-        if comm.size > 1:
-            return comm
-    return SerialCommunicator()
+        mpi = MPICommunicator()
+        if mpi.size > 1:
+            comm = mpi
+            sys.excepthook = abort_on_error(mpi, sys.excepthook)
+    _WORLD.append(comm)
+    return comm
+
+
+SHOW_DELAY = 0.5
+"""Seconds a rank other than 0 waits before showing an uncaught error and aborting: when
+every rank raised the same error (bad input, refused the same way everywhere), rank 0
+shows it and ends the run first, so it is shown once."""
+
+PEER_WAIT = 30.0
+"""Seconds a rank stopped by another's failure (:class:`fastspike.parallel.PeerFailed`)
+waits for that rank to show its error and end the run, before aborting itself."""
+
+
+def abort_on_error(comm: "MPICommunicator", previous):
+    """An excepthook for a distributed run: show the error (rank 0 at once, the others after
+    :data:`SHOW_DELAY`; :class:`~fastspike.parallel.PeerFailed` is not shown, the failing
+    rank shows its own), then ``MPI_Abort`` so that no process is left waiting in a
+    collective (an uncaught exception would otherwise hang the others until the job's
+    time limit)."""
+
+    def hook(kind, value, traceback) -> None:
+        from . import PeerFailed
+
+        try:
+            if issubclass(kind, PeerFailed):
+                time.sleep(PEER_WAIT)
+            else:
+                if comm.rank != 0:
+                    time.sleep(SHOW_DELAY)
+                sys.stderr.write(f"fastspike: rank {comm.rank} of {comm.size}:\n")
+                previous(kind, value, traceback)
+                sys.stderr.flush()
+        finally:
+            comm.comm.Abort(1)
+
+    return hook

@@ -648,6 +648,7 @@ class HDF5Writer:
         a["backend"] = net.backend_name
         a["dtype"] = net.dtype.name
         a["threads"] = net.threads
+        a["processes"] = net.processes
         a["time_unit"] = "ms"
         a["voltage_unit"] = "mV"
         a["rate_unit"] = "Hz"
@@ -696,7 +697,7 @@ class HDF5Writer:
                 g.attrs["post"] = proj.post.name
                 g.attrs["connector"] = repr(proj.connector)
                 g.attrs["synapse"] = repr(proj.synapse)
-                g.attrs["n_synapses"] = int(proj.n_synapses)
+                g.attrs["n_synapses"] = int(proj.total_synapses)
                 g.attrs["delivery"] = proj.delivery
                 g.attrs["min_delay"] = int(proj.min_delay)
                 g.attrs["max_delay"] = int(proj.max_delay)

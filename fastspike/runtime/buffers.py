@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..blocks import block_starts
+from ..blocks import range_starts
 from .layout import row_parts
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -35,6 +35,7 @@ class Buffers:
     def __init__(self, net: "Network") -> None:
         self.net = net
         self.ring_length = 1
+        self.delivery_lag = 1  # ring deliveries in step k: the spikes of step k - lag (see prepare)
         self._history: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self._channel_state: dict[tuple, np.ndarray] = {}
         self._inputs: dict[tuple, np.ndarray] = {}
@@ -89,15 +90,16 @@ class Buffers:
             self._recorded_input[pop.index] = np.zeros(pop.n, self.net.dtype)
         return self._recorded_input[pop.index]
 
-    def row_parts(self, proj, parts: int) -> np.ndarray:
-        """Where the part of each row (or delay group) of ``proj`` onto each of ``parts``
-        ranges of its targets starts (:func:`fastspike.runtime.layout.row_parts`; the ranges
-        of :func:`fastspike.blocks.block_starts`). Kept for the thread count in use only."""
-        key = (proj.index, parts)
+    def row_parts(self, proj, threads: int, processes: int = 1) -> np.ndarray:
+        """Where the part of each row (or delay group) of ``proj`` onto each of the
+        ``processes x threads`` ranges of its targets starts
+        (:func:`fastspike.runtime.layout.row_parts`; the ranges of
+        :func:`fastspike.blocks.range_starts`). Kept for the thread count in use only."""
+        key = (proj.index, threads, processes)
         if key not in self._row_parts:
             for old in [k for k in self._row_parts if k[0] == proj.index]:
                 del self._row_parts[old]
-            starts = block_starts(proj.post.n, parts)
+            starts = range_starts(proj.post.n, threads, processes)
             self._row_parts[key] = row_parts(proj.indptr, proj.targets, starts, proj.delay_offsets)
         return self._row_parts[key]
 
@@ -120,6 +122,14 @@ class Buffers:
         keeping the spikes and inputs still in flight at the network's step."""
         net, step = self.net, self.net.step
         length = net.ring_length()
+        lag = net.exchange_interval() if net.processes > 1 else 1
+        if lag != self.delivery_lag:
+            if step > 0 and any(p.delivery == "ring" and p.start_step < step for p in net.projections):
+                raise ValueError(f"run: a projection added since the last run lowers the network's smallest delay "
+                                 f"to {lag} steps, from {self.delivery_lag}: with {net.processes} processes, the "
+                                 f"spikes in flight would be delivered out of order. Create every projection before "
+                                 f"the first run (or give the new ones delays of at least {self.delivery_lag} steps)")
+            self.delivery_lag = lag
         for proj in net.projections:
             self.spike_history(proj.pre)
             if proj.plastic and proj.weight_update.on_post:  # its learning reads the postsynaptic spikes of the last max_delay steps

@@ -77,11 +77,17 @@ class Projection:
     start_step : int
         The network's step when the projection was made: only spikes emitted from then on
         travel through it.
+    targets_range : (int, int)
+        The targets ``lo <= i < hi`` whose synapses this process holds (all but in a
+        distributed run, where each process builds the synapses onto its own neurons: the
+        arrays above then hold those only, with global indices).
+    total_synapses : int
+        The synapses of every process.
     build_time : float, s
     """
 
     def __init__(self, pre: "Population", post: "Population", connector: Connector, synapse: PostsynapticModel,
-                 weight, delay, key: np.uint64, index: int) -> None:
+                 weight, delay, key: np.uint64, index: int, comm=None) -> None:
         net = pre.network
         self.pre, self.post, self.connector, self.synapse, self.index = pre, post, connector, synapse, index
         self.weight_update: WeightUpdateModel = Static()
@@ -91,7 +97,13 @@ class Projection:
         shape = connector.array_shape(pre.n, post.n)
         weight = _values("weight", weight, shape, connector, key, None)  # checked before building
         delay = _values("delay", delay, shape, connector, key, net.dt)
-        built = connector.build(pre.n, post.n, same, key, 0, post.n,
+        lo, hi = 0, post.n  # a distributed run: the synapses onto this process's own neurons
+        if comm is not None and comm.size > 1:
+            from ..blocks import process_range
+
+            lo, hi = process_range(post.n, comm.size, comm.rank)
+        self.targets_range = (lo, hi)
+        built = connector.build(pre.n, post.n, same, key, lo, hi,
                                 weight=weight if isinstance(weight, build.Draws) else None,
                                 delay=delay if isinstance(delay, build.Draws) else None)
         self.indptr, self.targets = built.indptr, built.targets
@@ -101,10 +113,27 @@ class Projection:
         self.start_step = 0
         self.min_delay = int(delays.min()) if delays.size else 1
         self.max_delay = int(delays.max()) if delays.size else 1
+        uniform = delays.size <= 1
+        if comm is not None and comm.size > 1:  # the weights and delays of every process's synapses decide
+            n_local = int(self.targets.size)
+            self._weights = _shared_or_expanded(self._weights, n_local, comm)
+            some = n_local > 0 and delays.size > 0
+            low = comm.allreduce(self.min_delay if some else MAX_DELAY_STEPS + 1, "min")
+            high = comm.allreduce(self.max_delay if some else 0, "max")
+            several = comm.allreduce(not uniform, "or")
+            if high >= low:  # some process has synapses
+                self.min_delay, self.max_delay = low, high
+            uniform = not several and low >= high
+            if not uniform and delays.size == 1 and n_local > 1:  # one value here, several elsewhere
+                delays = np.full(n_local, delays[0], delays.dtype)
+            if uniform and delays.size == 0:
+                delays = np.array([self.min_delay], np.uint8 if self.min_delay <= 255 else np.uint16)
         self._delays = delays[:1].copy() if delays.size else np.ones(1, np.uint8)
-        self.delivery = "deferred" if delays.size <= 1 else "ring"
+        self.delivery = "deferred" if uniform else "ring"
         longest = int(np.diff(self.indptr).max()) if pre.n else 0
-        if delays.size > 1:  # rows grouped by delay, for delivery one delay at a time
+        if not uniform and delays.size == 0:
+            self._delays = np.ones(0, np.uint8)
+        elif delays.size > 1:  # rows grouped by delay, for delivery one delay at a time
             dmin, dmax = self.min_delay, self.max_delay
             kind = np.uint8 if longest < 1 << 8 else np.uint16 if longest < 1 << 16 else np.int64
             if pre.n * (dmax - dmin + 2) * np.dtype(kind).itemsize <= delays.nbytes:
@@ -116,6 +145,9 @@ class Projection:
             else:
                 self._delays = delays
         del delays
+        self.total_synapses = self.n_synapses  # of every process (a distributed run holds its own only)
+        if comm is not None and comm.size > 1:
+            self.total_synapses = comm.allreduce(self.n_synapses, "sum")
         self.build_time = time.perf_counter() - t0
 
     def make_plastic(self, model: WeightUpdateModel) -> None:
@@ -264,6 +296,21 @@ def _values(name: str, value, shape: tuple | None, connector: Connector, key, dt
         raise ValueError(f"connect: delay of {int(steps.max())} steps exceeds the maximum of "
                          f"{MAX_DELAY_STEPS} steps")
     return steps.astype(np.uint8 if not steps.size or steps.max() <= 255 else np.uint16)
+
+
+def _shared_or_expanded(weights: np.ndarray, n_local: int, comm) -> np.ndarray:
+    """A distributed build: the weights stored once when every process's synapses share one
+    value (as one process would store them), else one per synapse on every process (so
+    that every process transmits the same values the same way)."""
+    has = n_local > 0 and weights.size > 0
+    several = comm.allreduce(weights.size > 1, "or")
+    low = comm.allreduce(float(weights[0]) if has else np.inf, "min")
+    high = comm.allreduce(float(weights[0]) if has else -np.inf, "max")
+    if not several and (low == high or not np.isfinite(low)):  # one value (or no synapse anywhere)
+        return weights if weights.size == 1 or not np.isfinite(low) else np.array([low], np.float32)
+    if weights.size == 1 and n_local != 1:
+        return np.full(n_local, weights[0], weights.dtype)
+    return weights
 
 
 def _stored(value, drawn, order):

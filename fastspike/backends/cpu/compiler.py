@@ -73,9 +73,10 @@ def _constants(indent: str) -> list[str]:
     return [f"{indent}{name} = consts[{k}]" for k, name in enumerate(CONSTANTS)]
 
 
-def lower(prog: StepProgram, threads: int = 1) -> Program:
-    """``prog`` lowered for the CPU: serial, or for the ranges of ``threads`` threads."""
-    return Program(prog, lower_program(prog, threads), threads)
+def lower(prog: StepProgram, threads: int = 1, processes: int = 1) -> Program:
+    """``prog`` lowered for the CPU: serial, or for the ranges of ``threads`` threads (of each
+    of ``processes`` processes: ``Program.threads`` is then the ranges of all processes)."""
+    return Program(prog, lower_program(prog, threads, processes), threads * processes)
 
 
 def _render_kernel(name: str, k: LoweredKernel, ranged: bool = False) -> list[str]:
@@ -211,12 +212,15 @@ _LEADING = "step, slot, ring_length, consts, spike_count, sample_count"
 
 
 def _render_ranged(grouped, preludes: list[str]) -> list[str]:
-    """The drivers of a program run by CPU threads, each thread a range of every population.
+    """The drivers of a program run by CPU threads (or processes), each a range of every
+    population.
 
-    ``run_chunk(..., sample_limit, blocks, workers, sync, G0, G1, ...)`` (``sync``: int64,
-    :data:`~fastspike.backends.cpu.sync.SYNC_SIZE` entries) opens one parallel region
+    ``run_chunk(..., sample_limit, blocks, first, last, workers, sync, G0, G1, ...)``
+    (``sync``: int64, :data:`~fastspike.backends.cpu.sync.SYNC_SIZE` entries; this process
+    runs the ranges ``first`` to ``last - 1`` of ``blocks``) opens one parallel region
     for the whole chunk of steps: ``workers`` workers (at most the threads Numba runs at
-    once), worker ``w`` taking the ranges ``w, w + workers, ...`` of every stage, a barrier
+    once), worker ``w`` taking the ranges ``first + w, first + w + workers, ...`` of every
+    stage, a barrier
     (:mod:`fastspike.backends.cpu.sync`) after the deliveries, after the updates and after
     worker 0 has merged the ranges' spike lists and taken the samples. It leaves the steps
     run in ``sync[2]``, and 2 in ``sync[3]`` when the workers did not run at once (then no
@@ -224,6 +228,9 @@ def _render_ranged(grouped, preludes: list[str]) -> list[str]:
     of its own, ``stage<k>_blocks``, and returns the steps run.
     The calls of one range of a stage are a function of their own (Numba's parfor passes
     are slow on large functions: the parallel functions stay one call each).
+    ``run_chunk_ranges(..., sample_limit, blocks, first, last, G0, ...)`` runs the process's
+    ranges one after another without a parallel region (a distributed run, one thread per
+    process), and returns the steps run.
     """
     out: list[str] = []
     stages = sorted({calls_[0].stage for _, calls_ in grouped})
@@ -235,6 +242,7 @@ def _render_ranged(grouped, preludes: list[str]) -> list[str]:
                        "        full = True", "if full:", "    if w == 0:", "        sync[2] = s_", "    return",
                        "slot = step & (ring_length - 1)"]
     serial_step: list[str] = []  # the fallback's step: a parallel region per stage
+    ranges_step: list[str] = []  # one thread running its process's ranges one after another
     last: list[str] = []  # what worker 0 does once the updates are done: merges, then samples
     for stage in stages:
         members = [(g, kernel) for g, (kernel, calls_) in enumerate(grouped) if calls_[0].stage == stage]
@@ -242,6 +250,7 @@ def _render_ranged(grouped, preludes: list[str]) -> list[str]:
             for g, kernel in members:
                 last += _group_calls(g, kernel.name, "0, blocks, ")
                 serial_step += _group_calls(g, kernel.name, "0, blocks, ")
+                ranges_step += _group_calls(g, kernel.name, "0, blocks, ")
             continue
         lists = "".join(f", pre{g}, G{g}" for g, _ in members)
         out += ["", "", _DECORATOR, f"def stage{stage}({_LEADING}, block, blocks{lists}):"]
@@ -249,14 +258,16 @@ def _render_ranged(grouped, preludes: list[str]) -> list[str]:
             out += _indent(_group_calls(g, kernel.name, "block, blocks, "), 1)
         # the prange index is cast, else the calls are compiled for int64 (typing) and again
         # for uint64 (the parallel region)
-        out += ["", "", _PARALLEL, f"def stage{stage}_blocks({_LEADING}, blocks{lists}):",
-                "    for block in prange(blocks):",
-                f"        stage{stage}({_LEADING}, np.int64(block), blocks{lists})"]
-        serial_step.append(f"stage{stage}_blocks({_LEADING}, blocks{lists})")
-        loop += ["for block in range(w, blocks, workers):", f"    stage{stage}({_LEADING}, block, blocks{lists})"]
+        out += ["", "", _PARALLEL, f"def stage{stage}_blocks({_LEADING}, blocks, first, last{lists}):",
+                "    for b_ in prange(last - first):",
+                f"        stage{stage}({_LEADING}, np.int64(first + b_), blocks{lists})"]
+        serial_step.append(f"stage{stage}_blocks({_LEADING}, blocks, first, last{lists})")
+        ranges_step += ["for block in range(first, last):", f"    stage{stage}({_LEADING}, block, blocks{lists})"]
+        loop += ["for block in range(first + w, last, workers):", f"    stage{stage}({_LEADING}, block, blocks{lists})"]
         merges = [(g, kernel) for g, kernel in members if kernel.merge]
         for g, kernel in merges:
             serial_step += _group_calls(g, kernel.name + "_merge", "0, blocks, ")
+            ranges_step += _group_calls(g, kernel.name + "_merge", "0, blocks, ")
             last += _group_calls(g, kernel.name + "_merge", "0, blocks, ")
         if stage != stages[-1] or merges:
             loop.append("_barrier(sync, workers)")
@@ -264,7 +275,8 @@ def _render_ranged(grouped, preludes: list[str]) -> list[str]:
         loop += ["if w == 0:", *_indent(last, 1), "_barrier(sync, workers)"]
     worker_body += ["for s_ in range(nsteps):", "    step = step0 + s_", *_indent(loop, 1),
                     "if w == 0:", "    sync[2] = nsteps"]
-    head = "step0, nsteps, consts, ring_length, spike_count, spike_limit, sample_count, sample_limit, blocks"
+    head = ("step0, nsteps, consts, ring_length, spike_count, spike_limit, sample_count, sample_limit, blocks, "
+            "first, last")
     out += ["", "", _DECORATOR, f"def worker(w, workers, spin_budget, {head}, sync{lists_all}):",
             *_indent(worker_body, 1)]
     groups_args = "".join(f", G{g}" for g in range(len(grouped)))
@@ -278,6 +290,10 @@ def _render_ranged(grouped, preludes: list[str]) -> list[str]:
     out += ["", "", _DECORATOR, f"def run_chunk_stages({head}, workers, sync{groups_args}):", *preludes]
     out += _STEP_LOOP
     out += _indent(serial_step, 2)
+    out.append("    return nsteps")
+    out += ["", "", _DECORATOR, f"def run_chunk_ranges({head}{groups_args}):", *preludes]
+    out += _STEP_LOOP
+    out += _indent(ranges_step, 2)
     out.append("    return nsteps")
     return out
 

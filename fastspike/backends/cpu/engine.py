@@ -78,13 +78,53 @@ class ChunkedEngine:
         if self.sink is None:
             rec._append(steps, neurons)
         else:
-            self.sink.spikes(rec, steps, neurons)
+            self._guarded(self.sink.spikes, rec, steps, neurons)
 
     def _samples_out(self, rec, steps: np.ndarray, values: dict[str, np.ndarray]) -> None:
         if self.sink is None:
             rec._append(steps, values)
         else:
-            self.sink.samples(rec, steps, values)
+            self._guarded(self.sink.samples, rec, steps, values)
+
+    _error: BaseException | None = None
+
+    def _guarded(self, fn, *args) -> None:
+        """``fn(*args)``; in a distributed run, an error is kept until the next collective
+        decision (raising it now would leave the other processes waiting in a collective)."""
+        if not self._distributed():
+            fn(*args)
+            return
+        if self._error is None:
+            try:
+                fn(*args)
+            except Exception as error:  # noqa: BLE001 - raised at the next decision
+                self._error = error
+
+    def _distributed(self) -> bool:
+        comm = getattr(self.net, "comm", None)
+        return comm is not None and comm.size > 1
+
+    def _decide(self, interrupt: "_DeferredInterrupt") -> None:
+        """A distributed run, after each chunk: every process stops if any failed (its error
+        raised there, :class:`fastspike.parallel.PeerFailed` elsewhere) or received Ctrl-C or
+        SIGTERM; so no process waits in a collective for one that stopped."""
+        from ...parallel import PeerFailed
+
+        sigterm = getattr(signal, "SIGTERM", None)
+        code = 0
+        if self._error is not None:
+            code = 3
+        elif interrupt.hit:
+            code = 2 if interrupt.signum == sigterm else 1
+        code = self.net.comm.allreduce(code, "max")  # an error first, then SIGTERM, then Ctrl-C
+        if code == 3:
+            error, self._error = self._error, None
+            if error is not None:
+                raise error
+            raise PeerFailed("fastspike: another process of this run failed (its error is shown there)")
+        if code:  # every process stops as the signal received (by any of them) asks
+            interrupt.signum = sigterm if code == 2 else signal.SIGINT
+            interrupt.stop()
 
     def run(self, nsteps: int, progress: bool | None, sink: Sink | None = None) -> None:
         """Advance the network by ``nsteps`` steps; drained records go to ``sink`` when given
@@ -94,9 +134,11 @@ class ChunkedEngine:
         network's step and its records agree when ``KeyboardInterrupt`` is raised.
         """
         net = self.net
-        bar = _progress_bar(nsteps * net.dt, progress)
+        distributed = self._distributed()
+        bar = _progress_bar(nsteps * net.dt, progress if not distributed or net.comm.is_root else False)
         end = net.step + nsteps
         self.sink = sink
+        self._error = None
         t_run = time.perf_counter()
         self._start()
         try:
@@ -105,16 +147,20 @@ class ChunkedEngine:
                     todo = min(self.chunk, end - net.step, self._chunk_bound())
                     if sink is not None:
                         todo = min(todo, sink.until_flush(net.step))
+                    if distributed:  # every process runs the same chunk (rank 0's output may bound it)
+                        todo = net.comm.allreduce(todo, "min")
                     t0 = time.perf_counter()
                     done = self._advance(net.step, todo)
                     elapsed = time.perf_counter() - t0
                     net.step += done
                     self._drain()
                     if sink is not None:
-                        sink.tick(net.step)
+                        self._guarded(sink.tick, net.step)
                     if bar is not None:
                         bar.update(done * net.dt)
-                    if interrupt.hit:
+                    if distributed:
+                        self._decide(interrupt)
+                    elif interrupt.hit:
                         interrupt.stop()
                     if done == todo and elapsed < TARGET_CHUNK_SECONDS / 2:
                         self.chunk = min(self.chunk * 2, self.MAX_CHUNK)
@@ -137,8 +183,15 @@ class CPUEngine(ChunkedEngine):
         self.net = net
         self.sample_rows = sample_rows(net)
         t0 = time.perf_counter()
-        prog = self.program = build_program(net, net._buffers, self.sample_rows)
-        self.lowered = lower(prog, net.threads)
+        self.exchange = None
+        processes = net.processes
+        buffer_steps = 2
+        if processes > 1:  # room in the record buffers for many steps: chunks bounded by it (_chunk_bound)
+            widest = max(p.n for p in net.populations)
+            buffer_steps = max(2, min(net.exchange_interval() + 1, 64), (1 << 20) // widest)
+        prog = self.program = build_program(net, net._buffers, self.sample_rows, buffer_steps)
+        self.lowered = lower(prog, net.threads, processes)
+        self.own_blocks = (net.rank * net.threads, (net.rank + 1) * net.threads)
         self.module = compile_program(self.lowered)
         self.function = self.module.run_chunk
         self.consts = constant_values(net)
@@ -149,6 +202,20 @@ class CPUEngine(ChunkedEngine):
         self.ring_length = prog.ring_length
         self.arguments = arguments(self.lowered)
         self.sync = np.zeros(SYNC_SIZE, np.int64)  # the workers' barrier (CPU threads)
+        if processes > 1:
+            from ...parallel.exchange import SpikeExchange, record_columns
+
+            self.exchange = SpikeExchange(net, net.comm)
+            self.columns = [record_columns(net, rec.population, rec.neurons) for rec, _, _ in prog.state_records]
+            bound = self.MAX_CHUNK
+            for rec, steps, _, _ in prog.spike_records:
+                bound = min(bound, steps.size // rec.population.n)
+            for rec, _, _ in prog.state_records:
+                bound = min(bound, (self.sample_rows - 1) * rec.every)
+            self.bound = max(bound, 1)
+            if self.lowered.threads == 1:  # pragma: no cover - lower() gives ranges to processes
+                raise AssertionError("a distributed run needs a ranged program")
+            self.function = self.module.run_chunk_ranges if net.threads == 1 else self.module.run_chunk
         t1 = time.perf_counter()
         self._advance(net.step, 0)  # compile now (or load from cache) so run() times the simulation only
         net.timings["codegen"] = t1 - t0
@@ -160,19 +227,44 @@ class CPUEngine(ChunkedEngine):
         """The generated source of the step sequence (for inspection)."""
         return render(self.lowered)
 
+    def _chunk_bound(self) -> int:
+        """A distributed run: the steps the record buffers hold for certain (every process
+        must run the same steps, so none may stop early on a full buffer)."""
+        return self.bound if self.exchange is not None else self.MAX_CHUNK
+
     def _advance(self, step0: int, nsteps: int) -> int:
+        if self.exchange is None:
+            return self._run(step0, nsteps)
+        done = 0  # pieces of at most the smallest delay, each followed by an exchange of its spikes
+        while done < nsteps or (nsteps == 0 and done == 0):
+            m = min(self.exchange.interval, nsteps - done)
+            ran = self._run(step0 + done, m)
+            if ran != m:  # pragma: no cover - _chunk_bound prevents it
+                raise RuntimeError(f"fastspike: a distributed chunk stopped after {ran} of {m} steps")
+            if m == 0:
+                break
+            self.exchange.exchange(step0 + done, m)
+            done += m
+        return done
+
+    def _run(self, step0: int, nsteps: int) -> int:
         leading = (step0, nsteps, self.consts, self.ring_length, self.spike_count, self.spike_limit, self.sample_count,
                    self.sample_limit)
-        threads = self.lowered.threads
-        if threads == 1:
+        blocks = self.lowered.threads
+        if blocks == 1:
             return int(self.function(*leading, *self.arguments))
+        first, last = self.own_blocks
+        ranges = (np.int64(blocks), np.int64(first), np.int64(last))
+        if self.function is self.module.run_chunk_ranges:
+            return int(self.function(*leading, *ranges, *self.arguments))
         import numba  # a range per thread; as many workers at once as Numba runs threads
 
+        threads = last - first
         workers = min(threads, numba.config.NUMBA_NUM_THREADS)
         numba.set_num_threads(workers)
         if self.function is self.module.run_chunk:  # one parallel region; its outcome is in sync
             self.sync[:] = 0
-            self.function(*leading, np.int64(threads), np.int64(workers), self.sync, *self.arguments)
+            self.function(*leading, *ranges, np.int64(workers), self.sync, *self.arguments)
             if self.sync[3] == 1:
                 return int(self.sync[2])
             # the threading layer did not run the workers at once (no work was done): a region per stage
@@ -180,10 +272,13 @@ class CPUEngine(ChunkedEngine):
                           f"{numba.threading_layer()!r}); running each stage in a parallel region of its own, "
                           "which costs more per step", RuntimeWarning, stacklevel=4)
             self.function = self.module.run_chunk_stages
-        return int(self.function(*leading, np.int64(threads), np.int64(workers), self.sync, *self.arguments))
+        return int(self.function(*leading, *ranges, np.int64(workers), self.sync, *self.arguments))
 
     def _drain(self) -> None:
         """Move the rows of the record buffers to the records (or to the sink) and reuse the buffers."""
+        if self.exchange is not None:
+            self._drain_distributed()
+            return
         for rec, steps, idx, k in self.program.spike_records:
             c = int(self.spike_count[k])
             if c:
@@ -194,6 +289,26 @@ class CPUEngine(ChunkedEngine):
             if c:
                 self._samples_out(rec, steps[:c], {v: b[:c] for v, b in bufs.items()})
                 self.sample_count[k] = 0
+
+
+    def _drain_distributed(self) -> None:
+        """A distributed run: the records of every process, gathered on rank 0 in the order of
+        one process (:mod:`fastspike.parallel.exchange`); every process takes part."""
+        from ...parallel.exchange import gather_samples, gather_spikes
+
+        comm = self.net.comm
+        for rec, steps, idx, k in self.program.spike_records:
+            c = int(self.spike_count[k])
+            merged = gather_spikes(comm, steps[:c], idx[:c])
+            self.spike_count[k] = 0
+            if merged is not None and merged[0].size:
+                self._spikes_out(rec, *merged)
+        for k, (rec, steps, bufs) in enumerate(self.program.state_records):
+            c = int(self.sample_count[k])  # the same on every process
+            values = gather_samples(comm, c, self.columns[k], bufs)
+            self.sample_count[k] = 0
+            if values is not None and c:
+                self._samples_out(rec, steps[:c], values)
 
 
 class _DeferredInterrupt:

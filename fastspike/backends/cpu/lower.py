@@ -24,7 +24,7 @@ import ast
 
 import numpy as np
 
-from ...blocks import block_starts
+from ...blocks import range_starts
 from ...ir import syntax as S
 from ...ir.nodes import (Accumulate, Call, CountAbove, Delivery, Fires, If, Learning, NeuronUpdate, Sampling,
                          SpikeReplay, StepProgram, Store, Transmit)
@@ -43,16 +43,19 @@ _INTRINSICS = Intrinsics({
 })
 
 
-def lower_program(prog: StepProgram, threads: int = 1) -> list[Lowered]:
-    """The calls of ``prog`` lowered serially (``threads`` == 1) or for the ranges of threads."""
-    return [_lower_call(call, threads) for call in prog.calls]
+def lower_program(prog: StepProgram, threads: int = 1, processes: int = 1) -> list[Lowered]:
+    """The calls of ``prog`` lowered serially (``threads`` == 1 and ``processes`` == 1) or for
+    the ``processes x threads`` ranges of :func:`fastspike.blocks.range_starts` (a process
+    runs its own ``threads`` of them)."""
+    return [_lower_call(call, threads, processes) for call in prog.calls]
 
 
 class _Call:
     """The lowering of one call: the kernel's parameters and arrays, plus the lowering's own."""
 
-    def __init__(self, call: Call, threads: int) -> None:
-        self.call, self.threads = call, threads
+    def __init__(self, call: Call, threads: int, processes: int = 1) -> None:
+        self.call, self.threads, self.processes = call, threads, processes
+        self.blocks = threads * processes  # the ranges of every population
         k = call.kernel
         self.params = [v.name for v in k.vars]
         self.arrays = list(call.arrays)
@@ -94,8 +97,8 @@ def _target(var: str, index: tuple) -> ast.Subscript:
     return S.subscript(var, *index, store=True)
 
 
-def _lower_call(call: Call, threads: int) -> Lowered:
-    c = _Call(call, threads)
+def _lower_call(call: Call, threads: int, processes: int = 1) -> Lowered:
+    c = _Call(call, threads, processes)
     work = call.kernel.work
     if isinstance(work, NeuronUpdate):
         body = _neuron_update(c, work)
@@ -122,10 +125,10 @@ def _emission(c: _Call, emission, head: list, tail: list) -> list[ast.stmt]:
     history row of the step. With thread ranges, each range lists from its start ``lo_`` and
     the merge joins the lists (``head``/``tail``: lines before and after the range's work)."""
     lines: list[str] = []
-    ranged = c.threads > 1
+    ranged = c.blocks > 1
     for r, rec in enumerate(emission.records):
         if ranged:  # the buffer has room for a spike of every neuron past spike_count
-            c.array(f"BR{r}", np.zeros(c.threads, np.int64))
+            c.array(f"BR{r}", np.zeros(c.blocks, np.int64))
             head.append(f"m{r}_ = 0")
             store = [f"k_ = spike_count[RK[{r}]] + lo_ + m{r}_", f"{rec.steps}[k_] = step + 1", f"{rec.neurons}[k_] = i",
                      f"m{r}_ += 1"]
@@ -142,7 +145,7 @@ def _emission(c: _Call, emission, head: list, tail: list) -> list[ast.stmt]:
             lines += store
     if emission.history:
         if ranged:
-            c.array("BN", np.zeros(c.threads, np.int64))
+            c.array("BN", np.zeros(c.blocks, np.int64))
             lines += ["SH[slot, lo_ + nsp] = i", "nsp += 1"]
             tail.append("BN[block] = nsp")
             c.merge += S.stmts("\n".join([*_join_ranges("BN", ["SH[slot, {}]"]), "NH[slot] = t_"]))
@@ -170,7 +173,7 @@ def _range(c: _Call, starts: np.ndarray) -> list[ast.stmt]:
 
 def _neuron_update(c: _Call, work: NeuronUpdate) -> list[ast.stmt]:
     n = c.call.n
-    ranged = c.threads > 1
+    ranged = c.blocks > 1
     head: list[str] = []
     tail: list[str] = []
     emit = _emission(c, work.emission, head, tail)
@@ -178,7 +181,7 @@ def _neuron_update(c: _Call, work: NeuronUpdate) -> list[ast.stmt]:
     if work.emission.history:
         out.append(S.assign("nsp", "0"))
     if ranged:
-        out += _range(c, block_starts(n, c.threads))
+        out += _range(c, range_starts(n, c.threads, c.processes))
     out += c.statements(work.per_step)
     loop = f"for i in range({BLOCK_LOOP if ranged else 'n'}):\n    pass"
     dense = [st for st in work.body if not isinstance(st, Fires)]
@@ -206,13 +209,13 @@ def _neuron_update(c: _Call, work: NeuronUpdate) -> list[ast.stmt]:
 
 
 def _spike_replay(c: _Call, work: SpikeReplay) -> list[ast.stmt]:
-    ranged = c.threads > 1
+    ranged = c.blocks > 1
     head: list[str] = []
     tail: list[str] = []
     emit = _emission(c, work.emission, head, tail)
     out = [S.assign("nsp", "0")] if work.emission.history else []
     if ranged:  # range 0 replays the step's spikes (a range of the whole population)
-        starts = np.full(c.threads + 1, c.call.n, np.int64)
+        starts = np.full(c.blocks + 1, c.call.n, np.int64)
         starts[0] = 0
         out += _range(c, starts)
         out.append(S.assign("g_", "np.searchsorted(GS, step) if block == 0 else GS.size"))
@@ -230,19 +233,20 @@ def _spike_replay(c: _Call, work: SpikeReplay) -> list[ast.stmt]:
 def _delivery(c: _Call, work: Delivery) -> list[ast.stmt]:
     """The spikes of the step's history row, their rows (or, with threads, the part of each
     row onto this range's targets), group by group when rows are grouped by delay."""
-    ranged = c.threads > 1
+    ranged = c.blocks > 1
     if ranged:  # the runtime's offsets of the parts of the rows onto each range (BO, or per delay group DP)
-        c.array("DP" if work.scheme == "ring_groups" else "BO", work.partition(c.threads))
+        c.array("DP" if work.scheme == "ring_groups" else "BO", work.partition(c.threads, c.processes))
+    lag = work.lag  # ring: the spikes of step - lag (1; a distributed run's exchange interval)
     if work.scheme == "input":
         since, row = "step - dmin", "(step - dmin) & (ring_length - 1)"
     else:
-        since, row = "step - 1", "(step - 1) & (ring_length - 1)"
+        since, row = f"step - {lag}", f"(step - {lag}) & (ring_length - 1)"
     if work.scheme == "ring_groups":
         if ranged:
             start, stop = "o_ + DP[j_, g_, block]", "o_ + DP[j_, g_, block + 1]"
         else:
             start, stop = "o_ + DO[j_, g_]", "o_ + DO[j_, g_ + 1]"
-        synapses = ["o_ = IP[j_]", "for g_ in range(dn):", "    q_ = (step - 1 + dmin + g_) & (ring_length - 1)",
+        synapses = ["o_ = IP[j_]", "for g_ in range(dn):", f"    q_ = (step - {lag} + dmin + g_) & (ring_length - 1)",
                     f"    for s_ in range({start}, {stop}):", "        pass"]
         target = ("q_", "TG[s_]")
     else:
@@ -252,7 +256,7 @@ def _delivery(c: _Call, work: Delivery) -> list[ast.stmt]:
             start, stop = "IP[j_]", "IP[j_ + 1]"
         synapses = [f"for s_ in range({start}, {stop}):", "    pass"]
         target = ("TG[s_]",) if work.scheme == "input" else \
-            ("(step - 1 + np.int64(DL[s_])) & (ring_length - 1)", "TG[s_]")
+            (f"(step - {lag} + np.int64(DL[s_])) & (ring_length - 1)", "TG[s_]")
     array = "A" if work.scheme == "input" else "R"
     per_synapse = c.statements([Accumulate(array, tuple(S.expr(t) for t in target), S.clone(st.value))
                                 if isinstance(st, Transmit) else st for st in work.body])
