@@ -170,6 +170,20 @@ def test_cuda_is_refused_with_several_processes():
     LocalCluster(2, timeout=60).run(fn)
 
 
+def test_plasticity_is_refused_with_several_processes():
+    """Plastic projections run in one process only so far: refused at connect() on every
+    rank with the same message, before anything is built."""
+    def fn(comm):
+        net = fs.Network(seed=3, comm=comm)
+        a = net.population(fs.LIF(tau_m=10.0), n=10, name="a")
+        with pytest.raises(ValueError, match="one process only so far; this network runs on 2 processes"):
+            net.connect(a, a, fs.FixedIndegree(2), synapse=fs.ExpCurrent(5.0), weight=0.5,
+                        plasticity=fs.STDP(w_max=1.0))
+        assert net.projections == []
+
+    LocalCluster(2, timeout=60).run(fn)
+
+
 def test_an_output_error_on_rank_0_stops_every_rank(tmp_path):
     """Rank 0's output fails mid-run: it raises its error, the others PeerFailed, at the same
     decision (no rank waits in a collective)."""
