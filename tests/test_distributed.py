@@ -42,7 +42,7 @@ def test_reference_is_not_trivial(reference):
     assert want["Ev.steps"].size == (250 + 150) // 3
 
 
-@pytest.mark.parametrize("k", [2, 3])
+@pytest.mark.parametrize("k", [2, 3, 4])
 def test_same_results_for_any_number_of_processes(reference, k):
     """Spikes, samples (columns from every rank) and final states equal one process's; the
     final state is every neuron's on every rank."""

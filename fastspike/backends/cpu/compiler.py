@@ -22,6 +22,7 @@ import inspect
 import math
 import os
 import sys
+import threading
 from pathlib import Path
 from typing import Callable
 
@@ -386,7 +387,7 @@ def import_generated(source: str, prog, prefix: str, compile_fn: Callable,
     folder = cache_dir()
     path = folder / f"fs_{prefix}_{key}.py"
     if not path.exists():
-        tmp = folder / f".{path.name}.{os.getpid()}.tmp"
+        tmp = folder / f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp"  # unique per writer thread
         tmp.write_text(source)
         os.replace(tmp, path)  # atomic: concurrent builders write the same content
     module_name = f"fastspike._generated.{prefix}_{key}"
