@@ -121,11 +121,17 @@ class Fires:
 @dataclass
 class CountAbove:
     """``target`` = the number of entries of the ascending table ``table`` that ``value``
-    exceeds (a Poisson count from its cumulative thresholds)."""
+    exceeds (a Poisson count from its cumulative thresholds), an int64.
+
+    ``dense``: when > 0, nearly every value (the fragment that draws them knows their
+    distribution) exceeds at most the first ``dense`` entries, so a backend may compare with
+    those only, in a loop that vectorizes, and finish the search exactly for the rare values
+    beyond ``table[dense - 1]`` in a sparse pass (CPU). 0: no such bound."""
 
     target: str
     value: ast.expr
     table: str
+    dense: int = 0
 
 
 @dataclass

@@ -181,10 +181,13 @@ class Fragment:
         self._update.body.append(S.assign(name + self.suffix, value))
         return name + self.suffix
 
-    def count_above(self, name: str, value: ast.expr | str, table: str) -> str:
-        """A local: how many entries of the ascending table ``table`` ``value`` exceeds."""
+    def count_above(self, name: str, value: ast.expr | str, table: str, dense: int = 0) -> str:
+        """A local (int64): how many entries of the ascending table ``table`` ``value`` exceeds.
+        ``dense`` > 0: nearly every value exceeds at most the first ``dense`` entries (see
+        :class:`~fastspike.ir.nodes.CountAbove`); ``value`` must then depend only on the
+        step, the neuron and constants (a backend may compute it in a pass of its own)."""
         self._update.body.append(CountAbove(name + self.suffix, S.expr(value) if isinstance(value, str) else value,
-                                            table))
+                                            table, dense))
         return name + self.suffix
 
     def function(self, fn: Callable) -> str:
