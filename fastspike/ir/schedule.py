@@ -496,15 +496,21 @@ class _PopulationUpdate:
         down); the model's bounds; the threshold (:class:`Fires`); the new state stored."""
         body, model = self.body, self.model
         v_new = self.n_loc[0]
-        membrane = v_new
-        for c, ch, total in self.arrivals:
-            membrane = _component_call(self.b, ch, ch.arrive, {"v": membrane, "w": total}, channel=c)
         if model.refractory:
+            # refractory neurons keep v and take nothing: written as the arrivals of w * on_
+            # (w when on_, else 0: arrive(v, 0) is v) onto ``v_new if on_ else v``, so that no
+            # branch holds the arrivals' work (the draws of Poisson inputs): the loop vectorizes
             self.b.array("RC", self.buffers.refractory(self.pop), Space.NEURON, persistent=True)
             body += [S.assign("r_", "RC[i]"), S.assign("on_", "r_ <= 0"),
                      Store("RC", (S.expr("i"),), S.expr("r_ - 1 if r_ > 0 else 0"), S.expr("r_ > 0"), S.expr("r_ - 1"))]
-            body.append(S.assign(v_new, f"{membrane} if on_ else {self.s_loc[0]}"))
+            membrane = f"({v_new} if on_ else {self.s_loc[0]})"
+            for c, ch, total in self.arrivals:
+                membrane = _component_call(self.b, ch, ch.arrive, {"v": membrane, "w": f"{total} * on_"}, channel=c)
+            body.append(S.assign(v_new, membrane))
         elif self.arrivals:
+            membrane = v_new
+            for c, ch, total in self.arrivals:
+                membrane = _component_call(self.b, ch, ch.arrive, {"v": membrane, "w": total}, channel=c)
             body.append(S.assign(v_new, membrane))
         if model.constrain is not None:
             body.append(S.assign(self.n_loc, self.call("constrain", self.n_loc)))
