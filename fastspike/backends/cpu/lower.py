@@ -302,8 +302,20 @@ def _delivery(c: _Call, work: Delivery) -> list[ast.stmt]:
     """The spikes of the step's history row, their rows (or, with threads, the part of each
     row onto this range's targets), group by group when rows are grouped by delay."""
     ranged = c.threads > 1
+    grouped = work.scheme in ("ring_groups", "arrival_groups")
     if ranged:  # the runtime's offsets of the parts of the rows onto each range (BO, or per delay group DP)
-        c.array("DP" if work.scheme == "ring_groups" else "BO", work.partition(c.threads))
+        c.array("DP" if grouped else "BO", work.partition(c.threads))
+    if work.scheme == "arrival_groups":  # each delay group when it arrives: g_ from the longest delay
+        start, stop = ("o_ + DP[j_, g_, block]", "o_ + DP[j_, g_, block + 1]") if ranged else \
+            ("o_ + DO[j_, g_]", "o_ + DO[j_, g_ + 1]")
+        per_synapse = c.statements([Accumulate("A", (S.expr("TG[s_]"),), S.clone(st.value))
+                                    if isinstance(st, Transmit) else st for st in work.body])
+        groups = S.stmts("for g_ in range(dn - 1, -1, -1):\n    e_ = step - dmin - g_\n    if e_ >= first:\n"
+                         "        r_ = e_ & (ring_length - 1)\n        for a_ in range(NH[r_]):\n"
+                         "            j_ = SH[r_, a_]\n            o_ = IP[j_]\n"
+                         f"            for s_ in range({start}, {stop}):\n                pass")
+        groups[0].body[1].body[1].body[2].body = per_synapse
+        return groups
     if work.scheme == "input":
         since, row = "step - dmin", "(step - dmin) & (ring_length - 1)"
     else:
