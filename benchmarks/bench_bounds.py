@@ -11,8 +11,9 @@ against what the machine allows:
   ``--stream-mb`` MB each (STREAM's triad; 24 bytes moved per element, counted as 32 with the
   write-allocate of ``a``, as STREAM does not);
 * ``lif``: the streaming update of a LIF with an exponential current, exact propagation
-  (``v = x0 + P (v - x0) + F I``, ``I = d I``, threshold, reset, refractory counter),
-  float64 and float32, for ``--neurons`` neurons: ns per neuron-step;
+  (``v = x0 + P (v - x0) + F I``, ``I = d I``, threshold, reset, refractory counter, a spike
+  flag), float64 and float32, for ``--neurons`` neurons: ns per neuron-step (the state, 2
+  floats, an int32 and a flag, read and written once per step);
 * ``scatter``: ``acc[t[k]] += w`` over ``--events`` events with random targets into an
   input array of n = 4000 (B1), 80 000 (B3) and 10^6 (B4-sized) values: ns per event (the
   targets and weights stream from memory, the input array is in cache or not);
@@ -23,8 +24,10 @@ against what the machine allows:
 * ``poisson``: a counter-based Poisson draw per neuron (SplitMix64 hash and a search of 4
   thresholds, fastspike.random): ns per draw.
 
-Each figure is the median of ``--reps`` timings after a warm-up (compilation excluded). The
-machine may be shared: run it when it is quiet, and compare figures measured in one sitting.
+Each figure is the median of ``--reps`` timings after a warm-up (compilation excluded), in
+CPU time (``time.process_time``: on a shared machine the wall time also counts the waits for a
+core). Other work still shares the caches and the memory bus: run it when the machine is
+quiet, and compare figures measured in one sitting.
 
     python benchmarks/bench_bounds.py
     python benchmarks/bench_bounds.py --neurons 1000000 --events 20000000 --json bounds.json
@@ -52,8 +55,7 @@ def triad(a, b, c, s):
 
 
 @njit(cache=True, nogil=True, fastmath=False)
-def lif_steps(v, cur, refr, x0, p, f, d, thresh, reset, t_ref, steps):
-    spikes = 0
+def lif_steps(v, cur, refr, flags, x0, p, f, d, thresh, reset, t_ref, steps):
     for _ in range(steps):
         for i in range(v.size):
             s = v[i]
@@ -66,8 +68,7 @@ def lif_steps(v, cur, refr, x0, p, f, d, thresh, reset, t_ref, steps):
             v[i] = reset if fired else n
             cur[i] = c * d
             refr[i] = t_ref if fired else (r - 1 if r > 0 else 0)
-            spikes += fired
-    return spikes
+            flags[i] = fired
 
 
 @njit(cache=True, nogil=True)
@@ -101,9 +102,9 @@ def timed(fn, reps: int) -> float:
     fn()  # compile and warm up
     times = []
     for _ in range(reps):
-        t0 = time.perf_counter()
+        t0 = time.process_time()
         fn()
-        times.append(time.perf_counter() - t0)
+        times.append(time.process_time() - t0)
     return statistics.median(times)
 
 
@@ -120,9 +121,10 @@ def measure(neurons: int, events: int, stream_mb: float, row: int, ring: int, re
         v = rng.uniform(-70.0, -50.0, neurons).astype(dtype)
         cur = rng.uniform(0.0, 1.0, neurons).astype(dtype)
         refr = np.zeros(neurons, np.int32)
+        flags = np.zeros(neurons, np.bool_)
         args = [dtype(x) for x in (-50.0, np.exp(-0.1 / 20.0), 0.1, np.exp(-0.1 / 5.0), -50.0, -70.0)]
         x0, p, f, d, thresh, reset = args
-        t = timed(lambda: lif_steps(v, cur, refr, x0, p, f, d, thresh, reset, np.int32(20), steps), reps)
+        t = timed(lambda: lif_steps(v, cur, refr, flags, x0, p, f, d, thresh, reset, np.int32(20), steps), reps)
         out[f"lif_ns_per_neuron_step_{np.dtype(dtype).name}"] = t / (neurons * steps) * 1e9
     for n in (4000, 80_000, 10**6):
         for dtype in (np.float64, np.float32):
