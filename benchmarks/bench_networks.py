@@ -80,7 +80,8 @@ def _cache_files(folder: Path) -> set[str]:
     return {str(p) for p in folder.rglob("*") if p.suffix in (".nbi", ".nbc")} if folder.exists() else set()
 
 
-def measure(bench: str, size: float, duration: float, dtype: str = "float64", seed: int | None = None) -> dict:
+def measure(bench: str, size: float, duration: float, dtype: str = "float64", seed: int | None = None,
+            threads: int = 1) -> dict:
     """Build, compile and run one standard network; return its figures (a dict)."""
     t_import = time.perf_counter()
     import numpy as np
@@ -93,7 +94,7 @@ def measure(bench: str, size: float, duration: float, dtype: str = "float64", se
     rss_import = _rss_mb()
     builder = {"B1": standard.cuba, "B2": standard.brunel, "B3": standard.microcircuit,
                "B4": standard.uncoupled}[bench]
-    kwargs = {"dtype": dtype, "dt": DT}
+    kwargs = {"dtype": dtype, "dt": DT, "threads": threads}
     if seed is not None:
         kwargs["seed"] = seed
     folders = [cache_dir()] + ([Path(os.environ["NUMBA_CACHE_DIR"])] if os.environ.get("NUMBA_CACHE_DIR") else [])
@@ -119,9 +120,9 @@ def measure(bench: str, size: float, duration: float, dtype: str = "float64", se
         net.run(warmup_ms, progress=False)
         warmup_s = time.perf_counter() - t0
     start_step = net.step
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     net.run(duration, progress=False)
-    run_s = time.perf_counter() - t0
+    run_s, cpu_s = time.perf_counter() - t0, time.process_time() - c0
 
     populations = {}
     for name, rec in records.items():
@@ -140,7 +141,7 @@ def measure(bench: str, size: float, duration: float, dtype: str = "float64", se
         "import_s": import_s, "construct_s": construct_s, "codegen_s": net.timings.get("codegen", float("nan")),
         "compile_s": net.timings.get("compile", float("nan")), "build_s": net.timings.get("build", float("nan")),
         "cache": "cold" if after - before else "warm", "new_cache_files": len(after - before),
-        "warmup_s": warmup_s, "run_s": run_s, "rtf": run_s / (duration / 1000.0),
+        "warmup_s": warmup_s, "run_s": run_s, "cpu_s": cpu_s, "rtf": run_s / (duration / 1000.0),
         "spikes": n_spikes, "rate_hz": n_spikes / n_neurons / (duration / 1000.0),
         "ns_per_neuron_step": run_s / (n_neurons * round(duration / net.dt)) * 1e9,
         "populations": populations,
@@ -286,10 +287,12 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("-v", "--verbose", action="store_true", help="print every repetition (to stderr)")
     ap.add_argument("--worker", choices=["B1", "B2", "B3", "B4"], help=argparse.SUPPRESS)
     ap.add_argument("--size", type=float, default=1.0, help=argparse.SUPPRESS)
+    ap.add_argument("--threads", type=int, default=1, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
 
     if args.worker:
-        print(RESULT + json.dumps(measure(args.worker, args.size, args.duration, args.dtype, args.seed)), flush=True)
+        print(RESULT + json.dumps(measure(args.worker, args.size, args.duration, args.dtype, args.seed, args.threads)),
+              flush=True)
         return
     if args.scale:
         args.b2_scales = args.b3_scales = args.scale

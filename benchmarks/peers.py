@@ -1,5 +1,5 @@
-"""fastspike beside Brian2 (cpp_standalone and runtime) and NEST on B1 (CUBA), B2 (Brunel), B6 (COBA)
-and B7 (COBAHH).
+"""fastspike beside Brian2 (cpp_standalone and runtime) and NEST on B1 (CUBA), B2 (Brunel), B4 (10^6
+uncoupled LIF with Poisson afferents), B6 (COBA) and B7 (COBAHH).
 
 The same networks as BENCHMARKS.md, with the same parameters in every simulator, run side by
 side in one invocation; each simulator runs in its own fresh process (its own interpreter,
@@ -7,8 +7,19 @@ so the peers can live in their own virtual environment), the repetitions interle
 (fastspike, Brian2 standalone, Brian2 runtime, NEST, then again) so that a change of load
 on the machine hits all of them alike. Reported: construction time (populations and
 connectivity), compile/prepare time (cold in the first repetition, warm afterwards),
-simulation wall time of the bio time, real-time factor, rate of every population, peak RSS,
-and the ratios of the peers' wall times to fastspike's (medians over the repetitions).
+simulation wall time of the bio time, the CPU time of the same interval beside it, real-time
+factor, rate of every population, peak RSS, and the ratios of the peers' wall times to
+fastspike's (medians over the repetitions).
+
+Every simulator's run is timed the same way, by the wall clock around its simulation loop
+alone: fastspike ``net.run``, NEST ``nest.Run`` (after ``Prepare``), Brian2 runtime
+``Network.run`` after a run of 0 ms that generates and compiles its code, Brian2
+cpp_standalone by ``clock_gettime(CLOCK_MONOTONIC)`` around ``Network::run`` in the generated
+``main.cpp`` (its own ``_last_run_time`` is ``std::clock()``, CPU time: on a loaded machine that
+flatters it). The CPU time is ``time.process_time()`` (``CLOCK_PROCESS_CPUTIME_ID`` in
+standalone) over the same interval: with one thread, wall much above CPU means the machine
+was busy. ``--nest-threads T`` adds NEST with T threads (``local_num_threads``) as one more
+simulator, ``nest-Tt``; ``--fastspike-threads T`` adds fastspike with T threads, ``fastspike-Tt``.
 
 Peers are optional: a simulator that cannot be imported by its interpreter is skipped.
 Install them in their own environment (Brian2 2.9 is the last for Python 3.11 and needs
@@ -38,6 +49,13 @@ listed in benchmarks/README.md):
   weight="J*int(not_refractory)")``.
   NEST: ``iaf_psc_delta`` (``refractory_input=False``), ``fixed_indegree``, one
   ``poisson_generator`` of 20 kHz (independent per target).
+* B4 uncoupled (``--b4-n`` neurons, 10^6 by default): LIF, tau_m 20 ms, v_rest = v_reset = -70,
+  v_thresh -50 mV, t_ref 2 ms, v0 uniform in [-70, -50) mV, an exponential current synapse
+  (5 ms, R = 1) driven by 1000 Poisson afferents of 5 Hz per neuron, weight 0.75 mV.
+  Brian2: ``dv/dt = (El - v + I) / taum (unless refractory)``, ``dI/dt = -I / taus``,
+  ``method="exact"``, ``PoissonInput(G, "I", 1000, 5*Hz, weight=0.75*mV)``.
+  NEST: ``iaf_psc_exp`` with C_m = 250 pF, weight 0.75 * C_m / tau_m pA, one
+  ``poisson_generator`` of 5 kHz (independent per target).
 * B6 COBA (Brette et al. 2007 benchmark 1; Vogels & Abbott 2005): 3200 + 800 LIF, C_m 200 pF,
   g_L 10 nS (tau_m 20 ms), E_L = v_reset = -60, v_thresh -50 mV, t_ref 5 ms; exponential
   conductances 6 nS / 5 ms / 0 mV (from excitatory) and 67 nS / 10 ms / -80 mV (from inhibitory
@@ -77,6 +95,9 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 RESULT = "RESULT "
 SIMULATORS = ("fastspike", "brian2-standalone", "brian2-runtime", "nest")
+# B4
+UNCOUPLED = dict(tau_m=20.0, v_rest=-70.0, v_reset=-70.0, v_thresh=-50.0, t_ref=2.0, tau_s=5.0, afferents=1000,
+                 rate=5.0, weight=0.75)
 DT = 0.1  # ms
 
 # B1
@@ -92,6 +113,7 @@ COBA = dict(n_e=3200, n_i=800, c_m=200.0, g_l=10.0, e_l=-60.0, v_thresh=-50.0, v
 COBAHH = dict(g_na=20000.0, g_k=6000.0, e_na=50.0, e_k=-90.0, v_t=-63.0, spike=-20.0, t_ref=3.0)
 NEW_NETS = ("coba", "cobahh")
 REFERENCE = {"cuba": "~5.6 Hz (Brian2 example, Brette et al. 2007)", "brunel": "~37 Hz (Brunel 2000, SI regime)",
+             "uncoupled": "-",
              "coba": "published run times (Ahmad et al. 2018): GeNN 0.084, Auryn 0.128, Brian2 0.246, ANNarchy "
                      "0.474, NEST 15.4 s per bio s", "cobahh": "-"}
 
@@ -140,6 +162,17 @@ def run_brian2(net: str, scale: float, duration: float, seed: int, mode: str, wo
     if mode == "standalone":
         b2.set_device("cpp_standalone", directory=os.path.join(workdir, "brian2_standalone"), build_on_run=True)
         b2.prefs.devices.cpp_standalone.openmp_threads = 0  # one thread, as the others
+        # wall and CPU time around Network::run (Brian2's own _last_run_time is std::clock(): CPU time)
+        dev = b2.get_device()
+        dev.insert_code("before_network_run", "struct timespec fs_w0_, fs_c0_; clock_gettime(CLOCK_MONOTONIC, &fs_w0_); "
+                                              "clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &fs_c0_);")
+        dev.insert_code("after_network_run", "{ struct timespec fs_w1_, fs_c1_; clock_gettime(CLOCK_MONOTONIC, &fs_w1_); "
+                                             "clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &fs_c1_); "
+                                             "std::ofstream fs_out_(\"results/fastspike_run_times.txt\"); "
+                                             "fs_out_.precision(17); "
+                                             "fs_out_ << (fs_w1_.tv_sec - fs_w0_.tv_sec) + 1e-9 * (fs_w1_.tv_nsec - fs_w0_.tv_nsec)"
+                                             " << \" \" << (fs_c1_.tv_sec - fs_c0_.tv_sec) + 1e-9 * (fs_c1_.tv_nsec - "
+                                             "fs_c0_.tv_nsec) << std::endl; }")
     else:
         b2.prefs.codegen.target = "cython"
         b2.prefs.codegen.runtime.cython.cache_dir = os.path.join(workdir, "brian2_cython")
@@ -190,6 +223,18 @@ def run_brian2(net: str, scale: float, duration: float, seed: int, mode: str, wo
         Ci.connect(p=c["p"])
         synapses = [Ce, Ci]
         groups, extra = [P], []
+    elif net == "uncoupled":
+        u = UNCOUPLED
+        taum, taus, El = u["tau_m"] * ms, u["tau_s"] * ms, u["v_rest"] * mV  # noqa: F841 (namespace)
+        Vt, Vr = u["v_thresh"] * mV, u["v_reset"] * mV  # noqa: F841
+        eqs = """dv/dt = (El - v + I) / taum : volt (unless refractory)
+                 dI/dt = -I / taus : volt"""
+        G = NeuronGroup(int(scale), eqs, threshold="v >= Vt", reset="v = Vr", refractory=u["t_ref"] * ms,
+                        method="exact")
+        G.v = "Vr + rand() * (Vt - Vr)"
+        pops = {"neurons": G}
+        synapses = []
+        groups, extra = [G], [PoissonInput(G, "I", N=u["afferents"], rate=u["rate"] * Hz, weight=u["weight"] * mV)]
     elif net == "cuba":
         c = CUBA
         taum, taue, taui = c["tau_m"] * ms, c["tau_e"] * ms, c["tau_i"] * ms  # noqa: F841 (namespace)
@@ -229,21 +274,29 @@ def run_brian2(net: str, scale: float, duration: float, seed: int, mode: str, wo
     network = b2.Network(groups, synapses, extra, list(monitors.values()))
     construct_s = time.perf_counter() - t0
 
-    t0 = time.perf_counter()
-    network.run(duration * ms)
-    total_s = time.perf_counter() - t0
     device = b2.get_device()
-    run_s = float(device._last_run_time)
     result = {"mode": mode}
     if mode == "standalone":
+        t0 = time.perf_counter()
+        network.run(duration * ms)
+        total_s = time.perf_counter() - t0
+        with open(os.path.join(device.results_dir, "fastspike_run_times.txt")) as f:
+            run_s, cpu_s = (float(x) for x in f.read().split())
         binary_s = float(device.timers["run_binary"])
         make_s = float(device.timers["compile"]["make"] or 0.0)
         result.update(compile_s=total_s - binary_s, make_s=make_s, construct_python_s=construct_s,
-                      construct_s=construct_s + (binary_s - run_s))  # the binary builds the connectivity
+                      construct_s=construct_s + (binary_s - run_s),  # the binary builds the connectivity
+                      clock_s=float(device._last_run_time))  # Brian2's own figure: std::clock(), CPU time
     else:
-        result.update(compile_s=total_s - run_s, construct_s=construct_s)
+        t0 = time.perf_counter()
+        network.run(0 * ms)  # generates and compiles the code
+        compile_s = time.perf_counter() - t0
+        t0, c0 = time.perf_counter(), time.process_time()
+        network.run(duration * ms)
+        run_s, cpu_s = time.perf_counter() - t0, time.process_time() - c0
+        result.update(compile_s=compile_s, construct_s=construct_s)
     counts = {name: int(m.num_spikes) for name, m in monitors.items()}
-    result.update(run_s=run_s, populations={name: {"n": len(pops[name]), "spikes": counts[name],
+    result.update(run_s=run_s, cpu_s=cpu_s, populations={name: {"n": len(pops[name]), "spikes": counts[name],
                                                    "rate_hz": counts[name] / len(pops[name]) / (duration / 1000)}
                                             for name in pops},
                   synapses=int(sum(len(s) for s in synapses)), version=b2.__version__)
@@ -256,7 +309,7 @@ def run_brian2(net: str, scale: float, duration: float, seed: int, mode: str, wo
 # ---------------------------------------------------------------------------------------
 # NEST (in the peers' interpreter)
 # ---------------------------------------------------------------------------------------
-def run_nest(net: str, scale: float, duration: float, seed: int) -> dict:
+def run_nest(net: str, scale: float, duration: float, seed: int, threads: int = 1) -> dict:
     import nest
 
     if hasattr(nest, "VerbosityLevel"):  # NEST >= 3.10
@@ -264,7 +317,7 @@ def run_nest(net: str, scale: float, duration: float, seed: int) -> dict:
     else:
         nest.set_verbosity("M_ERROR")
     nest.ResetKernel()
-    nest.set(resolution=DT, local_num_threads=1, rng_seed=seed + 1, print_time=False)
+    nest.set(resolution=DT, local_num_threads=threads, rng_seed=seed + 1, print_time=False)
     t0 = time.perf_counter()
     if net in NEW_NETS:
         c, h = COBA, COBAHH
@@ -296,6 +349,20 @@ def run_nest(net: str, scale: float, duration: float, seed: int) -> dict:
             nest.Connect(src, P, {"rule": "pairwise_bernoulli", "p": c["p"]},
                          {"synapse_model": "static_synapse", "weight": w, "delay": DT})
         synapses = nest.GetKernelStatus("num_connections")
+    elif net == "uncoupled":
+        import numpy as np
+
+        u = UNCOUPLED
+        c_m = 250.0  # pF: a current w*C_m/tau_m pA gives R*I = w mV
+        params = dict(C_m=c_m, tau_m=u["tau_m"], E_L=u["v_rest"], V_th=u["v_thresh"], V_reset=u["v_reset"],
+                      t_ref=u["t_ref"], tau_syn_ex=u["tau_s"], I_e=0.0)
+        G = nest.Create("iaf_psc_exp", int(scale), params=params)
+        G.V_m = nest.random.uniform(u["v_reset"], u["v_thresh"])
+        pops = {"neurons": G}
+        noise = nest.Create("poisson_generator", params={"rate": u["afferents"] * u["rate"]})
+        nest.Connect(noise, G, syn_spec={"synapse_model": "static_synapse",
+                                         "weight": u["weight"] * c_m / u["tau_m"], "delay": DT})
+        synapses = 0
     elif net == "cuba":
         c = CUBA
         c_m = 250.0  # pF; R = tau_m / C_m, so a current w*C_m/tau_m pA gives R*I = w mV
@@ -331,12 +398,13 @@ def run_nest(net: str, scale: float, duration: float, seed: int) -> dict:
     t0 = time.perf_counter()
     nest.Prepare()
     prepare_s = time.perf_counter() - t0
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     nest.Run(duration)
-    run_s = time.perf_counter() - t0
+    run_s, cpu_s = time.perf_counter() - t0, time.process_time() - c0
     nest.Cleanup()
     counts = {name: int(r.n_events) for name, r in recorders.items()}
-    out = {"construct_s": construct_s, "compile_s": prepare_s, "run_s": run_s, "synapses": int(synapses),
+    out = {"construct_s": construct_s, "compile_s": prepare_s, "run_s": run_s, "cpu_s": cpu_s, "threads": threads,
+           "synapses": int(synapses),
            "populations": {name: {"n": len(pops[name]), "spikes": counts[name],
                                   "rate_hz": counts[name] / len(pops[name]) / (duration / 1000)} for name in pops},
            "version": nest.__version__}
@@ -349,16 +417,18 @@ def run_nest(net: str, scale: float, duration: float, seed: int) -> dict:
 
 def worker(sim: str, net: str, scale: float, duration: float, seed: int, workdir: str) -> dict:
     t0 = time.perf_counter()
-    if sim == "fastspike":
-        result = run_fastspike_conductance(net, duration, seed, os.environ.get("PEERS_DTYPE", "float64"))
+    if sim.startswith("fastspike"):
+        result = run_fastspike_conductance(net, duration, seed, os.environ.get("PEERS_DTYPE", "float64"),
+                                           _threads_of(sim))
     elif sim.startswith("brian2"):
         result = run_brian2(net, scale, duration, seed, sim.split("-")[1], workdir)
-    elif sim == "nest":
-        result = run_nest(net, scale, duration, seed)
+    elif sim.startswith("nest"):
+        result = run_nest(net, scale, duration, seed, _threads_of(sim))
     else:
         raise ValueError(sim)
     result.update(sim=sim, net=net, scale=scale, bio_ms=duration, total_s=time.perf_counter() - t0,
-                  peak_rss_mb=_peak_rss_mb(), threads=1, dtype="float64")
+                  peak_rss_mb=_peak_rss_mb(), dtype="float64")
+    result.setdefault("threads", 1)
     return result
 
 
@@ -373,13 +443,18 @@ def _call(cmd: list[str], env: dict | None = None, timeout: float | None = None)
     return json.loads(lines[-1][len(RESULT):])
 
 
-def run_fastspike_conductance(net: str, duration: float, seed: int, dtype: str) -> dict:
+def _threads_of(sim: str) -> int:
+    """The thread count of a simulator's name: ``nest-4t`` -> 4, ``nest`` -> 1."""
+    return int(sim.rsplit("-", 1)[1][:-1]) if sim.endswith("t") and "-" in sim else 1
+
+
+def run_fastspike_conductance(net: str, duration: float, seed: int, dtype: str, threads: int = 1) -> dict:
     """B6/B7 in this process (the fastspike worker): fastspike.networks.standard.coba / cobahh."""
     import fastspike as fs
     from fastspike.networks import standard
 
     t0 = time.perf_counter()
-    kw = dict(seed=seed, dtype=dtype)
+    kw = dict(seed=seed, dtype=dtype, threads=threads)
     if net == "coba":
         kw["integrator"] = os.environ.get("PEERS_COBA_METHOD", "euler")
     network, pops = getattr(standard, net)(**kw)
@@ -388,26 +463,28 @@ def run_fastspike_conductance(net: str, duration: float, seed: int, dtype: str) 
     t0 = time.perf_counter()
     network.build()
     compile_s = time.perf_counter() - t0
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     network.run(duration, progress=False)
-    run_s = time.perf_counter() - t0
-    return {"construct_s": construct_s, "compile_s": compile_s, "run_s": run_s,
+    run_s, cpu_s = time.perf_counter() - t0, time.process_time() - c0
+    return {"construct_s": construct_s, "compile_s": compile_s, "run_s": run_s, "cpu_s": cpu_s, "threads": threads,
             "synapses": int(sum(p.n_synapses for p in network.projections)),
             "populations": {name: {"n": pops[name].n, "spikes": len(r), "rate_hz": r.rate(),
                                    "cv": isi_cv(r.times, r.neurons)} for name, r in recs.items()},
             "version": fs.__version__, "fastspike": fs.__version__}
 
 
-def run_fastspike(net: str, scale: float, duration: float, dtype: str, env: dict, seed: int = 1) -> dict:
+def run_fastspike(net: str, scale: float, duration: float, dtype: str, env: dict, seed: int = 1,
+                  sim: str = "fastspike") -> dict:
+    threads = _threads_of(sim)
     if net in NEW_NETS:
-        r = _call([sys.executable, os.path.abspath(__file__), "--worker", "fastspike", "--net", net, "--duration",
+        r = _call([sys.executable, os.path.abspath(__file__), "--worker", sim, "--net", net, "--duration",
                    repr(duration), "--seed", str(seed), "--dtype", dtype], env)
-        r.update(sim="fastspike", net=net, scale=1.0)
+        r.update(sim=sim, net=net, scale=1.0)
         return r
-    bench, size = ("B1", 1.0) if net == "cuba" else ("B2", scale)
+    bench, size = {"cuba": ("B1", 1.0), "brunel": ("B2", scale), "uncoupled": ("B4", scale)}[net]
     r = _call([sys.executable, os.path.join(HERE, "bench_networks.py"), "--worker", bench, "--size", repr(size),
-               "--duration", repr(duration), "--dtype", dtype], env)
-    r.update(sim="fastspike", net=net, scale=scale, version=r["fastspike"])
+               "--duration", repr(duration), "--dtype", dtype, "--threads", str(threads)], env)
+    r.update(sim=sim, net=net, scale=scale, version=r["fastspike"])
     return r
 
 
@@ -430,6 +507,7 @@ def summarize(runs: list[dict]) -> dict:
             "construct_s": med("construct_s", later), "compile_first_s": first["compile_s"],
             "compile_warm_s": med("compile_s", later) if len(runs) > 1 else None, "run_s": med("run_s"),
             "run_all_s": [r["run_s"] for r in runs], "rtf": med("run_s") / (first["bio_ms"] / 1000),
+            "cpu_s": med("cpu_s"), "threads": first.get("threads", 1),
             "peak_rss_mb": med("peak_rss_mb"),
             "populations": {name: {"n": p["n"], "rate_hz": statistics.median(r["populations"][name]["rate_hz"]
                                                                             for r in runs),
@@ -440,12 +518,13 @@ def summarize(runs: list[dict]) -> dict:
 
 def print_net(net: str, scale: float, duration: float, rows: list[dict]) -> None:
     label = {"cuba": "B1 CUBA (4000 neurons)", "coba": "B6 COBA (4000 neurons)",
-             "cobahh": "B7 COBAHH (4000 neurons)"}.get(net, f"B2 Brunel, scale {scale:g} ({sum(brunel_sizes(scale))} "
-                                                           f"neurons)")
+             "cobahh": "B7 COBAHH (4000 neurons)", "uncoupled": f"B4 uncoupled LIF + Poisson ({int(scale)} neurons)"
+             }.get(net, f"B2 Brunel, scale {scale:g} ({sum(brunel_sizes(scale))} neurons)")
     print(f"\n{label}, {duration:g} ms bio time, dt {DT} ms; reference rate {REFERENCE[net]}")
     fs_row = next((r for r in rows if r["sim"] == "fastspike"), None)
     head = (f"{'simulator':<18} {'version':<8} {'synapses':>10} {'construct':>9} {'compile 1st':>11} "
-            f"{'compile warm':>12} {'run wall':>9} {'RTF':>7} {'run / fs':>8} {'rates (Hz)':<24} {'peak RSS':>8}")
+            f"{'compile warm':>12} {'run wall':>9} {'run CPU':>8} {'RTF':>7} {'run / fs':>8} {'rates (Hz)':<24} "
+            f"{'peak RSS':>8}")
     print(head)
     print("-" * len(head))
     for r in rows:
@@ -454,20 +533,27 @@ def print_net(net: str, scale: float, duration: float, rows: list[dict]) -> None
                          for k, v in r["populations"].items())
         warm = "-" if r["compile_warm_s"] is None else f"{r['compile_warm_s']:.2f}"
         print(f"{r['sim']:<18} {str(r['version']):<8} {r['synapses']:>10} {r['construct_s']:>9.2f} "
-              f"{r['compile_first_s']:>11.2f} {warm:>12} {r['run_s']:>9.3f} {r['rtf']:>7.3f} {ratio:>7.1f}x "
+              f"{r['compile_first_s']:>11.2f} {warm:>12} {r['run_s']:>9.3f} {r['cpu_s']:>8.3f} {r['rtf']:>7.3f} "
+              f"{ratio:>7.2f}x "
               f"{rates:<24} {r['peak_rss_mb']:>7.0f}M")
     print("construct: populations + connectivity (Brian2 standalone: its binary's set-up, which builds the "
           "connectivity, + the Python side); compile: fastspike net.build(), Brian2 code generation + "
           "compilation, NEST Prepare(); 1st = first repetition (empty caches), warm = later ones; "
+          "run wall / CPU: the wall-clock and CPU time of the simulation loop alone (see the module's docstring); "
           "run / fs = run wall time / fastspike's")
 
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--net", nargs="+", choices=["cuba", "brunel", *NEW_NETS], default=["cuba", "brunel"])
+    ap.add_argument("--net", nargs="+", choices=["cuba", "brunel", "uncoupled", *NEW_NETS], default=["cuba", "brunel"])
     ap.add_argument("--coba-method", choices=["euler", "exponential_euler", "rk2"], default="euler",
                     help="B6's integrator in fastspike and Brian2 (default: euler, Brian2's COBA example's)")
     ap.add_argument("--brunel-scale", type=float, default=1.0, help="B2 scale (default 1.0: 12500 neurons)")
+    ap.add_argument("--b4-n", type=int, default=10**6, help="B4 (uncoupled) neurons (default 10^6)")
+    ap.add_argument("--nest-threads", type=int, nargs="*", default=[],
+                    help="also run NEST with these thread counts (simulators nest-<T>t)")
+    ap.add_argument("--fastspike-threads", type=int, nargs="*", default=[],
+                    help="also run fastspike with these thread counts (simulators fastspike-<T>t)")
     ap.add_argument("--duration", type=float, default=1000.0, help="bio time (ms, default 1000)")
     ap.add_argument("--reps", type=int, default=3, help="repetitions, each in fresh processes (default 3)")
     ap.add_argument("--seed", type=int, default=1, help="seed of the peers' networks")
@@ -480,7 +566,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--python-brian2", help="interpreter for Brian2 (default: --peers-python)")
     ap.add_argument("--python-nest", help="interpreter for NEST (default: --peers-python)")
     ap.add_argument("--json", help="write all runs and summaries to this file")
-    ap.add_argument("--worker", choices=SIMULATORS, help=argparse.SUPPRESS)
+    ap.add_argument("--worker", help=argparse.SUPPRESS)
     ap.add_argument("--workdir", help=argparse.SUPPRESS)
     ap.add_argument("--scale", type=float, default=1.0, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -493,9 +579,13 @@ def main(argv: list[str] | None = None) -> None:
     pythons = {"brian2-standalone": args.python_brian2 or args.peers_python,
                "brian2-runtime": args.python_brian2 or args.peers_python,
                "nest": args.python_nest or args.peers_python}
+    extra = [f"fastspike-{t}t" for t in args.fastspike_threads if "fastspike" in args.sims and t > 1]
+    extra += [f"nest-{t}t" for t in args.nest_threads if "nest" in args.sims and t > 1]
+    for sim in extra:
+        pythons.setdefault(sim, pythons["nest"])
     sims = []
-    for sim in args.sims:
-        if sim == "fastspike":
+    for sim in [*args.sims, *extra]:
+        if sim.startswith("fastspike"):
             sims.append(sim)
             continue
         module = "brian2" if sim.startswith("brian2") else "nest"
@@ -508,7 +598,7 @@ def main(argv: list[str] | None = None) -> None:
                     PEERS_COBA_METHOD=args.coba_method, PEERS_DTYPE=args.dtype)
     report = {"args": vars(args), "nets": []}
     for net in args.net:
-        scale = args.brunel_scale if net == "brunel" else 1.0
+        scale = {"brunel": args.brunel_scale, "uncoupled": float(args.b4_n)}.get(net, 1.0)
         workdir = tempfile.mkdtemp(prefix=f"fastspike_peers_{net}_")
         env = dict(env_base, FASTSPIKE_CACHE_DIR=os.path.join(workdir, "fastspike"),
                    NUMBA_CACHE_DIR=os.path.join(workdir, "fastspike"))
@@ -519,12 +609,13 @@ def main(argv: list[str] | None = None) -> None:
                 for sim in sims:
                     print(f"{net} (scale {scale:g}) rep {rep + 1}/{args.reps}: {sim} ...", file=sys.stderr,
                           flush=True)
-                    if sim == "fastspike":
-                        r = run_fastspike(net, scale, args.duration, args.dtype, env, seed)
+                    if sim.startswith("fastspike"):
+                        r = run_fastspike(net, scale, args.duration, args.dtype,
+                                          dict(env, OMP_NUM_THREADS=str(_threads_of(sim))), seed, sim)
                     else:
                         r = _call([pythons[sim], os.path.abspath(__file__), "--worker", sim, "--net", net,
                                    "--scale", repr(scale), "--duration", repr(args.duration), "--seed",
-                                   str(seed), "--workdir", workdir], env)
+                                   str(seed), "--workdir", workdir], dict(env, OMP_NUM_THREADS=str(_threads_of(sim))))
                     runs[sim].append(r)
                     rates = ", ".join(f"{k} {v['rate_hz']:.2f} Hz" for k, v in r["populations"].items())
                     print(f"    construct {r['construct_s']:.2f} s, compile {r['compile_s']:.2f} s, "

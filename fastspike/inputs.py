@@ -362,7 +362,10 @@ class PoissonInput(CurrentSource):
     do not depend on chunking, threads or backend. A mean below
     :data:`~fastspike.random.POISSON_TABLE_MAX_MEAN` shared by all neurons is drawn by a
     search of its cumulative thresholds (a table of the call), otherwise by
-    :func:`~fastspike.random.poisson`.
+    :func:`~fastspike.random.poisson`. The search compares with the first few thresholds only
+    (:func:`~fastspike.random.poisson_dense_entries`: all but a fraction 2^-9 of the draws
+    stop there), so that it vectorizes; the rare larger counts are finished exactly in a
+    sparse pass, so the counts are those of the whole search.
     """
 
     spike_input = True
@@ -390,9 +393,10 @@ class PoissonInput(CurrentSource):
         counter = f.draw_counter()
         means = self.means(f.dt)
         if means.size == 1 and means[0] < rnd.POISSON_TABLE_MAX_MEAN:
-            thresholds = f.array("TP", rnd.poisson_thresholds(float(means[0])))
+            table = rnd.poisson_thresholds(float(means[0]))
+            thresholds = f.array("TP", table)
             bits = f.local("z", f"{f.helper('_poisson_bits', rnd.poisson_bits)}({key}, {counter})")
-            count = f.count_above("k", bits, thresholds)
+            count = f.count_above("k", bits, thresholds, rnd.poisson_dense_entries(table))
         else:
             lam = f.array("LP", means, Space.UNIFORM if means.size == 1 else Space.NEURON)
             count = f.local("k", f"{f.helper('_poisson', rnd.poisson)}({lam}[{'0' if means.size == 1 else 'i'}], "

@@ -139,14 +139,18 @@ class Network:
         ``fs.backends.CUDA(launch="stages", lanes=32)``.
     dtype : {"float64", "float32"}
         Floating-point type of state and parameters.
-    threads : int
+    threads : int or "auto"
         CPU backend: the threads that update the populations and deliver the spikes of a step
         side by side, each for its own range of neurons (NEST's ``local_num_threads``). The
         results are the same for any number (each neuron and each target sees the same
         operations in the same order). At most ``numba.config.NUMBA_NUM_THREADS`` (by
         default, the machine's cores) run at once; more threads make more, smaller ranges.
         Threads pay on large networks: a step then costs three barriers (a few microseconds).
-        ``net.threads`` may be changed between runs.
+        ``"auto"``: the count that the work of a step makes fastest
+        (:func:`fastspike.runtime.work.auto_threads`: 1 for networks of a few thousand
+        neurons), decided when the network is built; a count that is expected to slow the run
+        (or exceeds the available cores) runs with a warning. ``net.threads`` (the count in
+        use) may be changed between runs.
     comm : fastspike.parallel.Communicator or None
         The processes the network runs on (see the README, *Running on several machines*).
         None: every process an MPI launcher started (``mpiexec -n K python script.py``,
@@ -165,7 +169,7 @@ class Network:
     """
 
     def __init__(self, dt: float = 0.1, seed: int | None = None, backend: str | backends.CPU | backends.CUDA = "cpu",
-                 dtype: str | type = "float64", threads: int = 1, comm=None) -> None:
+                 dtype: str | type = "float64", threads: int | str = 1, comm=None) -> None:
         dt = validation.number(dt, "dt", "Network", low=0.0, low_open=True, unit="ms")
         key = np.dtype(dtype).name if not isinstance(dtype, str) else dtype
         if key not in _DTYPES:
@@ -198,19 +202,30 @@ class Network:
     # -- building -------------------------------------------------------------------------
     @property
     def threads(self) -> int:
-        """CPU threads that run the network (see the class docstring). It may be changed
-        between runs: the next ``run()`` compiles the step for the new number (the network
-        is not rebuilt: the parts of its rows that each thread delivers are the runtime's)."""
+        """CPU threads that run the network (see the class docstring): the count asked for,
+        or with ``threads="auto"`` the one the network's step makes fastest now. It may be
+        changed between runs: the next ``run()`` compiles the step for the new number (the
+        network is not rebuilt: the parts of its rows that each thread delivers are the
+        runtime's)."""
+        if self._threads == "auto":
+            from .runtime.work import auto_threads
+
+            return auto_threads(self) if self.backend_name == "cpu" else 1
         return self._threads
 
     @threads.setter
-    def threads(self, value: int) -> None:
-        value = validation.integer(value, "threads", "Network", low=1)
-        if value != 1 and self.backend_name != "cpu":
-            raise ValueError(f"Network: threads={value} is for the CPU backend; backend={self.backend_name!r} runs "
-                             "on its own device threads (use threads=1)")
+    def threads(self, value: int | str) -> None:
+        if isinstance(value, str):
+            if value != "auto":
+                raise ValueError(f"Network: threads={value!r} is not allowed; give a number of threads >= 1 or "
+                                 f"'auto'")
+        else:
+            value = int(validation.integer(value, "threads", "Network", low=1))
+            if value != 1 and self.backend_name != "cpu":
+                raise ValueError(f"Network: threads={value} is for the CPU backend; backend={self.backend_name!r} "
+                                 "runs on its own device threads (use threads=1)")
         if getattr(self, "_threads", None) != value:
-            self._threads = int(value)
+            self._threads = value
             self._changed()
 
     @property
@@ -482,6 +497,12 @@ class Network:
             t0 = time.perf_counter()
             resources.check_buffers(self)
             self.prepare_buffers()
+            if self._threads != "auto" and self._threads > 1:
+                from .runtime.work import slower_warning
+
+                message = slower_warning(self, self._threads)
+                if message:
+                    warnings.warn(message, RuntimeWarning, stacklevel=3)
             self._engine = backends.create(self.backend_name, self)
             self.timings["build"] = time.perf_counter() - t0
 

@@ -19,7 +19,8 @@ import math
 import numpy as np
 
 __all__ = ["mix64", "uniform", "poisson_bits", "normal", "poisson", "poisson_table", "poisson_thresholds",
-           "poisson_from_table", "binomial", "hash_seed", "POISSON_TABLE_MAX_MEAN", "MAX_SEED"]
+           "poisson_from_table", "poisson_dense_entries", "binomial", "hash_seed", "POISSON_TABLE_MAX_MEAN",
+           "POISSON_DENSE_TAIL", "MAX_SEED"]
 
 POISSON_TABLE_MAX_MEAN = 10.0
 """Means below this are drawn by inversion (one uniform); larger ones by PTRS."""
@@ -266,6 +267,24 @@ def poisson_thresholds(lam: float) -> np.ndarray:
     """``floor(F(k) * 2**53)`` (int64) for the cumulative probabilities F of :func:`poisson_table`:
     ``bits > threshold`` exactly when ``bits * 2**-53 > F(k)`` (bits is an integer < 2**53)."""
     return np.floor(poisson_table(lam) * 2.0**53).astype(np.int64)
+
+
+POISSON_DENSE_TAIL = 2.0 ** -9
+"""The largest fraction of draws a search of :func:`poisson_thresholds` leaves to a sparse pass
+(see :func:`poisson_dense_entries`)."""
+
+
+def poisson_dense_entries(thresholds: np.ndarray, tail: float = POISSON_DENSE_TAIL) -> int:
+    """How many leading entries of ``thresholds`` (from :func:`poisson_thresholds`) a dense
+    search compares: the fewest, at least 4, that at most a fraction ``tail`` of the draws
+    (``poisson_bits``, uniform on [0, 2**53)) exceed; at most the table's length (then the
+    dense search is the whole search). The draws past them (counts of at least that many) are
+    rare and are finished by a sparse pass: the count is the same."""
+    size = int(thresholds.size)
+    for k in range(min(4, size), size + 1):
+        if k > 0 and (2.0**53 - 1.0 - float(thresholds[k - 1])) / 2.0**53 <= tail:
+            return k
+    return size
 
 
 def poisson_table(lam: float) -> np.ndarray:

@@ -365,3 +365,43 @@ def test_table_search_equals_inversion_and_is_short(lam):
     np.testing.assert_array_equal(a, b)
     assert a.max() <= table.size
     assert abs(a.mean() - lam) <= 5 * math.sqrt(lam / a.size)
+
+
+@pytest.mark.parametrize("threads", [1, 3])
+def test_network_counts_equal_inversion_of_the_same_uniform(threads):
+    """Every count a network draws (the CPU compares with the first few thresholds in a loop
+    that vectorizes and finishes the rare larger counts in a sparse pass) is the inversion
+    count of the same uniform, :func:`fastspike.random.poisson` at the draw's counter ``step * n
+    + i``, including counts far past the entries of the dense search; with one thread and with
+    three."""
+    from numba import njit
+
+    from fastspike import random as rnd
+    from fastspike.equations import compile_scalar
+
+    inversion = compile_scalar(rnd.poisson, njit)
+
+    @njit
+    def expected(lam, key, n, steps):
+        out = np.empty((steps, n), np.int64)
+        for s in range(steps):
+            for i in range(n):
+                out[s, i] = inversion(lam, key, np.uint64(s) * np.uint64(n) + np.uint64(i))
+        return out
+
+    n, steps, seed = 3000, 300, 77
+    net = fs.Network(dt=DT, seed=seed, threads=threads)
+    cases = {}
+    for lam in (0.5, 5.0):  # afferents n * rate * dt / 1000 = lam
+        pop = net.population(counter_model(), n=n, integrator="exact")
+        net.poisson_input(pop, n=100, rate=lam * 1e4 / 100 / DT / 10, weight=1.0)
+        cases[lam] = (pop, net.record(pop, "v"))
+    net.run(steps * DT)
+    for lam, (pop, rec) in cases.items():
+        got = np.diff(np.vstack([np.zeros((1, n)), rec.v]), axis=0)
+        key = rnd.hash_seed(seed, 3, pop.index, 0)
+        want = expected(lam, key, n, steps)
+        np.testing.assert_array_equal(got, want)
+        dense = rnd.poisson_dense_entries(rnd.poisson_thresholds(lam))
+        assert dense < rnd.poisson_thresholds(lam).size
+        assert (want >= dense).sum() > 50 and want.max() >= dense + 2, (lam, dense, want.max())

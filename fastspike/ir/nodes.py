@@ -123,11 +123,17 @@ class Fires:
 @dataclass
 class CountAbove:
     """``target`` = the number of entries of the ascending table ``table`` that ``value``
-    exceeds (a Poisson count from its cumulative thresholds)."""
+    exceeds (a Poisson count from its cumulative thresholds), an int64.
+
+    ``dense``: when > 0, nearly every value (the fragment that draws them knows their
+    distribution) exceeds at most the first ``dense`` entries, so a backend may compare with
+    those only, in a loop that vectorizes, and finish the search exactly for the rare values
+    beyond ``table[dense - 1]`` in a sparse pass (CPU). 0: no such bound."""
 
     target: str
     value: ast.expr
     table: str
+    dense: int = 0
 
 
 @dataclass
@@ -186,7 +192,11 @@ class Delivery:
     one delay for all synapses, added to the target channel's input of this step, ``A``) or,
     with several delays, the spikes of step k - ``lag`` (the last step), each synapse added to the ring buffer
     ``R`` at the row of the step it arrives in (``"ring_delays"``: a delay per synapse,
-    ``DL``; ``"ring_groups"``: rows grouped by delay, ``DO`` the offsets of the groups).
+    ``DL``; ``"ring_groups"``: rows grouped by delay, ``DO`` the offsets of the groups), or
+    (``"arrival_groups"``, rows grouped by delay) each delay group D of the spikes emitted D
+    steps ago, added to an input of the step ``A`` (the channel's input at arrival), the
+    groups from the longest delay to the shortest (the order in which a ring's row would have
+    received them).
     Arguments: ``SH``/``NH`` the presynaptic spike history, ``IP``/``TG``/``WT`` the CSR rows,
     ``DM`` = (first step, smallest delay, number of delay groups)."""
 

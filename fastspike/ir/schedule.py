@@ -75,7 +75,8 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["build_program", "constant_values", "KernelBuilder", "Fragment", "SPIKE_BUFFER_MIN"]
 
 SPIKE_BUFFER_MIN = 1 << 16
-ORDER = ("deliver", "deliver_ring", "population", "poisson_source", "spike_source", "pre_trace", "learn", "sample")
+ORDER = ("deliver", "deliver_arrival", "deliver_ring", "population", "poisson_source", "spike_source", "pre_trace",
+         "learn", "sample")
 """Kernel kinds in the order their calls run (stable within a kind)."""
 
 
@@ -188,10 +189,13 @@ class Fragment:
         self._update.body.append(S.assign(name + self.suffix, value))
         return name + self.suffix
 
-    def count_above(self, name: str, value: ast.expr | str, table: str) -> str:
-        """A local: how many entries of the ascending table ``table`` ``value`` exceeds."""
+    def count_above(self, name: str, value: ast.expr | str, table: str, dense: int = 0) -> str:
+        """A local (int64): how many entries of the ascending table ``table`` ``value`` exceeds.
+        ``dense`` > 0: nearly every value exceeds at most the first ``dense`` entries (see
+        :class:`~fastspike.ir.nodes.CountAbove`); ``value`` must then depend only on the
+        step, the neuron and constants (a backend may compute it in a pass of its own)."""
         self._update.body.append(CountAbove(name + self.suffix, S.expr(value) if isinstance(value, str) else value,
-                                            table))
+                                            table, dense))
         return name + self.suffix
 
     def function(self, fn: Callable) -> str:
@@ -235,9 +239,11 @@ def build_program(net: "Network", buffers: "Buffers", sample_rows: int, spike_bu
         elif isinstance(pop.model, PoissonSource):
             b, work = _poisson_source(pop)
         else:
-            fed = {proj.synapse.key for proj in net.projections if proj.post is pop}
-            ringed = {proj.synapse.key for proj in net.projections if proj.post is pop and proj.delivery == "ring"}
-            b, work = _population(pop, buffers, pop.index in recorded_I, fed, ringed)
+            into = [proj for proj in net.projections if proj.post is pop]
+            fed = {proj.synapse.key for proj in into}
+            ringed = {proj.synapse.key for proj in into if proj.delivery == "ring" and not buffers.arrives(proj)}
+            arrived = {proj.synapse.key for proj in into if buffers.arrives(proj)}
+            b, work = _population(pop, buffers, pop.index in recorded_I, fed, ringed, arrived)
         records = [(k, r) for k, r in enumerate(spike_recs) if r.population is pop]
         work.emission = _emission(prog, b, pop, records, buffers, pop.index in senders, spike_buffer_steps)
         ordered.append((b.kind, b.call(work, pop.n)))
@@ -283,16 +289,18 @@ def _emission(prog: StepProgram, b: KernelBuilder, pop: "Population", records: l
 
 
 # -- cell models -------------------------------------------------------------------------
-def _population(pop: "Population", buffers: "Buffers", record_I: bool, fed: set, ringed: set
+def _population(pop: "Population", buffers: "Buffers", record_I: bool, fed: set, ringed: set, arrived: set
                 ) -> tuple[KernelBuilder, NeuronUpdate]:
-    """The update of a cell population; ``fed``: keys of the channels projections feed (only
-    those read a delivered input), ``ringed``: those also fed through a ring buffer."""
+    """The update of a cell population; keys of the channels that projections feed: ``fed``
+    all of them (an input of the step, for one delay), ``ringed`` those with several delays
+    through a ring buffer, ``arrived`` those with several delivered at arrival (an input of
+    the step of their own)."""
     update = _PopulationUpdate(pop, buffers)
     update.parameters()
     update.load_state()
     update.input_current(record_I)  # current sources, the channels' currents at t
     update.integrate()  # 1. the model's integrator (exact: with the channels' kernels)
-    update.channels(fed, ringed)  # 2.-3. decay the channels, add what arrives (delivered, spike inputs)
+    update.channels(fed, ringed, arrived)  # 2.-3. decay the channels, add what arrives (delivered, spike inputs)
     update.membrane_and_threshold()  # 3.-4. arrivals on the membrane unless refractory; bounds; threshold
     update.on_spike()  # 4. reset, refractory period (then the emission, lowered by the backend)
     return update.b, update.up
@@ -459,9 +467,12 @@ class _PopulationUpdate:
             terms = "".join(f" + {q} * {y}" for q, y in zip(qs, kernels))
             body.append(S.assign(n_, s if v in self.frozen else f"{x0} + {P} * ({s} - {x0}) + {F} * I_{terms}"))
 
-    def _delivered(self, c: int, channel: PostsynapticModel, fed: set, ringed: set) -> tuple[list[str], list[Store]]:
+    def _delivered(self, c: int, channel: PostsynapticModel, fed: set, ringed: set, arrived: set
+                   ) -> tuple[list[str], list[Store]]:
         """The terms of channel c's input that projections delivered for this step, and the
-        stores that consume (zero) it."""
+        stores that consume (zero) it: the input of one delay, the ring's row, the input
+        delivered at arrival (in the place of the ring's: a channel has one of them unless
+        delays stored per synapse need a ring beside it)."""
         terms, consume = [], []
         if channel.key in fed:
             self.b.array(f"A{c}", self.buffers.channel_input(self.pop, channel), Space.POST)
@@ -471,9 +482,13 @@ class _PopulationUpdate:
             self.b.array(f"R{c}", self.buffers.ring(self.pop, channel), Space.POST, persistent=True)
             terms.append(f"R{c}[slot, i]")
             consume.append(Store(f"R{c}", (S.expr("slot"), S.expr("i")), S.expr("zero")))
+        if channel.key in arrived:
+            self.b.array(f"AD{c}", self.buffers.arrival_input(self.pop, channel), Space.POST)
+            terms.append(f"AD{c}[i]")
+            consume.append(Store(f"AD{c}", (S.expr("i"),), S.expr("zero")))
         return terms, consume
 
-    def channels(self, fed: set, ringed: set) -> None:
+    def channels(self, fed: set, ringed: set, arrived: set) -> None:
         """Each channel decays over the step, then takes what arrives in it in this step: the
         input delivered by projections (then zeroed), the spike inputs drawn here (Poisson
         afferents), in that order. Membrane channels sum what arrives (``dv<c>_``)."""
@@ -483,7 +498,7 @@ class _PopulationUpdate:
                 arriving.setdefault(src.synapse.key, []).append(
                     src.lower(Fragment(self.b, self.up, suffix, self.pop, self.shared, self.buffers, src)))
         for c, ch in self.current_channels:
-            terms, consume = self._delivered(c, ch, fed, ringed)
+            terms, consume = self._delivered(c, ch, fed, ringed, arrived)
             values = _component_step(self.b, self.body, ch, ch.decay, dict(zip(ch.state_names, self.channel_locals[c])),
                                      c, "d")
             for m, term in enumerate(terms + arriving.get(ch.key, [])):
@@ -494,7 +509,7 @@ class _PopulationUpdate:
             self.body.extend(consume)
         self.arrivals = []  # what reaches the membrane through each membrane channel
         for c, ch in self.membrane_channels:
-            terms, consume = self._delivered(c, ch, fed, ringed)
+            terms, consume = self._delivered(c, ch, fed, ringed, arrived)
             self.body.append(S.assign(f"dv{c}_", " + ".join(["zero", *terms, *arriving.get(ch.key, [])])))
             self.body.extend(consume)
             self.arrivals.append((c, ch, f"dv{c}_"))
@@ -504,15 +519,21 @@ class _PopulationUpdate:
         down); the model's bounds; the threshold (:class:`Fires`); the new state stored."""
         body, model = self.body, self.model
         v_new = self.n_loc[0]
-        membrane = v_new
-        for c, ch, total in self.arrivals:
-            membrane = _component_call(self.b, ch, ch.arrive, {"v": membrane, "w": total}, channel=c)
         if model.refractory:
+            # refractory neurons keep v and take nothing: written as the arrivals of w * on_
+            # (w when on_, else 0: arrive(v, 0) is v) onto ``v_new if on_ else v``, so that no
+            # branch holds the arrivals' work (the draws of Poisson inputs): the loop vectorizes
             self.b.array("RC", self.buffers.refractory(self.pop), Space.NEURON, persistent=True)
             body += [S.assign("r_", "RC[i]"), S.assign("on_", "r_ <= 0"),
                      Store("RC", (S.expr("i"),), S.expr("r_ - 1 if r_ > 0 else 0"), S.expr("r_ > 0"), S.expr("r_ - 1"))]
-            body.append(S.assign(v_new, f"{membrane} if on_ else {self.s_loc[0]}"))
+            membrane = f"({v_new} if on_ else {self.s_loc[0]})"
+            for c, ch, total in self.arrivals:
+                membrane = _component_call(self.b, ch, ch.arrive, {"v": membrane, "w": f"{total} * on_"}, channel=c)
+            body.append(S.assign(v_new, membrane))
         elif self.arrivals:
+            membrane = v_new
+            for c, ch, total in self.arrivals:
+                membrane = _component_call(self.b, ch, ch.arrive, {"v": membrane, "w": total}, channel=c)
             body.append(S.assign(v_new, membrane))
         if model.constrain is not None:
             body.append(S.assign(self.n_loc, self.call("constrain", self.n_loc)))
@@ -607,14 +628,18 @@ def _delivery(proj, buffers: "Buffers") -> tuple[KernelBuilder, Delivery]:
     """A projection's delivery: the arrays of its spikes (the pre population's spike
     history), its target (the channel's input, or its ring buffer with several delays), its
     rows, and per synapse what its weight-update model transmits."""
-    ring = proj.delivery == "ring"
+    arrival = buffers.arrives(proj)
+    ring = proj.delivery == "ring" and not arrival
     grouped = proj.delay_offsets is not None
-    b = KernelBuilder("deliver_ring" if ring else "deliver", Stage.DELIVER, proj.pre.network.dtype)
+    b = KernelBuilder("deliver_ring" if ring else "deliver_arrival" if arrival else "deliver", Stage.DELIVER,
+                      proj.pre.network.dtype)
     sh, nh = buffers.spike_history(proj.pre)
     b.array("SH", sh, Space.PRE, persistent=True)
     b.array("NH", nh, Space.TABLE, persistent=True)
     if ring:
         b.array("R", buffers.ring(proj.post, proj.synapse), Space.POST, persistent=True)
+    elif arrival:
+        b.array("A", buffers.arrival_input(proj.post, proj.synapse), Space.POST)
     else:
         b.array("A", buffers.channel_input(proj.post, proj.synapse), Space.POST)
     b.array("IP", proj.indptr, Space.PRE)
@@ -624,10 +649,13 @@ def _delivery(proj, buffers: "Buffers") -> tuple[KernelBuilder, Delivery]:
     b.array("DM", np.array([proj.start_step, proj.min_delay, groups], np.int64), Space.UNIFORM)
     b.constant("first", "DM[0]")
     b.constant("dmin", "DM[1]")
-    if ring:
+    if ring or arrival:
         b.constant("dn", "DM[2]")
     scheme = "input"
-    if ring and grouped:
+    if arrival:
+        b.array("DO", proj.delay_offsets, Space.PRE)
+        scheme = "arrival_groups"
+    elif ring and grouped:
         b.array("DO", proj.delay_offsets, Space.PRE)
         scheme = "ring_groups"
     elif ring:

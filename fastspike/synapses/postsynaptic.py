@@ -58,7 +58,8 @@ class PostsynapticModel(Component):
     arrive : function
         ``"current"``: the state variables after a weight ``w`` arrives (called once per
         input of the step, in order). ``"membrane"``: the membrane potential ``v`` after the
-        summed weight ``w`` arrives.
+        summed weight ``w`` arrives; ``arrive(v, 0)`` must be ``v`` (a refractory neuron's
+        update is written as the arrival of ``w * 0``, so that it has no branch).
     current : function
         The current the channel injects into the neuron (argument ``v``: its membrane
         potential). Explicit integrators hold it over the step, evaluated at the start of

@@ -191,11 +191,13 @@ def _neuron_update(c: _Call, work: NeuronUpdate) -> list[ast.stmt]:
         neuron_loop.body = [ast.If(_INTRINSICS.visit(S.clone(fires.test)), emit, [])]
         out.append(neuron_loop)
     else:  # a dense loop that sets the flags, then a sparse pass over the neurons that fired
+        words = "range((lo_ + 7) >> 3, (hi_ + 7) >> 3)" if ranged else f"range({-(-n // 8)})"
+        body = _count_passes(c, work.body, loop, words, out)
         flags = np.zeros(-(-n // 8) * 8, np.bool_)  # padded to whole words, the padding stays False
         c.array("F", flags)
         c.array("F8", flags.view(np.uint64))
         neuron_loop = S.stmts(loop)[0]
-        neuron_loop.body = c.statements(work.body)
+        neuron_loop.body = c.statements(body)
         out.append(neuron_loop)
         words = "range((lo_ + 7) >> 3, (hi_ + 7) >> 3)" if ranged else "range(F8.size)"
         sparse = S.stmts(f"for w_ in {words}:\n    if F8[w_] != 0:\n"
@@ -206,6 +208,77 @@ def _neuron_update(c: _Call, work: NeuronUpdate) -> list[ast.stmt]:
     if work.emission.history and not ranged:
         out.append(S.stmts("NH[slot] = nsp")[0])
     return S.stmts("\n".join(head)) + out + S.stmts("\n".join(tail))
+
+
+def _count_passes(c: _Call, body: list, loop: str, words: str, out: list[ast.stmt]) -> list:
+    """Searches of long tables (:class:`CountAbove` with ``dense`` entries, Poisson counts)
+    moved out of the neuron loop, which then vectorizes: a dense pass (appended to ``out``)
+    compares each neuron's value with the first ``dense`` entries only and stores the count
+    (``KC<m>``, one byte per neuron, padded to whole words of 8); a sparse pass scans the
+    counts 8 at a time (``KW<m>``: a word holds a count of ``dense`` in some byte exactly when
+    ``(word + (128 - dense) * 0x0101..01) & 0x8080..80`` is not 0, counts being below 128) and
+    finishes the search for those neurons; the neuron loop reads the count back. The count is
+    the whole search's: the table ascends. The value's locals are computed in the passes
+    (and dropped from the loop when nothing else reads them); ``body`` with the searches
+    replaced by the reads is returned."""
+    kept = list(body)
+    m = 0
+    for pos, st in enumerate(body):
+        if not isinstance(st, CountAbove):
+            continue
+        size = c.bound[st.table].size
+        deps = _dependencies(body[:pos], st.value)
+        if not 0 < st.dense < min(size, 128) or size > 255 or deps is None:
+            continue
+        counts = np.zeros(-(-c.call.n // 8) * 8, np.uint8)
+        kc, kw = c.array(f"KC{m}", counts), c.array(f"KW{m}", counts.view(np.uint64))
+        m += 1
+        value = ast.unparse(st.value)
+        dense = " + ".join(["0", *(f"({value} > {st.table}[{k}])" for k in range(st.dense))])
+        first = S.stmts(loop)[0]
+        first.body = [*c.statements(deps), ast.Assign([S.subscript(kc, "i", store=True)], S.expr(dense), lineno=0)]
+        magic, high = (128 - st.dense) * 0x0101010101010101, 0x8080808080808080
+        rest = S.stmts(f"for w_ in {words}:\n"
+                       f"    if (({kw}[w_] + np.uint64({magic})) & np.uint64({high})) != np.uint64(0):\n"
+                       f"        for i in range(w_ * 8, min(w_ * 8 + 8, n)):\n"
+                       f"            if {kc}[i] == {st.dense}:\n"
+                       f"                pass")[0]
+        finish = S.stmts(f"kx_ = {st.dense}\nwhile kx_ < {size} and {value} > {st.table}[kx_]:\n    kx_ += 1\n"
+                         f"{kc}[i] = kx_")
+        rest.body[0].body[0].body[0].body = [*c.statements(deps), *finish]
+        out += [first, rest]
+        kept[next(j for j, x in enumerate(kept) if x is st)] = S.assign(st.target, f"np.int64({kc}[i])")
+        for dep in reversed(deps):  # the value's locals that nothing else in the loop reads
+            others = [x for x in kept if x is not dep]
+            if dep.targets[0].id not in S.names_in(c.statements(others)):
+                kept = others
+    return kept
+
+
+def _dependencies(before: list, value: ast.expr) -> list | None:
+    """The assignments among the statements ``before`` that ``value`` depends on, in order;
+    None when it depends on something else computed there (a store, a branch, a search)."""
+    need = S.names_in(value)
+    stored = set()
+    deps: list = []
+    for st in reversed(before):
+        if isinstance(st, ast.Assign) and len(st.targets) == 1 and isinstance(st.targets[0], ast.Name):
+            if st.targets[0].id in need:
+                need.discard(st.targets[0].id)
+                need |= S.names_in(st.value)
+                deps.append(st)
+        elif isinstance(st, (Store, Accumulate)):
+            stored.add(st.var)
+        elif isinstance(st, CountAbove):
+            if st.target in need:
+                return None
+        elif isinstance(st, If):
+            return None
+        elif isinstance(st, ast.AST) and set(S.assigned_names([st])) & need:
+            return None
+    if stored & set().union(*(S.names_in(d) for d in deps), S.names_in(value)):
+        return None  # the value reads what the update stores before it
+    return deps[::-1]
 
 
 def _spike_replay(c: _Call, work: SpikeReplay) -> list[ast.stmt]:
@@ -234,9 +307,21 @@ def _delivery(c: _Call, work: Delivery) -> list[ast.stmt]:
     """The spikes of the step's history row, their rows (or, with threads, the part of each
     row onto this range's targets), group by group when rows are grouped by delay."""
     ranged = c.blocks > 1
+    grouped = work.scheme in ("ring_groups", "arrival_groups")
     if ranged:  # the runtime's offsets of the parts of the rows onto each range (BO, or per delay group DP)
-        c.array("DP" if work.scheme == "ring_groups" else "BO", work.partition(c.threads, c.processes))
+        c.array("DP" if grouped else "BO", work.partition(c.threads, c.processes))
     lag = work.lag  # ring: the spikes of step - lag (1; a distributed run's exchange interval)
+    if work.scheme == "arrival_groups":  # each delay group when it arrives: g_ from the longest delay
+        start, stop = ("o_ + DP[j_, g_, block]", "o_ + DP[j_, g_, block + 1]") if ranged else \
+            ("o_ + DO[j_, g_]", "o_ + DO[j_, g_ + 1]")
+        per_synapse = c.statements([Accumulate("A", (S.expr("TG[s_]"),), S.clone(st.value))
+                                    if isinstance(st, Transmit) else st for st in work.body])
+        groups = S.stmts("for g_ in range(dn - 1, -1, -1):\n    e_ = step - dmin - g_\n    if e_ >= first:\n"
+                         "        r_ = e_ & (ring_length - 1)\n        for a_ in range(NH[r_]):\n"
+                         "            j_ = SH[r_, a_]\n            o_ = IP[j_]\n"
+                         f"            for s_ in range({start}, {stop}):\n                pass")
+        groups[0].body[1].body[1].body[2].body = per_synapse
+        return groups
     if work.scheme == "input":
         since, row = "step - dmin", "(step - dmin) & (ring_length - 1)"
     else:

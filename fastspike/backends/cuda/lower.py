@@ -224,6 +224,8 @@ def _delivery(c: _Call, work: Delivery, lanes: int):
     would leave most lanes idle and walk the groups one after another); a lane finds the
     delay group ``g_`` of its synapse by bisecting the row's group offsets from its previous
     synapse's group (a lane has a few synapses; a microcircuit row has about 50 groups)."""
+    if work.scheme not in ("input", "ring_groups", "ring_delays"):  # "arrival_groups" is the CPU's (Buffers)
+        raise NotImplementedError(f"CUDA lowering: no rule for the delivery scheme {work.scheme!r}")
     c.prelude.append(S.assign("lb", f"{c.array('LB', np.array([lanes.bit_length() - 1], np.int64))}[0]"))
     if work.scheme == "input":
         since, row = "step - dmin", "(step - dmin) & (ring_length - 1)"

@@ -1,0 +1,110 @@
+"""How many CPU threads pay for a network: the work of one step against what threads cost.
+
+With T threads a step costs about ``W / T + SYNC_NS``: ``W`` the work of the step on one
+thread, split evenly between the threads' ranges of neurons, and ``SYNC_NS`` the three
+barriers at which the workers meet in every step (``fastspike/backends/cpu/sync.py``; a few
+microseconds each on an idle 2-core machine, more when other work shares the cores).
+:func:`step_work_ns` estimates ``W`` from what the network declares (neurons, their
+integrators and state variables, channels, inputs, synapses and a firing rate of
+``ASSUMED_RATE_HZ``), with costs measured on a 2-core x86-64 machine
+(``benchmarks/bench_bounds.py`` and ``bench_networks.py``); it is an estimate, meant to tell a
+network of a few thousand neurons (threads cost more than they save) from one of many
+thousands with many synapses (they pay).
+
+``fs.Network(threads="auto")`` takes :func:`auto_threads`; an explicit count that the
+estimate says is slower than one thread, or more threads than the cores the process may use,
+is run as asked, with a warning (:func:`slower_warning`).
+"""
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..network import Network
+
+__all__ = ["step_work_ns", "auto_threads", "predicted_step_ns", "available_cores", "slower_warning",
+           "SYNC_NS", "ASSUMED_RATE_HZ", "MIN_GAIN"]
+
+SYNC_NS = 10_000.0
+"""What the threads' barriers add to a step (ns)."""
+ASSUMED_RATE_HZ = 5.0
+"""The mean firing rate assumed for the synaptic events of a step (Hz)."""
+MIN_GAIN = 1.25
+"""``threads="auto"`` takes more than one thread only when the step is predicted this much faster."""
+NS_PER_STATE = {"exact": 0.8, "euler": 1.0, "exponential_euler": 2.0, "rk2": 2.0, "rk4": 4.0}
+"""Cost of one state variable of one neuron per step, by integrator (ns)."""
+NS_PER_NEURON = 1.0  # loads, threshold, flags
+NS_PER_CHANNEL = 0.5
+NS_PER_CURRENT = 0.5
+NS_PER_POISSON_TABLE = 0.8  # a draw searched in a short table (a mean shared by the population)
+NS_PER_POISSON_OTHER = 6.0  # per-neuron means, or means of 10 and more
+NS_PER_EVENT = {"input": 2.5, "ring": 8.0}  # a synaptic event into a cache-resident input / a ring buffer
+
+
+def step_work_ns(net: "Network") -> float:
+    """The estimated work of one step of ``net`` on one thread (ns)."""
+    from ..models.sources import PoissonSource, SpikeSource
+    from .. import random as rnd
+
+    work = 0.0
+    for pop in net.populations:
+        if isinstance(pop.model, PoissonSource):
+            work += 1.0 * pop.n
+            continue
+        if isinstance(pop.model, SpikeSource):
+            continue
+        per = NS_PER_NEURON + NS_PER_STATE.get(pop.integrator, 2.0) * len(pop.state_names)
+        per += NS_PER_CHANNEL * len(pop.channels) + NS_PER_CURRENT * len(pop.currents)
+        for inp in pop.poisson_inputs:
+            means = inp.means(net.dt)
+            table = means.size == 1 and means[0] < rnd.POISSON_TABLE_MAX_MEAN
+            per += NS_PER_POISSON_TABLE if table else NS_PER_POISSON_OTHER
+        work += per * pop.n
+    for proj in net.projections:
+        events = proj.n_synapses * ASSUMED_RATE_HZ * net.dt / 1000.0
+        work += events * NS_PER_EVENT["ring" if proj.delivery == "ring" else "input"]
+    return work
+
+
+def predicted_step_ns(work: float, threads: int) -> float:
+    """A step of ``work`` ns on one thread, run by ``threads`` threads (ns)."""
+    return work if threads <= 1 else work / threads + SYNC_NS
+
+
+def available_cores() -> int:
+    """The cores this process may run on, at most the threads Numba runs at once."""
+    import numba
+
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # pragma: no cover - not Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, int(numba.config.NUMBA_NUM_THREADS)))
+
+
+def auto_threads(net: "Network", cores: int | None = None) -> int:
+    """The thread count ``threads="auto"`` runs ``net`` with: the one of 1 to ``cores`` (the
+    available cores) with the shortest predicted step, if that is at least :data:`MIN_GAIN`
+    times shorter than one thread's; else 1."""
+    cores = available_cores() if cores is None else max(1, int(cores))
+    work = step_work_ns(net)
+    best = min(range(1, cores + 1), key=lambda t: (predicted_step_ns(work, t), t))
+    return best if predicted_step_ns(work, best) * MIN_GAIN <= work else 1
+
+
+def slower_warning(net: "Network", threads: int, cores: int | None = None) -> str | None:
+    """Why ``threads`` threads are expected to slow ``net`` down (None when they are not)."""
+    if threads <= 1:
+        return None
+    cores = available_cores() if cores is None else max(1, int(cores))
+    work = step_work_ns(net)
+    if threads > cores:
+        return (f"Network: threads={threads} but this process may run {cores} at once: the ranges of the "
+                f"threads beyond it wait for a core at every barrier of every step, which slows the run; "
+                f"threads='auto' would take {auto_threads(net, cores)}")
+    if predicted_step_ns(work, threads) > work:
+        return (f"Network: threads={threads} is expected to make this network slower than one thread: its step "
+                f"has about {work / 1000:.1f} us of work, and the threads' barriers cost about "
+                f"{SYNC_NS / 1000:.0f} us per step; threads='auto' would take {auto_threads(net, cores)}")
+    return None

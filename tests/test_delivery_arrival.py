@@ -1,0 +1,107 @@
+"""Delivery at arrival (fastspike.runtime.buffers): a channel fed with several delays whose ring
+buffer would be large is fed, on the CPU, by reading each delay group of the rows in the step
+it arrives in, from the spike history, into an input array of n values.
+
+Invariants checked (the choice forced either way with ``ARRIVAL_MIN_BYTES``):
+- one projection of several delays per channel: the additions into a target come in the
+  ring's order, so spikes and every state are the same bit for bit as with the ring, also
+  across runs that add a projection with longer delays (histories grown, spikes in flight
+  kept);
+- several projections onto one channel (the sum of the same inputs in another order): the
+  same spikes over a short run, the states equal to rounding; and, as for every delivery,
+  identical for any thread count and any chunking;
+- delays stored per synapse (rows not grouped) keep a ring beside the input at arrival.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+import fastspike as fs
+from fastspike.runtime import buffers as B
+
+LIF = dict(tau_m=10.0, v_rest=-65.0, v_reset=-65.0, v_thresh=-50.0, t_ref=2.0)
+
+
+def network(kind: str, threads: int = 1):
+    """Two populations driven by Poisson afferents; projections with several delays."""
+    net = fs.Network(dt=0.1, seed=11, threads=threads)
+    a = net.population(fs.LIF(**LIF), n=300, name="a")
+    b = net.population(fs.LIF(**LIF), n=200, name="b")
+    for pop in (a, b):
+        net.poisson_input(pop, n=100, rate=120.0, weight=1.2, synapse=fs.ExpCurrent(5.0))
+    projs = [net.connect(a, b, fs.FixedProbability(0.3), synapse=fs.ExpCurrent(2.0), weight=0.5,
+                         delay=fs.Uniform(0.1, 3.0)),
+             net.connect(b, a, fs.FixedProbability(0.1), synapse=fs.Delta(), weight=-0.8,
+                         delay=fs.Uniform(0.5, 2.0))]
+    if kind in ("shared", "mixed"):  # a second projection onto b's ExpCurrent(2.0) channel
+        projs.append(net.connect(b, b, fs.FixedProbability(0.3), synapse=fs.ExpCurrent(2.0), weight=-0.4,
+                                 delay=fs.Uniform(0.2, 1.5)))
+    if kind == "mixed":  # delays stored per synapse: few synapses per row, many delay values
+        projs.append(net.connect(a, b, fs.FixedTotalNumber(150), synapse=fs.ExpCurrent(2.0), weight=0.7,
+                                 delay=fs.Uniform(0.1, 12.0)))
+    recs = [net.record(p, "spikes") for p in (a, b)]
+    return net, (a, b), projs, recs
+
+
+def run(kind: str, arrival: bool, monkeypatch, threads: int = 1, chunks=(60.0,), grow: bool = False):
+    monkeypatch.setattr(B, "ARRIVAL_MIN_BYTES", 0 if arrival else 1 << 62)
+    net, pops, projs, recs = network(kind, threads)
+    net.run(chunks[0])
+    if grow:  # a projection with longer delays onto a channel of its own: histories grow
+        projs.append(net.connect(pops[0], pops[1], fs.FixedProbability(0.5), synapse=fs.ExpCurrent(7.0),
+                                 weight=0.2, delay=fs.Uniform(1.0, 5.0)))
+    for t in chunks[1:]:
+        net.run(t)
+    used = [net._buffers.arrives(p) for p in projs]
+    out = [r.steps.copy() for r in recs] + [r.neurons.copy() for r in recs]
+    out += [getattr(p, v).copy() for p in pops for v in p.state_names]
+    out += [a.copy() for a in net._buffers._channel_state.values()]
+    return out, used
+
+
+def assert_identical(x, y):
+    assert len(x) == len(y)
+    for a, b in zip(x, y):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_one_projection_per_channel_is_bitwise_the_ring(monkeypatch):
+    ring, used_ring = run("single", False, monkeypatch)
+    arrival, used = run("single", True, monkeypatch)
+    assert not any(used_ring) and all(used)
+    assert ring[0].size > 50 and ring[1].size > 50  # both populations fire
+    assert_identical(ring, arrival)
+
+
+def test_growing_delays_between_runs_keep_the_spikes_in_flight(monkeypatch):
+    ring, _ = run("single", False, monkeypatch, chunks=(25.0, 35.0), grow=True)
+    arrival, used = run("single", True, monkeypatch, chunks=(25.0, 35.0), grow=True)
+    assert all(used)
+    assert_identical(ring, arrival)
+
+
+def test_shared_channel_same_spikes_states_to_rounding(monkeypatch):
+    ring, _ = run("shared", False, monkeypatch, chunks=(30.0,))
+    arrival, used = run("shared", True, monkeypatch, chunks=(30.0,))
+    assert all(used)
+    for a, b in zip(ring[:4], arrival[:4]):  # spikes
+        np.testing.assert_array_equal(a, b)
+    for a, b in zip(ring[4:], arrival[4:]):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+
+
+def test_identical_for_threads_and_chunks(monkeypatch):
+    one, used = run("shared", True, monkeypatch, chunks=(40.0,))
+    assert all(used)
+    assert_identical(one, run("shared", True, monkeypatch, threads=3, chunks=(40.0,))[0])
+    assert_identical(one, run("shared", True, monkeypatch, chunks=(13.0, 0.1, 26.9))[0])
+
+
+def test_delays_per_synapse_keep_a_ring_beside(monkeypatch):
+    ring, _ = run("mixed", False, monkeypatch, chunks=(30.0,))
+    arrival, used = run("mixed", True, monkeypatch, chunks=(30.0,))
+    assert used == [True, True, True, False]  # the last projection's delays are stored per synapse
+    for a, b in zip(ring[:4], arrival[:4]):
+        np.testing.assert_array_equal(a, b)
+    for a, b in zip(ring[4:], arrival[4:]):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
