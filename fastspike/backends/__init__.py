@@ -49,6 +49,8 @@ def check(name) -> str:
         name = name.name
     if name not in KNOWN:
         raise ValueError(f"unknown backend {name!r}; known backends: {', '.join(map(repr, KNOWN))}")
+    if name == "cpu":  # always there: no need to import numba.cuda (half a second) to probe a GPU
+        return name
     if name not in available():
         raise RuntimeError(f"backend {name!r} is not available: {unavailable()[name]}")
     return name
