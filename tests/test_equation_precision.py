@@ -2,6 +2,7 @@
 float32 network (no silent promotion to float64), unless float32 cannot represent them."""
 from __future__ import annotations
 
+import numba
 import numpy as np
 from numba import njit
 
@@ -21,8 +22,10 @@ def test_float32_literals_keep_float32_arithmetic():
             np.float32(30.0))
     dv32, du32 = single(*args)
     dv64, du64 = double(*args)
-    sig32 = single.nopython_signatures[0]
-    sig64 = double.nopython_signatures[0]
+    # the signatures of these float32 arguments (a dispatcher may already hold others, compiled
+    # by earlier tests in the same process)
+    sig32 = next(s for s in single.nopython_signatures if s.args == tuple(numba.typeof(a) for a in args))
+    sig64 = next(s for s in double.nopython_signatures if s.args == tuple(numba.typeof(a) for a in args))
     assert str(sig32.return_type) == "UniTuple(float32 x 2)", sig32
     assert str(sig64.return_type).startswith("Tuple(float64"), sig64  # 0.04 * v promotes dv without the cast
     # the same value to float32 rounding: 0.04 v^2 + 5 v + 140 - u + R I

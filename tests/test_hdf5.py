@@ -381,6 +381,15 @@ def test_exception_inside_the_run_leaves_an_incomplete_readable_file(tmp_path, m
 
 def test_keyboard_interrupt_leaves_an_incomplete_readable_file(tmp_path, monkeypatch):
     path = tmp_path / "run.h5"
+    # Ctrl-C as in a terminal: Python's default handler (a pytest-xdist worker ignores SIGINT)
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        _keyboard_interrupt(tmp_path, path, monkeypatch)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _keyboard_interrupt(tmp_path, path, monkeypatch):
     net, recs = small_network()
     # Ctrl-C while compiled code runs: the engine defers it to the end of the chunk
     _stop_after(monkeypatch, 5, lambda: os.kill(os.getpid(), signal.SIGINT), where="_advance")

@@ -359,12 +359,12 @@ def _learning(c: _Call, work: Learning) -> list[ast.stmt]:
     """The spikes of the steps ``step - d_`` (``k_``; ``e_`` = d_ - LM[1]), neurons ascending;
     with thread ranges, only the neurons of this range (a bisection of the sorted row); with a
     column, the synapses of delay ``d_`` onto each first."""
-    ranged = c.threads > 1
+    ranged = c.blocks > 1
     lines = ["for d_ in range(LM[1], LM[2] + 1):", "    k_ = step - d_", "    if k_ >= LM[0]:",
              "        e_ = d_ - LM[1]", "        r_ = k_ & (ring_length - 1)", "        a0_ = 0", "        a1_ = NH[r_]"]
     out = []
     if ranged:
-        out += _range(c, block_starts(c.call.n, c.threads))
+        out += _range(c, range_starts(c.call.n, c.threads, c.processes))
         lines += ["        row_ = SH[r_, :a1_]", "        a0_ = np.searchsorted(row_, lo_)",
                   "        a1_ = np.searchsorted(row_, hi_)"]
     lines += ["        for a_ in range(a0_, a1_):", "            i = SH[r_, a_]"]
