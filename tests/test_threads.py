@@ -187,15 +187,16 @@ def _conductance_network(threads: int):
     return net, (a, c), recs, states
 
 
-def test_threads_conductance_alpha_and_noise_components():
+def _one_and_three_threads_identical(build) -> list:
+    """Run ``build(threads)``'s network for 15 + 10 ms with 1 and with 3 threads and assert
+    identical spikes, samples and final states; the spike records of the 1-thread run."""
     runs = []
     for threads in (1, 3):
-        net, pops, recs, states = _conductance_network(threads)
+        net, pops, recs, states = build(threads)
         net.run(15.0, progress=False)
         net.run(10.0, progress=False)
         runs.append((pops, recs, states))
     (p1, r1, s1), (p3, r3, s3) = runs
-    assert sum(len(r) for r in r1) > 20
     for x, y in zip(r1, r3):
         np.testing.assert_array_equal(x.steps, y.steps)
         np.testing.assert_array_equal(x.neurons, y.neurons)
@@ -205,6 +206,12 @@ def test_threads_conductance_alpha_and_noise_components():
     for x, y in zip(p1, p3):
         for v in x.state_names:
             np.testing.assert_array_equal(getattr(x, v), getattr(y, v))
+    return r1
+
+
+def test_threads_conductance_alpha_and_noise_components():
+    r1 = _one_and_three_threads_identical(_conductance_network)
+    assert sum(len(r) for r in r1) > 20
 
 
 def _traub_and_exponential_euler_network(threads: int):
@@ -231,20 +238,5 @@ def _traub_and_exponential_euler_network(threads: int):
 
 
 def test_threads_traub_and_exponential_euler_conductances():
-    runs = []
-    for threads in (1, 3):
-        net, pops, recs, states = _traub_and_exponential_euler_network(threads)
-        net.run(15.0, progress=False)
-        net.run(10.0, progress=False)
-        runs.append((pops, recs, states))
-    (p1, r1, s1), (p3, r3, s3) = runs
+    r1 = _one_and_three_threads_identical(_traub_and_exponential_euler_network)
     assert all(len(r) > 5 for r in r1), [len(r) for r in r1]  # both populations fire
-    for x, y in zip(r1, r3):
-        np.testing.assert_array_equal(x.steps, y.steps)
-        np.testing.assert_array_equal(x.neurons, y.neurons)
-    for x, y in zip(s1, s3):
-        for v in x.variables:
-            np.testing.assert_array_equal(x[v], y[v])
-    for x, y in zip(p1, p3):
-        for v in x.state_names:
-            np.testing.assert_array_equal(getattr(x, v), getattr(y, v))
