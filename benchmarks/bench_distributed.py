@@ -15,7 +15,6 @@ the medians are printed. This machine has 2 shared cores: expect overhead, not s
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import resource
@@ -31,6 +30,7 @@ def one(case: str, scale: float, duration: float) -> None:
     import numpy as np
 
     from fastspike.networks import standard
+    from spike_digests import spikes_and_digest  # this script's folder: the digest of spike_digests.py
 
     t0 = time.perf_counter()
     if case == "B4":  # uncoupled: no exchange; the records gathered to rank 0 and written there
@@ -47,16 +47,7 @@ def one(case: str, scale: float, duration: float) -> None:
     net.run(duration, progress=False, output=output, overwrite=True)
     comm = net.comm
     exchange = net._engine.exchange
-    h = hashlib.sha256()
-    spikes = 0
-    for rec in records:
-        h.update(rec.population.name.encode())
-        h.update(rec.steps.astype("int64").tobytes())
-        h.update(rec.neurons.astype("int64").tobytes())
-        spikes += len(rec)
-    for pop in pops.values():
-        for name in pop.state_names:
-            h.update(getattr(pop, name).tobytes())
+    spikes, hexdigest = spikes_and_digest(records, pops.values())
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB
     builds = comm.allgather(np.array([int(build * 1e6), rss], np.int64))
     if comm.rank != 0:
@@ -68,7 +59,7 @@ def one(case: str, scale: float, duration: float) -> None:
         "exchange_us_per_step": 0.0 if exchange is None else exchange.seconds / steps * 1e6,
         "exchange_us_each": 0.0 if exchange is None else exchange.seconds / max(exchange.count, 1) * 1e6,
         "interval": net.exchange_interval(), "rss_mib": [round(int(x) / 1024) for x in builds[:, 1]],
-        "spikes": spikes, "digest": h.hexdigest()[:16]}))
+        "spikes": spikes, "digest": hexdigest}))
 
 
 def comm_size() -> int:

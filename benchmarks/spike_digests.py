@@ -40,6 +40,14 @@ def digest(case: str, backend: str, threads: int) -> dict:
     records = [net.record(pop, "spikes") for pop in pops.values()]
     net.run(duration / 2, progress=False)
     net.run(duration / 2, progress=False)  # two runs: state carried across runs
+    spikes, hexdigest = spikes_and_digest(records, pops.values())
+    return {"case": case, "backend": backend, "threads": threads, "spikes": spikes, "digest": hexdigest,
+            "version": fs.__version__}
+
+
+def spikes_and_digest(records, populations) -> tuple[int, str]:
+    """The number of spikes of ``records`` and a digest (16 hex digits) of their spike trains
+    (population name, steps, neurons) and of the final state of ``populations``."""
     h = hashlib.sha256()
     spikes = 0
     for rec in records:
@@ -47,11 +55,10 @@ def digest(case: str, backend: str, threads: int) -> dict:
         h.update(rec.steps.astype("int64").tobytes())
         h.update(rec.neurons.astype("int64").tobytes())
         spikes += len(rec)
-    for pop in pops.values():
+    for pop in populations:
         for name in pop.state_names:
             h.update(getattr(pop, name).tobytes())
-    return {"case": case, "backend": backend, "threads": threads, "spikes": spikes, "digest": h.hexdigest()[:16],
-            "version": fs.__version__}
+    return spikes, h.hexdigest()[:16]
 
 
 def main() -> None:
