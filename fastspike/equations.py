@@ -7,6 +7,7 @@ state, parameters, ``I`` and ``dt``; integers for options).
 from __future__ import annotations
 
 import math
+import sys
 import types
 from typing import Callable
 
@@ -70,7 +71,12 @@ def compile_scalar(fn: Callable, jit: Callable, _memo: dict | None = None, dtype
         code = code.replace(co_consts=tuple(_single(c) for c in code.co_consts))
     rebound = types.FunctionType(code, namespace, fn.__name__, fn.__defaults__, fn.__closure__)
     rebound.__qualname__ = fn.__qualname__
-    rebound.__module__ = fn.__module__
+    # Numba's cache rebuilds a compiled function's environment by importing its module: one
+    # that cannot be imported (a model defined in code run by exec, a module not registered in
+    # sys.modules) would make every later process fail to load the cached program, so such
+    # functions are attributed to this module (only the name is used: nopython code has
+    # resolved its globals when it compiled)
+    rebound.__module__ = fn.__module__ if fn.__module__ in sys.modules else __name__
     memo[fn] = jit(rebound)
     return memo[fn]
 

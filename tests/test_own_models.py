@@ -374,3 +374,49 @@ def test_editing_a_comment_of_the_script_reuses_the_compiled_model(tmp_path):
         outputs.append(proc.stdout)
         assert len(list(cache.rglob("fs_step_*.py"))) == 1
     assert outputs[0] == outputs[1] and outputs[0].startswith("spikes ")
+
+
+EXEC_SCRIPT = textwrap.dedent('''
+    import types
+    import fastspike as fs
+
+    code = """
+    import fastspike as fs
+
+    def dyn(v, I, tau):
+        return ((I - v) / tau,)
+
+    class Leak(fs.Model):
+        parameters = (fs.Parameter("tau", 5.0, "ms", "", "positive"),)
+        state_variables = (fs.StateVariable("v", "mV", 0.0),)
+        dynamics = staticmethod(dyn)
+        threshold = staticmethod(lambda v: v > 1.0)
+        reset = staticmethod(lambda v: (0.0,))
+    """
+    module = types.ModuleType("made_by_exec")  # never registered in sys.modules
+    exec(code, module.__dict__)
+    net = fs.Network(dt=0.1)
+    pop = net.population(module.Leak(), n=3)
+    net.current(pop, 2.0)
+    rec = net.record(pop, "spikes")
+    net.run(20.0)
+    print("spikes", len(rec))
+''')
+
+
+def test_a_model_from_a_module_that_cannot_be_imported_loads_from_the_cache(tmp_path):
+    """A model defined in code run by ``exec`` (its module is not in ``sys.modules``): the
+    second process loads the cached program (Numba rebuilds a cached function's environment
+    by importing its module by name) and gives the same spikes: a leaky integrator driven by
+    I = 2 from 0 reaches 1 after tau ln 2 = 3.47 ms, so 20 ms hold 5 spikes per neuron."""
+    env = {**__import__("os").environ, "FASTSPIKE_CACHE_DIR": str(tmp_path / "cache"),
+           "NUMBA_CACHE_DIR": str(tmp_path / "numba")}
+    script = tmp_path / "user.py"
+    script.write_text(EXEC_SCRIPT)
+    outputs = []
+    for _ in range(2):
+        proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=600, env=env)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        outputs.append(proc.stdout)
+    assert outputs[0] == outputs[1] == "spikes 15\n"
+    assert list((tmp_path / "numba").rglob("*.nbi"))  # the program was cached, then loaded

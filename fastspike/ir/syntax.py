@@ -12,20 +12,41 @@ import ast
 import copy
 import inspect
 import textwrap
+import threading
 from typing import Callable, Iterable
 
-__all__ = ["expr", "stmts", "name", "call", "subscript", "assign", "unparse", "Rename", "assigned_names",
+__all__ = ["parse", "compile_tree", "expr", "stmts", "name", "call", "subscript", "assign", "unparse", "Rename", "assigned_names",
            "names_in", "clone", "inlined"]
+
+
+_AST_LOCK = threading.Lock()
+"""CPython 3.11's conversions between syntax trees and their C form are not thread-safe (they
+count their recursion depth in state shared by all threads: "AST constructor recursion depth
+mismatch"); ranks of a :class:`~fastspike.parallel.local.LocalCluster`, threads of one
+process, build their programs at the same time, so every parse and compile of a tree holds
+this lock."""
+
+
+def parse(text: str, mode: str = "exec") -> ast.AST:
+    """``ast.parse(text, mode=mode)``, one thread at a time (see :data:`_AST_LOCK`)."""
+    with _AST_LOCK:
+        return ast.parse(text, mode=mode)
+
+
+def compile_tree(tree: ast.Module, filename: str):
+    """The code object of the module ``tree``, one thread at a time (see :data:`_AST_LOCK`)."""
+    with _AST_LOCK:
+        return compile(tree, filename, "exec")
 
 
 def expr(text: str) -> ast.expr:
     """The syntax tree of the expression ``text``."""
-    return ast.parse(text, mode="eval").body
+    return parse(text, mode="eval").body
 
 
 def stmts(text: str) -> list[ast.stmt]:
     """The syntax trees of the statements ``text`` (several lines allowed)."""
-    return ast.parse(text).body
+    return parse(text).body
 
 
 def name(identifier: str, store: bool = False) -> ast.Name:
@@ -134,7 +155,7 @@ def inlined(fn: Callable, args: list[ast.expr]) -> ast.expr | None:
 
 def _inline_template(fn: Callable):
     try:
-        tree = ast.parse(textwrap.dedent(inspect.getsource(fn)))
+        tree = parse(textwrap.dedent(inspect.getsource(fn)))
     except (OSError, TypeError, SyntaxError):
         return None
     if not tree.body or not isinstance(tree.body[0], ast.FunctionDef):

@@ -34,6 +34,8 @@ from typing import Any, Callable
 
 import numpy as np
 
+from ..ir import syntax as S
+
 __all__ = ["check_device_code", "check_model_class", "check_model", "model_signature", "DEVICE_BUILTINS",
            "MATH_NAMES", "EQUATION_ROLES", "ModelDefinitionError"]
 
@@ -242,7 +244,7 @@ def _function_tree(fn: types.FunctionType) -> ast.FunctionDef | ast.Lambda | Non
     code = fn.__code__
     for text in (source, f"({source.strip()})", source.strip().rstrip(",") + "\n"):
         try:
-            module = ast.parse(text)
+            module = S.parse(text)
         except SyntaxError:
             continue
         names = code.co_varnames[: code.co_argcount + code.co_kwonlyargcount]

@@ -272,10 +272,15 @@ def world() -> Communicator:
     return comm
 
 
-SHOW_DELAY = 0.5
+SHOW_DELAY = 3.0
 """Seconds a rank other than 0 waits before showing an uncaught error and aborting: when
 every rank raised the same error (bad input, refused the same way everywhere), rank 0
-shows it and ends the run first, so it is shown once."""
+shows it and ends the run first, so it is shown once. (Half a second was seen to cut rank
+0's traceback on a loaded machine: formatting it reads the source files.)"""
+
+FORWARD_DELAY = 0.3
+"""Seconds a rank waits after writing its error before ``MPI_Abort``, so that the launcher
+forwards the last lines before it ends every process."""
 
 PEER_WAIT = 30.0
 """Seconds a rank stopped by another's failure (:class:`fastspike.parallel.PeerFailed`)
@@ -301,6 +306,7 @@ def abort_on_error(comm: "MPICommunicator", previous):
                 sys.stderr.write(f"fastspike: rank {comm.rank} of {comm.size}:\n")
                 previous(kind, value, traceback)
                 sys.stderr.flush()
+                time.sleep(FORWARD_DELAY)
         finally:
             comm.comm.Abort(1)
 

@@ -354,7 +354,10 @@ def _dependency_key(fn: Callable, _seen: set | None = None) -> str:
         return f"{type(value).__module__}.{type(value).__qualname__}"
 
     code = fn.__code__
-    parts = [getattr(fn, "__module__", "") or "", fn.__qualname__, code_key(code, fn.__doc__),
+    module = getattr(fn, "__module__", "") or ""
+    if module not in sys.modules:  # compiled under another module's name (see compile_scalar)
+        module += " (not importable)"
+    parts = [module, fn.__qualname__, code_key(code, fn.__doc__),
              repr(tuple(value_key(d) for d in fn.__defaults__ or ()))]
     cells = dict(zip(code.co_freevars, fn.__closure__ or ()))
     for name in sorted(names(code)):

@@ -70,7 +70,7 @@ def host_prelude(kernel: LoweredKernel, arrays: list[np.ndarray], consts: np.nda
     ns.update(np=np, math=math, _cast=dtype.type)
     ns.update(kernel.functions)
     module = ast.fix_missing_locations(ast.Module(body=[S.clone(st) for st in kernel.prelude], type_ignores=[]))
-    exec(compile(module, "<prelude>", "exec"), ns)  # noqa: S102 - fastspike-generated code only
+    exec(S.compile_tree(module, "<prelude>"), ns)  # noqa: S102 - fastspike-generated code only
     return tuple(ns[c] for c in kernel.constants)
 
 
@@ -231,7 +231,7 @@ class FlatIndices(ast.NodeTransformer):
 def _flat_indices(line: str, names: set[str]) -> str:
     """``line`` (one statement) with the 2-D arrays ``names`` indexed by hand (see
     :class:`FlatIndices`)."""
-    tree = ast.parse(line)
+    tree = S.parse(line)
     try:
         FlatIndices(names).visit(tree)
     except AssertionError as exc:
