@@ -42,8 +42,9 @@ def _rule(p: dict) -> fs.WeightUpdateModel:
                            alpha=syn["alpha"], mu=syn["mu"])
 
 
-def replay_network(name: str, threads: int = 1):
-    """The NEST case ``name`` in fastspike: (network, plastic projection, post spike record)."""
+def replay_network(name: str, threads: int = 1, ref=REF):
+    """The NEST case ``name`` (of ``ref``) in fastspike: (network, plastic projection, post spike record)."""
+    REF = ref
     p = json.loads(str(REF[f"{name}_params"]))
     syn = p["syn"]
     net = fs.Network(dt=DT, seed=3, threads=threads)
@@ -112,6 +113,34 @@ def test_stdp_same_weights_for_any_thread_count(replays):
         for threads in (2, 3):
             got, final, post_times, weights = run_replay(name, threads)
             assert np.array_equal(got, base[0]) and np.array_equal(weights, base[3])
+
+
+# -- a presynaptic neuron silent while its targets fire many times --------------------------------
+FLUSH = np.load(os.path.join(os.path.dirname(__file__), "nest_reference", "plasticity_flush.npz"))
+FLUSH_CASES = ["flush_stdp_mult_d15", "flush_triplet_d1", "flush_pl_d15", "flush_nn_symm_d15"]
+
+
+@pytest.mark.parametrize("name", FLUSH_CASES)
+def test_weights_equal_nest_when_a_presynaptic_neuron_is_silent_for_long(name):
+    """Presynaptic neuron 0 is silent for 140 ms while its postsynaptic neurons fire 93 and
+    about 70 times (tests/nest_reference/make_flush_references.py; NEST facilitates lazily
+    from its postsynaptic spike history, fastspike when each postsynaptic spike arrives). In
+    two runs, to the step after neuron 0's second spike and to the step after the last spikes
+    of neurons 0 and 2, the weights equal NEST's (its weight_recorder's at neuron 0's second
+    spike, its final weights)."""
+    net, proj, spikes = replay_network(name, ref=FLUSH)
+    src, tgt = proj.sources(), proj.targets
+    net.run((1500 + 2) * DT)
+    events = FLUSH[f"{name}_events"]
+    second = events[(events[:, 0] == 0) & np.isclose(events[:, 2], 1501 * DT)]
+    assert len(second) == 2
+    for i, j, _, w in second:
+        assert proj.weights[(src == i) & (tgt == j)][0] == pytest.approx(w, rel=1e-6)
+    net.run((2900 + 2) * DT - net.t)
+    last = src != 1  # presynaptic neurons 0 and 2 fire last at step 2900 (neuron 1 at 2760: later
+    # postsynaptic spikes have facilitated its synapses since, which NEST's final weights lack)
+    np.testing.assert_allclose(proj.weights[last], FLUSH[f"{name}_final"][src, tgt][last], rtol=1e-6, atol=0)
+    np.testing.assert_allclose(np.sort(spikes.times), np.sort(FLUSH[f"{name}_post_times"]), rtol=0, atol=1e-9)
 
 
 # -- invariants ---------------------------------------------------------------------------------
