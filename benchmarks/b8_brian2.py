@@ -72,7 +72,8 @@ def main() -> None:
     t0 = time.perf_counter()
     workdir = args.workdir or tempfile.mkdtemp(prefix="b8_brian2_")
     b2.prefs.logging.console_log_level = "WARNING"
-    b2.set_device("cpp_standalone", directory=os.path.join(workdir, "project"), build_on_run=False)
+    project = os.path.join(workdir, "project")
+    b2.set_device("cpp_standalone", directory=project, build_on_run=False)
     b2.prefs.devices.cpp_standalone.openmp_threads = 0  # one thread
     dev = b2.get_device()
     dev.insert_code("before_start", "struct timespec fs_w0_, fs_c0_, fs_w1_, fs_c1_;")
@@ -129,7 +130,7 @@ def main() -> None:
         net.run(args.duration * ms)
     construct = time.perf_counter() - t0
     t1 = time.perf_counter()
-    dev.build(run=True)
+    dev.build(directory=project, run=True)
     binary = time.perf_counter() - t1
     with open(os.path.join(dev.results_dir, "b8_run_times.txt")) as f:
         times = [tuple(float(x) for x in line.split()) for line in f if line.strip()]
