@@ -217,7 +217,7 @@ def expm1(x):
     return _expm1_64(float(x))
 
 
-@overload(exp, inline="always")
+@overload(exp, jit_options={"error_model": "numpy", "forceinline": True})
 def _exp_jit(x):
     if isinstance(x, nbtypes.Float) and x.bitwidth == 32:
         return lambda x: np.float32(_exp64(np.float64(x)))
@@ -226,7 +226,7 @@ def _exp_jit(x):
     return None
 
 
-@overload(expm1, inline="always")
+@overload(expm1, jit_options={"error_model": "numpy", "forceinline": True})
 def _expm1_jit(x):
     if isinstance(x, nbtypes.Float) and x.bitwidth == 32:
         return lambda x: np.float32(_expm1_64(np.float64(x)))

@@ -66,9 +66,9 @@ def jit_function(fn: Callable, dtype=None, vector_math: bool = False) -> Callabl
     return compile_scalar(fn, njit, dtype=dtype)
 
 
-VECTOR_JIT = {"error_model": "numpy", "inline": "always"}
+VECTOR_JIT = {"error_model": "numpy", "forceinline": True}
 """How vector math compiles model equations: no branch that raises on a division by zero, and
-inlined into the kernel in Numba's IR (LLVM would keep a large equation, such as Traub-Miles
+inlined into the kernel by LLVM (``alwaysinline``: its inliner would keep a large equation, such as Traub-Miles
 rates with their eight exponentials, as a call, and a loop with a call is not vectorized)."""
 
 
