@@ -261,3 +261,4 @@ def test_vector_math_network_same_spikes_for_threads_and_chunks_and_close_to_lib
         assert np.max(np.abs(x.steps - y.steps)) <= 1
     for x, y in zip(p1, pl):
         np.testing.assert_allclose(x.v, y.v, rtol=1e-9, atol=1e-9)
+
