@@ -20,6 +20,7 @@ flatters it). The CPU time is ``time.process_time()`` (``CLOCK_PROCESS_CPUTIME_I
 standalone) over the same interval: with one thread, wall much above CPU means the machine
 was busy. ``--nest-threads T`` adds NEST with T threads (``local_num_threads``) as one more
 simulator, ``nest-Tt``; ``--fastspike-threads T`` adds fastspike with T threads, ``fastspike-Tt``.
+``fastspike-vmath`` (B6/B7 only) is fastspike with ``fs.backends.CPU(vector_math=True)``.
 
 Peers are optional: a simulator that cannot be imported by its interpreter is skipped.
 Install them in their own environment (Brian2 2.9 is the last for Python 3.11 and needs
@@ -94,7 +95,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 RESULT = "RESULT "
-SIMULATORS = ("fastspike", "brian2-standalone", "brian2-runtime", "nest")
+SIMULATORS = ("fastspike", "fastspike-vmath", "brian2-standalone", "brian2-runtime", "nest")
 # B4
 UNCOUPLED = dict(tau_m=20.0, v_rest=-70.0, v_reset=-70.0, v_thresh=-50.0, t_ref=2.0, tau_s=5.0, afferents=1000,
                  rate=5.0, weight=0.75)
@@ -419,7 +420,7 @@ def worker(sim: str, net: str, scale: float, duration: float, seed: int, workdir
     t0 = time.perf_counter()
     if sim.startswith("fastspike"):
         result = run_fastspike_conductance(net, duration, seed, os.environ.get("PEERS_DTYPE", "float64"),
-                                           _threads_of(sim))
+                                           _threads_of(sim), vector_math=sim == "fastspike-vmath")
     elif sim.startswith("brian2"):
         result = run_brian2(net, scale, duration, seed, sim.split("-")[1], workdir)
     elif sim.startswith("nest"):
@@ -448,13 +449,15 @@ def _threads_of(sim: str) -> int:
     return int(sim.rsplit("-", 1)[1][:-1]) if sim.endswith("t") and "-" in sim else 1
 
 
-def run_fastspike_conductance(net: str, duration: float, seed: int, dtype: str, threads: int = 1) -> dict:
-    """B6/B7 in this process (the fastspike worker): fastspike.networks.standard.coba / cobahh."""
+def run_fastspike_conductance(net: str, duration: float, seed: int, dtype: str, threads: int = 1,
+                              vector_math: bool = False) -> dict:
+    """B6/B7 in this process (the fastspike worker): fastspike.networks.standard.coba / cobahh
+    (with ``vector_math``: on ``fs.backends.CPU(vector_math=True)``)."""
     import fastspike as fs
     from fastspike.networks import standard
 
     t0 = time.perf_counter()
-    kw = dict(seed=seed, dtype=dtype, threads=threads)
+    kw = dict(seed=seed, dtype=dtype, threads=threads, backend=fs.backends.CPU(vector_math=vector_math))
     if net == "coba":
         kw["integrator"] = os.environ.get("PEERS_COBA_METHOD", "euler")
     network, pops = getattr(standard, net)(**kw)

@@ -45,7 +45,8 @@ def argument_kinds(model: Model, fn: Callable) -> list[str]:
     return kinds
 
 
-def compile_scalar(fn: Callable, jit: Callable, _memo: dict | None = None, dtype=None) -> Callable:
+def compile_scalar(fn: Callable, jit: Callable, _memo: dict | None = None, dtype=None,
+                   vector_math: bool = False) -> Callable:
     """Compile a scalar function with ``jit`` (``numba.njit`` or ``cuda.jit(device=True)``).
 
     Plain Python functions that ``fn`` calls through its globals (helpers of a model, the
@@ -56,16 +57,30 @@ def compile_scalar(fn: Callable, jit: Callable, _memo: dict | None = None, dtype
     ``0.04 v**2``) become float32 constants, so that float32 state is not promoted to
     float64 arithmetic; a literal that float32 cannot represent (it would round to 0 or
     overflow) is left as it is.
+
+    With ``vector_math``, the functions' ``math`` is :data:`fastspike.vmath.math_namespace`
+    (``math.exp`` and ``math.expm1`` are :mod:`fastspike.vmath`'s, which LLVM can vectorize),
+    and ``exp`` or ``expm1`` imported from :mod:`math` by name are replaced the same way.
     """
     single = dtype is not None and np.dtype(dtype) == np.float32
-    memo = _COMPILED.setdefault((jit, single), {}) if _memo is None else _memo
+    memo = _COMPILED.setdefault((jit, single, vector_math), {}) if _memo is None else _memo
     if fn in memo:
         return memo[fn]
     namespace = dict(fn.__globals__)
+    if vector_math:
+        from . import vmath
+
+        for name in fn.__code__.co_names:
+            target = namespace.get(name)
+            if target is math:
+                namespace[name] = vmath.math_namespace
+            elif target is math.exp or target is math.expm1:
+                namespace[name] = getattr(vmath, target.__name__)
     for name in fn.__code__.co_names:
         target = namespace.get(name)
-        if isinstance(target, types.FunctionType) and target is not fn:
-            namespace[name] = compile_scalar(target, jit, memo, dtype)
+        if isinstance(target, types.FunctionType) and target is not fn and \
+                getattr(target, "__module__", None) != "fastspike.vmath":
+            namespace[name] = compile_scalar(target, jit, memo, dtype, vector_math)
     code = fn.__code__
     if single:
         code = code.replace(co_consts=tuple(_single(c) for c in code.co_consts))

@@ -80,7 +80,8 @@ def generated_source(net: "Network", backend: str = "cpu", fuse: bool | None = N
     if backend == "cpu":
         from .cpu.compiler import lower, render
 
-        return render(lower(build_program(net, net._buffers, sample_rows(net)), net.threads, net.processes), fuse)
+        return render(lower(build_program(net, net._buffers, sample_rows(net)), net.threads, net.processes), fuse,
+                      getattr(net.backend, "vector_math", False))
     if backend == "cuda":
         from .cuda.compiler import layout, lower as lower_cuda, render as render_cuda
 

@@ -41,9 +41,26 @@ def launch_asked(text: str) -> str | None:
 
 @dataclass(frozen=True)
 class CPU:
-    """The CPU backend (Numba ``@njit``); its threads are ``fs.Network(threads=)``."""
+    """The CPU backend's options (Numba ``@njit``); its threads are ``fs.Network(threads=)``.
 
+    Parameters
+    ----------
+    vector_math : bool
+        Compile the models' equations with :mod:`fastspike.vmath`'s ``exp`` and ``expm1``
+        (deterministic, at most 1 ulp from the exact value) in place of the C library's
+        ``math.exp`` and ``math.expm1`` (also in the exponential Euler step), and the step
+        and equations with Numba's ``error_model="numpy"`` (a float division by zero gives
+        inf or nan instead of raising), so that LLVM can vectorize the neuron loops of models
+        that call ``exp`` (Hodgkin-Huxley, AdEx). Spikes stay the same for any threads and
+        chunking; they may differ from a run without it where a value differs in its last bit.
+    """
+
+    vector_math: bool = False
     name = "cpu"
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.vector_math, bool):
+            raise ValueError(f"CPU: vector_math={self.vector_math!r}; choose True or False")
 
 
 @dataclass(frozen=True)

@@ -55,10 +55,37 @@ def cache_dir() -> Path:
     return path
 
 
-def jit_function(fn: Callable, dtype=None) -> Callable:
+def jit_function(fn: Callable, dtype=None, vector_math: bool = False) -> Callable:
     """The ``@njit`` version of a scalar equation function (one per process, function and
-    precision: with ``dtype`` float32 its float literals are float32)."""
+    precision: with ``dtype`` float32 its float literals are float32). With ``vector_math``
+    (``fs.backends.CPU(vector_math=True)``) it calls :mod:`fastspike.vmath`'s ``exp`` and
+    ``expm1`` and compiles with ``error_model="numpy"`` (no branch to raise on a division by
+    zero), so that a neuron loop that calls it can be vectorized."""
+    if vector_math:
+        return compile_scalar(fn, _njit_numpy_errors, dtype=dtype, vector_math=True)
     return compile_scalar(fn, njit, dtype=dtype)
+
+
+VECTOR_JIT = {"error_model": "numpy", "forceinline": True}
+"""How vector math compiles model equations: no branch that raises on a division by zero, and
+inlined into the kernel by LLVM (``alwaysinline``: its inliner would keep a large equation, such as Traub-Miles
+rates with their eight exponentials, as a call, and a loop with a call is not vectorized)."""
+
+
+def _njit_numpy_errors(fn: Callable) -> Callable:
+    """``njit`` with :data:`VECTOR_JIT` (the jit of vector-math equations)."""
+    return njit(fn, **VECTOR_JIT)
+
+
+VECTOR_MATH = "error_model='numpy'"
+"""What vector math adds to every ``@njit`` decorator of the generated step."""
+
+
+def with_vector_math(source: str) -> str:
+    """``source`` (a rendered step) with every ``@njit`` compiled with Numba's numpy error
+    model: a float division by zero gives inf or nan instead of a branch that raises, which
+    LLVM's loop vectorizer cannot take."""
+    return source.replace("@njit(cache=True, nogil=True", f"@njit(cache=True, nogil=True, {VECTOR_MATH}")
 
 
 LITERALS = "model-literals-in-network-dtype"
@@ -172,7 +199,14 @@ def arguments(prog: Program, fuse: bool | None = None) -> list:
     return out
 
 
-def render(prog: Program, fuse: bool | None = None) -> str:
+def render(prog: Program, fuse: bool | None = None, vector_math: bool = False) -> str:
+    """The source of the step (see :func:`_render`), with ``vector_math`` compiled with
+    Numba's numpy error model (:func:`with_vector_math`)."""
+    source = _render(prog, fuse)
+    return with_vector_math(source) if vector_math else source
+
+
+def _render(prog: Program, fuse: bool | None = None) -> str:
     """The source of ``run_chunk(step0, nsteps, consts, ring_length, spike_count, spike_limit,
     sample_count, sample_limit, *arguments(prog))``: fused for small programs, else
     the kernels and a driver that loops over each group, a typed list of the argument tuples
@@ -406,12 +440,26 @@ def import_generated(source: str, prog, prefix: str, compile_fn: Callable,
     return module
 
 
-def compile_program(prog: Program, fuse: bool | None = None):
+def compile_program(prog: Program, fuse: bool | None = None, vector_math: bool = False):
     """Write and import the module of ``prog`` (its ``run_chunk``, lazily compiled and cached
-    on disk; with threads also ``run_chunk_stages``)."""
+    on disk; with threads also ``run_chunk_stages``).
+
+    With ``vector_math`` (``fs.backends.CPU(vector_math=True)``) the model equations
+    (``_f_...``) and the step's own ``math.expm1`` (exponential Euler) are
+    :mod:`fastspike.vmath`'s, and everything compiles with the numpy error model; fastspike's
+    helpers (propagators, random numbers) keep the C library's functions."""
     from . import sync
 
-    module = import_generated(render(prog, fuse), prog, "step", jit_function,
-                              dict(np=np, math=math, _cast=prog.dtype.type, _barrier=sync.barrier,
-                                   _rendezvous=sync.rendezvous), (_file_hash(sync.__file__),))
+    if vector_math:
+        from ... import vmath
+
+        def compile_fn(fn, dtype):
+            return jit_function(fn, dtype, vector_math=dtype is not None)  # dtype: a model equation
+        key: tuple[str, ...] = (_file_hash(sync.__file__), f"vector-math {VECTOR_JIT}", _file_hash(vmath.__file__))
+        math_module = vmath.math_namespace
+    else:
+        compile_fn, key, math_module = jit_function, (_file_hash(sync.__file__),), math
+    module = import_generated(render(prog, fuse, vector_math), prog, "step", compile_fn,
+                              dict(np=np, math=math_module, _cast=prog.dtype.type, _barrier=sync.barrier,
+                                   _rendezvous=sync.rendezvous), key)
     return module

@@ -192,7 +192,7 @@ class CPUEngine(ChunkedEngine):
         prog = self.program = build_program(net, net._buffers, self.sample_rows, buffer_steps)
         self.lowered = lower(prog, net.threads, processes)
         self.own_blocks = (net.rank * net.threads, (net.rank + 1) * net.threads)
-        self.module = compile_program(self.lowered)
+        self.module = compile_program(self.lowered, vector_math=getattr(net.backend, "vector_math", False))
         self.function = self.module.run_chunk
         self.consts = constant_values(net)
         self.spike_count = np.zeros(len(prog.spike_records), np.int64)
