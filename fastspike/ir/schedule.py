@@ -443,8 +443,10 @@ class _PopulationUpdate:
             lines = integrators.step_lines(self.pop.integrator, s_loc, n_loc, self.call, "t_",
                                            self.stage_input if staged else None, conductance, gain)
             body.extend(S.stmts("\n".join(lines)))
-            # frozen variables keep their value; the compiler then drops their (dead) arithmetic
-            body.extend(S.assign(n_, s) for v, s, n_ in zip(self.state, s_loc, n_loc) if v in self.frozen)
+            # frozen variables keep their value, and so do those only events change (a zero
+            # derivative): the compiler then drops their (dead) arithmetic
+            passed = self.frozen | set(self.model.event_state())
+            body.extend(S.assign(n_, s) for v, s, n_ in zip(self.state, s_loc, n_loc) if v in passed)
             return
         for role, fn in (("_propagator_exp", integrators.propagator_exp), ("_propagator_phi", integrators.propagator_phi),
                          ("_propagator_syn", integrators.propagator_syn)):

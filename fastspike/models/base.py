@@ -251,6 +251,14 @@ class Model:
         """
         return ()
 
+    def event_state(self) -> tuple[str, ...]:
+        """State variables whose derivative is zero: only ``reset`` and ``constrain`` change
+        them (a Hodgkin-Huxley cell's crossing detector). Integrators pass them through
+        unchanged (the same value their zero derivative gives), so that the compiler drops the
+        arithmetic of their integration (exponential Euler's ``expm1`` of a zero rate); they
+        are still stored. The default is none."""
+        return ()
+
     @property
     def voltage_membrane(self) -> bool:
         """Whether the membrane variable (the first state variable) is a voltage (unit mV):

@@ -173,6 +173,10 @@ class HodgkinHuxley(Model):
         """The Traub-Miles variant (NEST ``hh_cond_exp_traub``, COBAHH): :class:`HodgkinHuxleyTraub`."""
         return HodgkinHuxleyTraub(**params)
 
+    def event_state(self) -> tuple[str, ...]:
+        """``above`` (the crossing detector) changes only at a spike and in ``constrain``."""
+        return ("above",)
+
     def initial_state(self, n: int) -> dict[str, np.ndarray]:
         m, h, n_ = self.steady_state(self.V_INIT)
         return {"v": np.full(n, self.V_INIT), "m_Na": np.full(n, m), "h_Na": np.full(n, h),
@@ -311,6 +315,10 @@ class HodgkinHuxleyTraub(Model):
         rates = np.array([traub_rates(float(x), float(t)) for x, t in pairs]).T[:, inverse.ravel()]
         am, bm, ah, bh, an, bn = (r.reshape(v.shape) for r in rates)
         return am / (am + bm), ah / (ah + bh), an / (an + bn)
+
+    def event_state(self) -> tuple[str, ...]:
+        """``above`` (the crossing detector) changes only at a spike and in ``constrain``."""
+        return ("above",)
 
     def initial_state(self, n: int) -> dict[str, np.ndarray]:
         v = np.broadcast_to(np.asarray(self.params["E_L"], dtype=np.float64), (n,)).copy()
