@@ -27,7 +27,6 @@ How the network is written in Brian2 (the differences that could not be avoided)
 """
 from __future__ import annotations
 
-import argparse
 import math
 import os
 import resource
@@ -37,7 +36,8 @@ import time
 
 import numpy as np
 
-TAU_SYN = 0.32582722403722841
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench_plasticity_params import CE, CI, DELAY, ETA, G, JE, STDP, TAU_SYN, nu_thresh, peer_arguments, psp_to_pa  # noqa: E402,E501  (no fastspike import)
 
 
 def fixed_indegree(rng, n_pre: int, n_post: int, k: int, same: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -53,18 +53,8 @@ def fixed_indegree(rng, n_pre: int, n_post: int, k: int, same: bool) -> tuple[np
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--scale", type=float, default=0.1)
-    parser.add_argument("--duration", type=float, default=100.0)
-    parser.add_argument("--warmup", type=float, default=50.0)
-    parser.add_argument("--reps", type=int, default=3)
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--static", action="store_true")
-    parser.add_argument("--frozen", action="store_true", help="the plastic synapse with lambda 0")
-    parser.add_argument("--workdir", default=None, help="folder of the generated project (default: a temporary one)")
-    args = parser.parse_args()
-    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-    from bench_plasticity_params import psp_to_pa  # noqa: E402  (no fastspike import)
+    args = peer_arguments(seed=dict(type=int, default=1),
+                          workdir=dict(default=None, help="folder of the generated project (default: a temporary one)"))
 
     import brian2 as b2
     from brian2 import Hz, NeuronGroup, PoissonInput, SpikeMonitor, Synapses, ms, mV, pA, pF
@@ -90,10 +80,9 @@ def main() -> None:
     b2.seed(args.seed)
     rng = np.random.default_rng(args.seed)
 
-    ne, ni, ce, ci = int(9000 * args.scale), int(2250 * args.scale), 9000, 2250
+    ne, ni, ce, ci = int(9000 * args.scale), int(2250 * args.scale), CE, CI
     tau_m, C_m, tau_syn = 10.0 * ms, 250.0 * pF, TAU_SYN * ms  # noqa: F841 (Brian2 namespace)
-    je = psp_to_pa() * 0.14  # pA
-    nu_thresh = 20.0 / (ce * 10.0 / 250.0 * je * math.e * TAU_SYN)  # spikes per ms
+    je = psp_to_pa() * JE  # pA
     eqs = """dv/dt = -v / tau_m + I / C_m : volt (unless refractory)
              dI/dt = (y - I) / tau_syn : amp
              dy/dt = -y / tau_syn : amp"""
@@ -101,24 +90,24 @@ def main() -> None:
                           method="exact")
     neurons.v = "(5.7 + 7.2 * randn()) * mV"
     exc, inh = neurons[:ne], neurons[ne:]
-    background = PoissonInput(neurons, "y", N=ce, rate=1.685 * nu_thresh * 1000.0 * Hz, weight=math.e * je * pA)
-    JE_e, JI_e = math.e * je * pA, -5.0 * math.e * je * pA  # noqa: F841 (Brian2 namespace)
-    lam = 0.0 if args.frozen else 0.1
+    background = PoissonInput(neurons, "y", N=ce, rate=ETA * nu_thresh(je) * 1000.0 * Hz, weight=math.e * je * pA)
+    JE_e, JI_e = math.e * je * pA, G * math.e * je * pA  # noqa: F841 (Brian2 namespace)
+    lam, alpha, mu = 0.0 if args.frozen else STDP["lambda_"], STDP["alpha"], STDP["mu"]
     synapses = []
     for pre, post, k, same, plastic in ((exc, exc, ce, True, not args.static), (inh, exc, ci, False, False),
                                         (exc, inh, ce, False, False), (inh, inh, ci, True, False)):
         i, j = fixed_indegree(rng, len(pre), len(post), k, same)
         if plastic:
-            S = Synapses(pre, post, """w : 1
-                                       dKplus/dt = -Kplus / (15*ms) : 1 (event-driven)
-                                       dKminus/dt = -Kminus / (30*ms) : 1 (event-driven)""",
+            S = Synapses(pre, post, f"""w : 1
+                                       dKplus/dt = -Kplus / ({STDP["tau_plus"]}*ms) : 1 (event-driven)
+                                       dKminus/dt = -Kminus / ({STDP["tau_minus"]}*ms) : 1 (event-driven)""",
                          on_pre=f"""y_post += e * w * pA
-                                    w = clip(w - {lam} * 0.0513 * w * Kminus, 0, inf)
+                                    w = clip(w - {lam} * {alpha} * w * Kminus, 0, inf)
                                     Kplus += 1""",
-                         on_post=f"""w = w + {lam} * w**0.4 * Kplus
-                                     Kminus += 1""", delay=1.5 * ms)
+                         on_post=f"""w = w + {lam} * w**{mu} * Kplus
+                                     Kminus += 1""", delay=DELAY * ms)
         else:
-            S = Synapses(pre, post, on_pre=f"y_post += {'JE_e' if pre is exc else 'JI_e'}", delay=1.5 * ms)
+            S = Synapses(pre, post, on_pre=f"y_post += {'JE_e' if pre is exc else 'JI_e'}", delay=DELAY * ms)
         S.connect(i=i, j=j)
         if plastic:
             S.w = je

@@ -7,49 +7,39 @@ prints the build time, the wall time of each measured segment (after --warmup ms
 rates. Parameters: NEST's script (see bench_plasticity.py's docstring)."""
 from __future__ import annotations
 
-import argparse
-import math
+import os
 import resource
+import sys
 import time
 
 import nest
 
-TAU_SYN = 0.32582722403722841
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench_plasticity_params import CE, CI, DELAY, ETA, G, JE, STDP, TAU_SYN, nu_thresh, peer_arguments, psp_to_pa  # noqa: E402,E501  (no fastspike import)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--scale", type=float, default=0.1)
-    parser.add_argument("--duration", type=float, default=100.0)
-    parser.add_argument("--warmup", type=float, default=50.0)
-    parser.add_argument("--reps", type=int, default=3)
-    parser.add_argument("--static", action="store_true")
-    parser.add_argument("--frozen", action="store_true", help="the plastic synapse with lambda 0")
-    args = parser.parse_args()
-    import sys
-    sys.path.insert(0, __file__.rsplit("/", 1)[0])
-    from bench_plasticity_params import psp_to_pa  # noqa: E402  (no fastspike import)
+    args = peer_arguments()
     t0 = time.perf_counter()
     nest.ResetKernel()
     nest.set(local_num_threads=1, resolution=0.1, rng_seed=1)
     nest.verbosity = nest.VerbosityLevel.ERROR
-    ne, ni, ce, ci = int(9000 * args.scale), int(2250 * args.scale), 9000, 2250
+    ne, ni, ce, ci = int(9000 * args.scale), int(2250 * args.scale), CE, CI
     params = {"E_L": 0.0, "C_m": 250.0, "tau_m": 10.0, "t_ref": 0.5, "V_th": 20.0, "V_reset": 0.0,
-              "tau_syn_ex": TAU_SYN, "tau_syn_in": TAU_SYN, "tau_minus": 30.0, "V_m": 5.7}
+              "tau_syn_ex": TAU_SYN, "tau_syn_in": TAU_SYN, "tau_minus": STDP["tau_minus"], "V_m": 5.7}
     exc = nest.Create("iaf_psc_alpha", ne, params=params)
     inh = nest.Create("iaf_psc_alpha", ni, params=params)
     vm = nest.random.normal(5.7, 7.2)
     exc.V_m = vm
     inh.V_m = vm
-    je_pa = psp_to_pa() * 0.14
-    nu_thresh = 20.0 / (ce * 10.0 / 250.0 * je_pa * math.e * TAU_SYN)
-    stim = nest.Create("poisson_generator", 1, {"rate": nu_thresh * 1.685 * ce * 1000.0})
-    nest.SetDefaults("static_synapse_hpc", {"delay": 1.5})
+    je_pa = psp_to_pa() * JE
+    stim = nest.Create("poisson_generator", 1, {"rate": nu_thresh(je_pa) * ETA * ce * 1000.0})
+    nest.SetDefaults("static_synapse_hpc", {"delay": DELAY})
     nest.CopyModel("static_synapse_hpc", "syn_ex", {"weight": je_pa})
-    nest.CopyModel("static_synapse_hpc", "syn_in", {"weight": -5.0 * je_pa})
-    nest.SetDefaults("stdp_pl_synapse_hom_hpc", {"delay": 1.5, "alpha": 0.0513, "lambda": 0.0 if args.frozen else 0.1,
-                                                 "mu": 0.4,
-                                                 "tau_plus": 15.0, "weight": je_pa})
+    nest.CopyModel("static_synapse_hpc", "syn_in", {"weight": G * je_pa})
+    nest.SetDefaults("stdp_pl_synapse_hom_hpc", {"delay": DELAY, "alpha": STDP["alpha"],
+                                                 "lambda": 0.0 if args.frozen else STDP["lambda_"],
+                                                 "mu": STDP["mu"], "tau_plus": STDP["tau_plus"], "weight": je_pa})
     nest.Connect(stim, exc, "all_to_all", {"synapse_model": "syn_ex"})
     nest.Connect(stim, inh, "all_to_all", {"synapse_model": "syn_ex"})
     rule = lambda k: {"rule": "fixed_indegree", "indegree": k, "allow_autapses": False, "allow_multapses": True}

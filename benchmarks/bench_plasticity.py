@@ -30,7 +30,6 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import math
 import platform
 import resource
 import statistics
@@ -40,19 +39,15 @@ import time
 import numpy as np
 
 import fastspike as fs
-from bench_plasticity_params import C_M, TAU_M, TAU_SYN, psp_to_pa
-
-JE, G, ETA, DELAY = 0.14, -5.0, 1.685, 1.5
-STDP = dict(tau_plus=15.0, tau_minus=30.0, lambda_=0.1, alpha=0.0513, mu=0.4)
+from bench_plasticity_params import C_M, CE, CI, DELAY, ETA, G, JE, STDP, TAU_M, TAU_SYN, nu_thresh, psp_to_pa
 
 
 def hpc_benchmark(scale: float, plastic: bool, seed: int = 1, threads: int = 1, frozen: bool = False):
     """B8 at ``scale``; returns (network, populations, E -> E projection). ``frozen``: the
     plastic rule with lambda_ = 0 (every plasticity kernel runs, the weights stay)."""
     ne, ni = int(9000 * scale), int(2250 * scale)
-    ce, ci = 9000, 2250
+    ce, ci = CE, CI
     je_pa = psp_to_pa() * JE
-    nu_thresh = 20.0 / (ce * TAU_M / C_M * je_pa * math.e * TAU_SYN)  # spikes per ms
     net = fs.Network(dt=0.1, seed=seed, threads=threads)
     model = fs.LIF(tau_m=TAU_M, R=TAU_M / C_M, v_rest=0.0, v_reset=0.0, v_thresh=20.0, t_ref=0.5)
     exc = net.population(model, ne, "E")
@@ -61,7 +56,7 @@ def hpc_benchmark(scale: float, plastic: bool, seed: int = 1, threads: int = 1, 
         pop.v = fs.Normal(5.7, 7.2)
     syn = fs.AlphaCurrent(TAU_SYN)
     for pop in (exc, inh):
-        net.poisson_input(pop, ce, nu_thresh * ETA * 1000.0, je_pa, syn)
+        net.poisson_input(pop, ce, nu_thresh(je_pa) * ETA * 1000.0, je_pa, syn)
     ee = net.connect(exc, exc, fs.FixedIndegree(ce, allow_autapses=False), syn, weight=je_pa, delay=DELAY,
                      plasticity=fs.PowerLawSTDP(**{**STDP, **({"lambda_": 0.0} if frozen else {})}) if plastic
                      else None)
