@@ -20,7 +20,10 @@ flatters it). The CPU time is ``time.process_time()`` (``CLOCK_PROCESS_CPUTIME_I
 standalone) over the same interval: with one thread, wall much above CPU means the machine
 was busy. ``--nest-threads T`` adds NEST with T threads (``local_num_threads``) as one more
 simulator, ``nest-Tt``; ``--fastspike-threads T`` adds fastspike with T threads, ``fastspike-Tt``.
-``fastspike-vmath`` (B6/B7 only) is fastspike with ``fs.backends.CPU(vector_math=True)``.
+``fastspike-vmath`` (B6/B7 only) is fastspike with ``fs.backends.CPU(vector_math=True)``. A name
+ending in ``-f32`` (``fastspike-f32``, ``fastspike-vmath-f32``, ``brian2-standalone-f32``) runs in
+float32 (Brian2: ``prefs.core.default_float_dtype = float32``), so that both precisions of both
+simulators run side by side in one invocation.
 
 Peers are optional: a simulator that cannot be imported by its interpreter is skipped.
 Install them in their own environment (Brian2 2.9 is the last for Python 3.11 and needs
@@ -95,7 +98,9 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 RESULT = "RESULT "
-SIMULATORS = ("fastspike", "fastspike-vmath", "brian2-standalone", "brian2-runtime", "nest")
+SIMULATORS = ("fastspike", "fastspike-vmath", "brian2-standalone", "brian2-runtime", "nest", "fastspike-f32",
+              "fastspike-vmath-f32", "brian2-standalone-f32")
+"""The simulators; ``-f32``: in float32 (fastspike's ``dtype``, Brian2's ``prefs.core.default_float_dtype``)."""
 # B4
 UNCOUPLED = dict(tau_m=20.0, v_rest=-70.0, v_reset=-70.0, v_thresh=-50.0, t_ref=2.0, tau_s=5.0, afferents=1000,
                  rate=5.0, weight=0.75)
@@ -153,13 +158,15 @@ def _peak_rss_mb() -> float:
 # ---------------------------------------------------------------------------------------
 # Brian2 (in the peers' interpreter)
 # ---------------------------------------------------------------------------------------
-def run_brian2(net: str, scale: float, duration: float, seed: int, mode: str, workdir: str) -> dict:
+def run_brian2(net: str, scale: float, duration: float, seed: int, mode: str, workdir: str,
+               dtype: str = "float64") -> dict:
     import numpy as np
 
     import brian2 as b2
     from brian2 import Hz, NeuronGroup, PoissonInput, SpikeMonitor, Synapses, ms, mV
 
     b2.prefs.logging.console_log_level = "WARNING"
+    b2.prefs.core.default_float_dtype = np.dtype(dtype).type
     if mode == "standalone":
         b2.set_device("cpp_standalone", directory=os.path.join(workdir, "brian2_standalone"), build_on_run=True)
         b2.prefs.devices.cpp_standalone.openmp_threads = 0  # one thread, as the others
@@ -418,17 +425,20 @@ def run_nest(net: str, scale: float, duration: float, seed: int, threads: int = 
 
 def worker(sim: str, net: str, scale: float, duration: float, seed: int, workdir: str) -> dict:
     t0 = time.perf_counter()
+    dtype = "float64"
     if sim.startswith("fastspike"):
-        result = run_fastspike_conductance(net, duration, seed, os.environ.get("PEERS_DTYPE", "float64"),
-                                           _threads_of(sim), vector_math=sim == "fastspike-vmath")
+        dtype = _dtype_of(sim, os.environ.get("PEERS_DTYPE", "float64"))
+        result = run_fastspike_conductance(net, duration, seed, dtype, _threads_of(sim),
+                                           vector_math=sim.startswith("fastspike-vmath"))
     elif sim.startswith("brian2"):
-        result = run_brian2(net, scale, duration, seed, sim.split("-")[1], workdir)
+        dtype = _dtype_of(sim, "float64")
+        result = run_brian2(net, scale, duration, seed, sim.split("-")[1], workdir, dtype)
     elif sim.startswith("nest"):
         result = run_nest(net, scale, duration, seed, _threads_of(sim))
     else:
         raise ValueError(sim)
     result.update(sim=sim, net=net, scale=scale, bio_ms=duration, total_s=time.perf_counter() - t0,
-                  peak_rss_mb=_peak_rss_mb(), dtype="float64")
+                  peak_rss_mb=_peak_rss_mb(), dtype=dtype)
     result.setdefault("threads", 1)
     return result
 
@@ -442,6 +452,11 @@ def _call(cmd: list[str], env: dict | None = None, timeout: float | None = None)
     if out.returncode or not lines:
         raise RuntimeError(f"{' '.join(cmd)} failed (exit {out.returncode}):\n{out.stdout[-2000:]}\n{out.stderr[-4000:]}")
     return json.loads(lines[-1][len(RESULT):])
+
+
+def _dtype_of(sim: str, default: str) -> str:
+    """The precision of a simulator's name: ``brian2-standalone-f32`` -> float32, else ``default``."""
+    return "float32" if sim.endswith("-f32") else default
 
 
 def _threads_of(sim: str) -> int:
@@ -524,8 +539,9 @@ def print_net(net: str, scale: float, duration: float, rows: list[dict]) -> None
              "cobahh": "B7 COBAHH (4000 neurons)", "uncoupled": f"B4 uncoupled LIF + Poisson ({int(scale)} neurons)"
              }.get(net, f"B2 Brunel, scale {scale:g} ({sum(brunel_sizes(scale))} neurons)")
     print(f"\n{label}, {duration:g} ms bio time, dt {DT} ms; reference rate {REFERENCE[net]}")
-    fs_row = next((r for r in rows if r["sim"] == "fastspike"), None)
-    head = (f"{'simulator':<18} {'version':<8} {'synapses':>10} {'construct':>9} {'compile 1st':>11} "
+    fs_row = next((r for r in rows if r["sim"] == "fastspike"), None) or \
+        next((r for r in rows if r["sim"].startswith("fastspike")), None)
+    head = (f"{'simulator':<21} {'version':<8} {'synapses':>10} {'construct':>9} {'compile 1st':>11} "
             f"{'compile warm':>12} {'run wall':>9} {'run CPU':>8} {'RTF':>7} {'run / fs':>8} {'rates (Hz)':<24} "
             f"{'peak RSS':>8}")
     print(head)
@@ -535,7 +551,7 @@ def print_net(net: str, scale: float, duration: float, rows: list[dict]) -> None
         rates = " ".join(f"{k} {v['rate_hz']:.2f}" + (f" (CV {v['cv']:.2f})" if "cv" in v else "")
                          for k, v in r["populations"].items())
         warm = "-" if r["compile_warm_s"] is None else f"{r['compile_warm_s']:.2f}"
-        print(f"{r['sim']:<18} {str(r['version']):<8} {r['synapses']:>10} {r['construct_s']:>9.2f} "
+        print(f"{r['sim']:<21} {str(r['version']):<8} {r['synapses']:>10} {r['construct_s']:>9.2f} "
               f"{r['compile_first_s']:>11.2f} {warm:>12} {r['run_s']:>9.3f} {r['cpu_s']:>8.3f} {r['rtf']:>7.3f} "
               f"{ratio:>7.2f}x "
               f"{rates:<24} {r['peak_rss_mb']:>7.0f}M")
@@ -580,6 +596,7 @@ def main(argv: list[str] | None = None) -> None:
         return
 
     pythons = {"brian2-standalone": args.python_brian2 or args.peers_python,
+               "brian2-standalone-f32": args.python_brian2 or args.peers_python,
                "brian2-runtime": args.python_brian2 or args.peers_python,
                "nest": args.python_nest or args.peers_python}
     extra = [f"fastspike-{t}t" for t in args.fastspike_threads if "fastspike" in args.sims and t > 1]
@@ -613,7 +630,7 @@ def main(argv: list[str] | None = None) -> None:
                     print(f"{net} (scale {scale:g}) rep {rep + 1}/{args.reps}: {sim} ...", file=sys.stderr,
                           flush=True)
                     if sim.startswith("fastspike"):
-                        r = run_fastspike(net, scale, args.duration, args.dtype,
+                        r = run_fastspike(net, scale, args.duration, _dtype_of(sim, args.dtype),
                                           dict(env, OMP_NUM_THREADS=str(_threads_of(sim))), seed, sim)
                     else:
                         r = _call([pythons[sim], os.path.abspath(__file__), "--worker", sim, "--net", net,
