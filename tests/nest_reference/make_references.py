@@ -18,6 +18,9 @@ writes, next to this script (NEST 3.10.0 from PyPI, Python 3.11, numpy 2.3):
   0.2 ms, tau_syn_in 2 ms), the same kind of replayed input (weights nS, delay 1 ms), run at
   resolution 0.1 ms and 0.01 ms for 1000 ms (output spikes of both), and a subthreshold run
   (V_th = 100 mV, no spike) at 0.01 ms for 300 ms whose V_m is sampled every 0.5 ms.
+- ``iaf_cond_alpha.npz``: the same for ``iaf_cond_alpha`` (NEST's defaults, the same
+  conductance parameters; its own trains and weights, 1-2.5 nS excitatory and inhibitory,
+  I_e 250-350 pA). Made later, alone: ``make_references.py iaf_cond_alpha.npz``.
 - ``hh_cond_exp_traub.npz``: 4 neurons ``hh_cond_exp_traub`` with COBAHH's parameters (NEST's
   defaults but V_T = -63 mV, t_ref 3 ms), V_m -60 mV, constant currents I_e = 0, 100, 400 and
   1000 pA, resolution 0.01 ms, 500 ms: output spike times and senders.
@@ -30,6 +33,7 @@ with the same delay replays it.
 from __future__ import annotations
 
 import os
+import sys
 
 import numpy as np
 import nest
@@ -119,6 +123,28 @@ def cond():
                         nest_version=nest.__version__)
 
 
+def cond_alpha():
+    """``iaf_cond_alpha.npz``: as ``iaf_cond_exp.npz`` (its own trains, default_rng(17)), for
+    ``iaf_cond_alpha`` (NEST's defaults: the conductance of a spike of weight w is
+    w (t / tau) e^(1 - t / tau), peaking at w after tau_syn_ex 0.2 ms / tau_syn_in 2 ms)."""
+    rng = np.random.default_rng(17)
+    exc, inh = trains(rng, 2000.0, T), trains(rng, 500.0, T)
+    w_ex = rng.uniform(1.0, 2.5, N)
+    w_in = rng.uniform(1.0, 2.5, N)
+    i_e = rng.uniform(250.0, 350.0, N)
+    params = {"V_m": -70.0}
+    coarse = run("iaf_cond_alpha", params, i_e, exc, inh, w_ex, w_in, 0.1, T)
+    fine = run("iaf_cond_alpha", params, i_e, exc, inh, w_ex, w_in, 0.01, T)
+    sub = run("iaf_cond_alpha", {"V_m": -70.0, "V_th": 100.0}, i_e * 0.5, exc, inh, w_ex, w_in, 0.01, 300.0,
+              sample=0.5)
+    np.savez_compressed(os.path.join(HERE, "iaf_cond_alpha.npz"), exc_times=exc[0], exc_neurons=exc[1],
+                        inh_times=inh[0], inh_neurons=inh[1], w_ex=w_ex, w_in=w_in, i_e=i_e,
+                        coarse_times=coarse["spike_times"], coarse_senders=coarse["spike_senders"],
+                        fine_times=fine["spike_times"], fine_senders=fine["spike_senders"],
+                        sub_v_times=sub["v_times"], sub_v_senders=sub["v_senders"], sub_v=sub["v"],
+                        nest_version=nest.__version__)
+
+
 def traub():
     i_e = np.array([0.0, 100.0, 400.0, 1000.0])
     nest.ResetKernel()
@@ -134,10 +160,12 @@ def traub():
                         spike_senders=np.asarray(ev["senders"]) - pop[0].global_id, nest_version=nest.__version__)
 
 
-if __name__ == "__main__":
-    alpha()
-    cond()
-    traub()
-    for name in ("iaf_psc_alpha.npz", "iaf_cond_exp.npz", "hh_cond_exp_traub.npz"):
+MAKERS = {"iaf_psc_alpha.npz": alpha, "iaf_cond_exp.npz": cond, "iaf_cond_alpha.npz": cond_alpha,
+          "hh_cond_exp_traub.npz": traub}
+
+
+if __name__ == "__main__":  # all references, or those named: make_references.py iaf_cond_alpha.npz
+    for name in sys.argv[1:] or list(MAKERS):
+        MAKERS[name]()
         d = np.load(os.path.join(HERE, name))
         print(name, {k: d[k].shape for k in d.files})
