@@ -13,6 +13,8 @@
 - Against the same NEST data at dt = 0.1 ms: the conductance held over the step (a user-defined
   ExpConductance with stagewise = False) under rk4 gives > 30 % more spikes than NEST, where
   the stagewise one is within 5 %.
+- NEST ``iaf_cond_alpha`` the same way (``iaf_cond_alpha.npz``): AlphaConductance's spike times
+  within one step for >= 95 % of spikes at dt 0.1 and 0.01 ms with rk4, |dv| < 0.01 mV.
 - AlphaConductance peaks at its weight at t = tau.
 - AdEx, Izhikevich, QuadLIF, Hodgkin-Huxley (classic and Traub), IF and the resonate-and-fire
   neuron with an ExpConductance, and the LIF with an AlphaConductance, integrated with rk4 from a
