@@ -44,8 +44,8 @@ refractory counter / period in steps; ``SH``/``NH`` the spike history and its co
 offsets of a row's delay groups; ``DM`` a
 projection's (first step, smallest delay, delay groups); ``X_<v>``/``XT``, ``Y_<v>``/``YT`` a
 plastic projection's per-neuron variables and last event steps, ``rd_<r>`` a read of its
-weight-update model, ``MX_<r>``/``MXT``, ``MY_<r>``/``MYT`` a read's memo (values, stamps); ``RK`` the positions of a kernel's
-spike records, ``SS<r>``/``SN<r>``/``SM<r>`` a spike record's steps, neurons and mask;
+weight-update model, ``MX_<r>``/``MXT``, ``MY_<r>``/``MYT`` a read's memo (values, stamps);
+``RK`` the positions of a kernel's spike records, ``SS<r>``/``SN<r>``/``SM<r>`` a spike record's steps, neurons and mask;
 ``G``/``X``/``ST``/``V<j>``/``x<j>`` a state record's position, neurons, steps, samples and
 sampled arrays.
 """
@@ -710,7 +710,15 @@ def _reads(b: KernelBuilder, proj, side: str, fn: Callable, args: dict[str, str]
     ``args``. ``index``: the neuron (post: row and neuron) the reads are of, whose value
     other synapses of the step share: a :class:`~fastspike.ir.nodes.Memo` with its arrays
     (``MX_<name>``/``MXT``, ``MY_<name>``/``MYT``); None: a plain assignment (the caller
-    computes it once per neuron already)."""
+    computes it once per neuron already).
+
+    A memo holds within its kernel's call only, which is what the stage order gives: the
+    delivery (deliver stage) reads X before ``pre_trace`` (update stage) writes it and Y,
+    which only ``learn`` writes; ``learn`` (learn stage) reads X after ``pre_trace`` and
+    writes the Y of a neuron and delay row after that neuron's column (its post reads are
+    computed before the column, once), and a neuron fires once per step. So each kernel
+    keeps memos of its own (the delivery's and the learn kernel's X differ within a
+    step), valid in the step that stored them only (steps only advance)."""
     wu = proj.weight_update
     read, names = wu.reads(side)
     if read is None or not set(names) & set(equation_arguments(fn)):
