@@ -1,13 +1,15 @@
 """The generated source of reference networks, against stored expectations.
 
 The code generator is guarded by its output: the CPU source (one fused function, kernels with
-a driver, and kernels run by 3 threads) and the CUDA source of two reference networks that
+a driver, and kernels run by 3 threads) and the CUDA source of reference networks that
 cover every delivery path (uniform delay into the input, per-synapse delays and rows grouped
 by delay into ring buffers, exponential and delta channels, uniform and per-synapse weights),
 every input kind (constant, per-neuron constant, step, per-neuron step and per-step array
 currents; Poisson input by table, by PTRS and per neuron), both sources, every recording kind
 (all neurons, a selection, samples of state and of ``I`` every k steps) and the integrators of
-the model zoo. A refactoring either keeps these files byte-identical or updates them
+the model zoo, and a plastic network (every rule's delivery, ``pre_trace`` and ``learn``
+kernels, with their reads: memoised on one CPU thread, evaluated per synapse by CPU threads
+and the GPU). A refactoring either keeps these files byte-identical or updates them
 deliberately in its commit:
 
     FASTSPIKE_UPDATE_GENERATED=1 python -m pytest tests/test_generated_source.py
@@ -88,6 +90,27 @@ def zoo(threads: int = 1) -> fs.Network:
     return net
 
 
+def plastic(threads: int = 1) -> fs.Network:
+    """Plastic projections (the delivery with a weight store, ``pre_trace`` and ``learn``):
+    reads of every rule (kept per neuron and step on one CPU thread, computed per synapse by
+    CPU threads and the GPU), several delays, a nearest-neighbour rule, short-term
+    plasticity (no learn kernel), a weight record."""
+    net = fs.Network(dt=0.1, seed=5, threads=threads)
+    ps = net.population(fs.PoissonSource(rate=50.0), n=4, name="ps")
+    pop = net.population(fs.LIF(tau_m=10.0, t_ref=1.0), n=6, name="pop")
+    stdp = net.connect(ps, pop, fs.AllToAll(), synapse=fs.ExpCurrent(2.0), weight=1.0, delay=0.3,
+                       plasticity=fs.STDP(w_max=5.0))
+    net.connect(ps, pop, fs.FixedTotalNumber(10), synapse=fs.ExpCurrent(2.0), weight=1.0,
+                delay=fs.Uniform(0.1, 0.4), plasticity=fs.TripletSTDP(w_max=3.0))  # tuple reads, delay rows
+    net.connect(ps, pop, fs.AllToAll(), synapse=fs.Delta(), weight=0.5, delay=0.2,
+                plasticity=fs.PowerLawSTDP())
+    net.connect(pop, pop, fs.AllToAll(), synapse=fs.Delta(), weight=0.1, plasticity=fs.STDP(w_max=1.0, nearest=True))
+    net.connect(ps, pop, fs.AllToAll(), synapse=fs.Delta(), weight=0.5, plasticity=fs.TsodyksMarkram())
+    net.record(stdp, "weight", synapses=[0, 3], every=2)
+    net.record(pop, "spikes")
+    return net
+
+
 CASES = {
     "all_paths-cpu_fused": (all_paths, 1, "cpu", True),
     "all_paths-cpu_kernels": (all_paths, 1, "cpu", False),
@@ -96,6 +119,9 @@ CASES = {
     "zoo-cpu_fused": (zoo, 1, "cpu", True),
     "zoo-cpu_threads3": (zoo, 3, "cpu", None),
     "zoo-cuda": (zoo, 1, "cuda", None),
+    "plastic-cpu_kernels": (plastic, 1, "cpu", False),
+    "plastic-cpu_threads3": (plastic, 3, "cpu", None),
+    "plastic-cuda": (plastic, 1, "cuda", None),
 }
 
 
@@ -111,8 +137,8 @@ def canonical(source: str) -> str:
     def kernel(m: re.Match) -> str:
         return labels.setdefault(m.group(0), f"{m.group(1)}_K{len(labels)}")
 
-    source = re.sub(r"\b(deliver_ring|deliver|population|poisson_source|spike_source|sample)_[0-9a-f]{10}(?=\b|_)",
-                    kernel, source)
+    source = re.sub(r"\b(deliver_ring|deliver|population|poisson_source|spike_source|sample|pre_trace|learn)_[0-9a-f]{10}"
+                    r"(?=\b|_)", kernel, source)
     return re.sub(r"\b(_[fd]_\w+?)_[0-9a-f]{6}\b", r"\1_H", source)
 
 
@@ -140,8 +166,8 @@ def test_cases_cover_every_kernel_kind_and_mode():
     kinds = set()
     for case, (build, threads, backend, fuse) in CASES.items():
         text = (FOLDER / f"{case}.py.txt").read_text()
-        found = set(re.findall(r"\b(deliver_ring|deliver|population|poisson_source|spike_source|sample)_K\d+\b",
-                               text))
+        found = set(re.findall(r"\b(deliver_ring|deliver|population|poisson_source|spike_source|sample|pre_trace|learn)"
+                               r"_K\d+\b", text))
         kinds |= found
         if backend == "cpu" and threads == 3:
             assert "prange" in text, case
@@ -149,4 +175,5 @@ def test_cases_cover_every_kernel_kind_and_mode():
             assert not found and text.count("def ") == 1, case  # one fused function: no kernels
         if backend == "cuda":
             assert "cuda.atomic.add" in text and "def run_steps" in text, case
-    assert kinds == {"deliver", "deliver_ring", "population", "poisson_source", "spike_source", "sample"}
+    assert kinds == {"deliver", "deliver_ring", "population", "poisson_source", "spike_source", "sample", "pre_trace",
+                     "learn"}

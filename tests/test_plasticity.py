@@ -12,6 +12,7 @@ that its weights move the membrane by less than 1e-6 mV and never make it fire.
 from __future__ import annotations
 
 import json
+import math
 import os
 
 import numpy as np
@@ -395,3 +396,131 @@ def test_triplet_and_power_law_bad_input():
         net.connect(a, b, fs.AllToAll(), weight=-2.0, plasticity=fs.PowerLawSTDP())
     with pytest.raises(ValueError, match=r"weight 120.0 is outside \[0.0, 100.0\]"):
         net.connect(a, b, fs.AllToAll(), weight=120.0, plasticity=fs.TripletSTDP())
+
+
+# -- a user's rule with reads (values of one neuron, computed once per neuron and step) -----------
+def _hebb_trace(x, elapsed, tau):
+    if elapsed <= 0.0:
+        return x
+    return (x + 1.0) * math.exp(-elapsed / tau)
+
+
+def _hebb_on_pre(g, x, dt_pre, y, dt_post, eta, w_max, tau_pre, tau_post):
+    w = g - eta * _hebb_trace(y, dt_post, tau_post) * (1.0 + math.exp(-dt_pre / tau_pre)) * (x + 0.5)
+    w = w if w > 0.0 else 0.0
+    return w, w
+
+
+def _hebb_on_post(g, x, dt_pre, y, dt_post, eta, w_max, tau_pre, tau_post):
+    w = g + eta * _hebb_trace(x, dt_pre, tau_pre) * (1.0 - 0.5 * _hebb_trace(y, dt_post, tau_post))
+    return w if w < w_max else w_max
+
+
+def _hebb_pre_spike(x, dt_pre, tau_pre):
+    return (x + 1.0) * math.exp(-dt_pre / tau_pre)
+
+
+def _hebb_post_spike(y, dt_post, tau_post):
+    return (y + 1.0) * math.exp(-dt_post / tau_post)
+
+
+class _Hebb(fs.WeightUpdateModel):
+    """A user's plastic rule written without reads: every trace is computed per synapse."""
+
+    parameters = (fs.Parameter("eta", 0.05, "1", "learning rate", "nonnegative"),
+                  fs.Parameter("w_max", 5.0, "weight", "largest weight", "positive"),
+                  fs.Parameter("tau_pre", 15.0, "ms", "presynaptic trace", "positive"),
+                  fs.Parameter("tau_post", 25.0, "ms", "postsynaptic trace", "positive"))
+    pre_variables = (fs.StateVariable("x", "1", 0.0, "presynaptic trace"),)
+    post_variables = (fs.StateVariable("y", "1", 0.0, "postsynaptic trace"),)
+    on_pre = staticmethod(_hebb_on_pre)
+    on_post = staticmethod(_hebb_on_post)
+    pre_spike = staticmethod(_hebb_pre_spike)
+    post_spike = staticmethod(_hebb_post_spike)
+
+
+def _hebb_pre_read(x, dt_pre, tau_pre):  # two values; on_pre takes one, on_post the other
+    return _hebb_trace(x, dt_pre, tau_pre), math.exp(-dt_pre / tau_pre)
+
+
+def _hebb_post_read(y, dt_post, tau_post):
+    return _hebb_trace(y, dt_post, tau_post)
+
+
+def _hebb_reads_on_pre(g, x, ky, ex, eta):  # a pre variable as it is, beside the reads
+    w = g - eta * ky * (1.0 + ex) * (x + 0.5)
+    w = w if w > 0.0 else 0.0
+    return w, w
+
+
+def _hebb_reads_on_post(g, kx, ky, eta, w_max):
+    w = g + eta * kx * (1.0 - 0.5 * ky)
+    return w if w < w_max else w_max
+
+
+class _HebbReads(_Hebb):
+    """The same rule with its traces as reads: the same operations, so the same bits."""
+
+    pre_read = staticmethod(_hebb_pre_read)
+    pre_reads = ("kx", "ex")
+    post_read = staticmethod(_hebb_post_read)
+    post_reads = ("ky",)
+    on_pre = staticmethod(_hebb_reads_on_pre)
+    on_post = staticmethod(_hebb_reads_on_post)
+
+
+def _hebb_run(rule: type, threads: int) -> tuple[np.ndarray, list[np.ndarray]]:
+    """(initial weights of the first projection, final weights of both)."""
+    net = fs.Network(dt=DT, seed=7, threads=threads)
+    pre = net.population(fs.PoissonSource(rate=80.0), 25, "pre")
+    post = net.population(fs.LIF(tau_m=10.0, v_rest=-70.0, v_reset=-70.0, v_thresh=-55.0, t_ref=1.0), 12, "post")
+    net.poisson_input(post, 100, 150.0, 1.0)
+    projs = [net.connect(pre, post, fs.FixedProbability(0.6), fs.Delta(), weight=fs.Uniform(0.5, 4.0),
+                         delay=fs.Uniform(0.1, 0.8), plasticity=rule()),  # several delays: post reads per row
+             net.connect(post, post, fs.AllToAll(), fs.Delta(), weight=0.3, delay=0.2, plasticity=rule())]
+    initial = projs[0].weights.copy()
+    net.run(150.0)
+    net.run(100.0)  # memos across runs
+    return initial, [p.weights.copy() for p in projs]
+
+
+def test_a_rule_with_reads_equals_the_same_rule_without_them():
+    """Reads are computed once per neuron and step (one thread: kept in memory) or per synapse
+    (threads): either way, weight for weight the bits of the rule that computes them itself."""
+    initial, base = _hebb_run(_Hebb, 1)
+    assert np.abs(base[0] - initial).max() > 0.01 and np.abs(base[1] - 0.3).max() > 0.01  # it learned
+    for threads in (1, 2):
+        _, got = _hebb_run(_HebbReads, threads)
+        for a, b in zip(base, got):
+            assert a.dtype == b.dtype and np.array_equal(a, b)
+
+
+def test_reads_bad_input():
+    net = fs.Network(dt=DT)
+    a = net.population(fs.PoissonSource(rate=10.0), 3)
+    b = net.population(fs.LIF(tau_m=10.0), 2)
+
+    def connect(**declared):
+        rule = type("Bad", (_HebbReads,), {k: staticmethod(v) if callable(v) else v for k, v in declared.items()})
+        net.connect(a, b, fs.AllToAll(), weight=1.0, plasticity=rule())
+
+    with pytest.raises(ValueError, match=r"pre_reads name 'x' is used twice"):  # a pre variable
+        connect(pre_reads=("x", "ex"))
+    with pytest.raises(ValueError, match=r"post_reads name 'tau_post' is used twice"):  # a parameter
+        connect(post_reads=("tau_post",))
+    with pytest.raises(ValueError, match=r"post_reads name 'kx' is used twice"):  # the other side's read
+        connect(post_reads=("kx",))
+    with pytest.raises(ValueError, match=r"pre_reads name 'dt_pre' is used twice"):
+        connect(pre_reads=("dt_pre", "ex"))
+    with pytest.raises(ValueError, match="pre_read and pre_reads go together"):
+        connect(pre_reads=())
+    with pytest.raises(TypeError, match=r"pre_read \(_hebb_pre_read\) must return a tuple of 3 values"):
+        connect(pre_reads=("kx", "ex", "zz"))
+    with pytest.raises(TypeError, match=r"post_read \(bad_read\): argument 'dt_pre' is not allowed"):
+        def bad_read(y, dt_pre):
+            return y
+        connect(post_read=bad_read)
+    with pytest.raises(ValueError, match="pre_read/post_read are for plastic models"):
+        net.connect(a, b, fs.AllToAll(), weight=1.0, plasticity=type("StaticReads", (fs.Static,), {
+            "pre_read": staticmethod(_hebb_pre_read), "pre_reads": ("kx", "ex")})())
+    assert not net.projections

@@ -16,9 +16,10 @@ from typing import Callable
 import numpy as np
 
 from ..ir import syntax as S
-from ..ir.nodes import Stage, StepProgram
+from ..ir.nodes import If, Memo, Stage, StepProgram
 
-__all__ = ["LoweredKernel", "Lowered", "Program", "Intrinsics", "kernel_hash"]
+__all__ = ["LoweredKernel", "Lowered", "Program", "Intrinsics", "kernel_hash", "memo_arrays", "memo_direct",
+           "memo_cached"]
 
 
 @dataclass
@@ -107,3 +108,62 @@ class Intrinsics(ast.NodeTransformer):
         if isinstance(node.func, ast.Name) and node.func.id in self.spellings:
             return ast.copy_location(self.spellings[node.func.id](node.args), node)
         return node
+
+
+# -- memoised values (ir.nodes.Memo) ---------------------------------------------------------------
+def memo_arrays(work: object) -> set[str]:
+    """The arrays of the :class:`~fastspike.ir.nodes.Memo` statements of a kernel's work (every
+    statement list it holds): what a lowering that evaluates memos directly leaves out."""
+    out: set[str] = set()
+
+    def visit(items: list) -> None:
+        for st in items:
+            if isinstance(st, Memo):
+                out.update(st.values)
+                out.add(st.stamps)
+            elif isinstance(st, If):
+                visit(st.body)
+                visit(st.orelse)
+
+    for value in vars(work).values():
+        if isinstance(value, list):
+            visit(value)
+    return out
+
+
+def _targets(st: Memo) -> ast.expr:
+    if len(st.targets) == 1:
+        return S.name(st.targets[0], store=True)
+    return ast.Tuple([S.name(t, store=True) for t in st.targets], ast.Store())
+
+
+def memo_direct(st: Memo) -> list[ast.stmt]:
+    """A memo evaluated where it is needed (work items that share its index): ``targets = value``,
+    each then float64 as a kept value is (a no-op for float64 values)."""
+    return [ast.Assign([_targets(st)], S.clone(st.value), lineno=0),
+            *(S.assign(t, f"np.float64({t})") for t in st.targets)]
+
+
+def memo_cached(st: Memo, local: str = "mi") -> list[ast.stmt]:
+    """A memo kept in its arrays (one thread, which alone reads and writes them): computed and
+    stored when its stamp is not this step's, read back otherwise. Index expressions other
+    than names are bound to locals ``<local><k>_`` first (read once)."""
+    out: list[ast.stmt] = []
+    index: list[ast.expr] = []
+    for k, x in enumerate(st.index):
+        if isinstance(x, (ast.Name, ast.Constant)):
+            index.append(S.clone(x))
+        else:
+            out.append(ast.Assign([S.name(f"{local}{k}_", store=True)], S.clone(x), lineno=0))
+            index.append(S.name(f"{local}{k}_"))
+
+    def at(array: str, store: bool = False) -> ast.Subscript:
+        return S.subscript(array, *[S.clone(x) for x in index], store=store)
+
+    compute = [ast.Assign([_targets(st)], S.clone(st.value), lineno=0)]
+    compute += [ast.Assign([at(v, store=True)], S.name(t), lineno=0) for v, t in zip(st.values, st.targets)]
+    compute.append(ast.Assign([at(st.stamps, store=True)], S.name("step"), lineno=0))
+    reuse = [ast.Assign([S.name(t, store=True)], at(v), lineno=0) for v, t in zip(st.values, st.targets)]
+    test = ast.Compare(at(st.stamps), [ast.NotEq()], [S.name("step")])
+    out.append(ast.If(test, compute, reuse))
+    return out

@@ -19,7 +19,9 @@ backend lowers in its own way: :class:`Store` (a dense store, or one made only w
 changes), :class:`Accumulate` (``+=``, an atomic add, or an add into a thread's own range),
 :class:`Transmit` (a synapse's value added to its target's input for the step it arrives in),
 :class:`Fires` (the spike condition of neuron ``i``), :class:`CountAbove` (a search of an
-ascending table: branch-free on a CPU, early exit on a GPU). A kernel never names its backend:
+ascending table: branch-free on a CPU, early exit on a GPU), :class:`Memo` (a value of one
+neuron and step: kept in memory once computed by a serial CPU, computed where it is needed
+by work items that share neurons). A kernel never names its backend:
 ``fastspike.backends.cpu.lower`` and ``fastspike.backends.cuda.lower`` lower it.
 
 Every call runs in one :class:`Stage` of the step; the calls of a stage are independent of
@@ -35,7 +37,7 @@ from typing import Callable, Union
 
 import numpy as np
 
-__all__ = ["Space", "Stage", "Var", "Store", "Accumulate", "Transmit", "Fires", "CountAbove", "If",
+__all__ = ["Space", "Stage", "Var", "Store", "Accumulate", "Transmit", "Fires", "CountAbove", "Memo", "If",
            "Statement", "SpikeRecordSlot", "Emission", "NeuronUpdate", "Delivery", "SpikeReplay", "Sampling", "Learning",
            "Kernel", "Call", "StepProgram", "KERNEL_ARGS", "CONSTANTS"]
 
@@ -137,13 +139,35 @@ class CountAbove:
 
 
 @dataclass
+class Memo:
+    """``targets`` (one local, or several from a tuple) = ``value``, an expression whose value
+    depends only on the step and on the neuron ``index`` (a tuple of indices into the arrays
+    below: a neuron, or a row and a neuron): what it reads is not written by the kernel
+    before the last use of the value in this step (a weight-update model's read, see
+    :class:`~fastspike.synapses.weight_update.WeightUpdateModel`).
+
+    A backend may compute it at most once per step and index: ``stamps`` (int64, initially a
+    step no run takes) holds the step in which the element at ``index`` of each of
+    ``values`` (float64, one array per target) was computed, so a value is current only in
+    the step that stored it (steps only advance: a stamp of an earlier run never matches).
+    A backend whose work items share an index (CPU threads, a GPU) evaluates ``value``
+    where it is needed instead, the same expression: the results have the same bits."""
+
+    targets: tuple[str, ...]
+    value: ast.expr
+    index: tuple[ast.expr, ...]
+    values: tuple[str, ...]
+    stamps: str
+
+
+@dataclass
 class If:
     test: ast.expr
     body: list
     orelse: list = field(default_factory=list)
 
 
-Statement = Union[ast.stmt, Store, Accumulate, Transmit, Fires, CountAbove, If]
+Statement = Union[ast.stmt, Store, Accumulate, Transmit, Fires, CountAbove, Memo, If]
 
 
 # -- iteration spaces ---------------------------------------------------------------------------

@@ -42,8 +42,10 @@ membrane through channel c; ``I_`` the input current, ``x_I`` its record; ``RC``
 refractory counter / period in steps; ``SH``/``NH`` the spike history and its counts per row;
 ``IP``/``TG``/``WT`` row pointers, targets, weights; ``DL`` a delay per synapse, ``DO`` the
 offsets of a row's delay groups; ``DM`` a
-projection's (first step, smallest delay, delay groups); ``RK`` the positions of a kernel's
-spike records, ``SS<r>``/``SN<r>``/``SM<r>`` a spike record's steps, neurons and mask;
+projection's (first step, smallest delay, delay groups); ``X_<v>``/``XT``, ``Y_<v>``/``YT`` a
+plastic projection's per-neuron variables and last event steps, ``rd_<r>`` a read of its
+weight-update model, ``MX_<r>``/``MXT``, ``MY_<r>``/``MYT`` a read's memo (values, stamps);
+``RK`` the positions of a kernel's spike records, ``SS<r>``/``SN<r>``/``SM<r>`` a spike record's steps, neurons and mask;
 ``G``/``X``/``ST``/``V<j>``/``x<j>`` a state record's position, neurons, steps, samples and
 sampled arrays.
 """
@@ -65,7 +67,7 @@ from ..models.sources import PoissonSource, SpikeSource
 from ..recording import SpikeRecord, StateRecord, SynapseRecord
 from ..synapses.postsynaptic import PostsynapticModel
 from . import syntax as S
-from .nodes import (CountAbove, Delivery, Emission, Fires, If, Kernel, Learning, NeuronUpdate, Sampling, Space,
+from .nodes import (CountAbove, Delivery, Emission, Fires, If, Kernel, Learning, Memo, NeuronUpdate, Sampling, Space,
                     SpikeRecordSlot, SpikeReplay, Stage, StepProgram, Store, Transmit, Call, Var)
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -668,6 +670,8 @@ def _delivery(proj, buffers: "Buffers") -> tuple[KernelBuilder, Delivery]:
     if wu.plastic:  # the ring scheme: the spikes of step k - 1, at their presynaptic time
         args = _plastic_arguments(b, proj, "j_", "step - 1", "pr_", "TG[s_]")
         body = [S.assign("pr_", "np.int64(DL[s_]) - dmin"),
+                *_reads(b, proj, "pre", wu.on_pre, args, ("j_",)),  # the spike's neuron and step
+                *_reads(b, proj, "post", wu.on_pre, args, ("pr_", "TG[s_]")),  # the target's, shared by rows
                 S.assign(["pw_", "pg_"], _component_call(b, wu, wu.on_pre, {"g": "WT[s_]", **args})),
                 Store("WT", (S.expr("s_"),), S.expr("pg_")), Transmit(S.expr("pw_"))]
         return b, Delivery(scheme, body, proj.n_synapses, proj.pre.n, partition, buffers.delivery_lag)
@@ -696,6 +700,41 @@ def _plastic_arguments(b: KernelBuilder, proj, pre: str, time: str, post_row: st
     args["dt_pre"] = f"(({time}) - XT[{pre}]) * dt"
     args["dt_post"] = f"(({time}) - YT[{post_row}, {post}]) * dt"
     return args
+
+
+def _reads(b: KernelBuilder, proj, side: str, fn: Callable, args: dict[str, str],
+           index: tuple[str, ...] | None) -> list:
+    """The statements computing the reads of ``side`` ("pre" or "post") of a plastic
+    projection's weight-update model that ``fn`` takes (none: no statements), from
+    ``args`` (:func:`_plastic_arguments`), into locals ``rd_<name>``, which are added to
+    ``args``. ``index``: the neuron (post: row and neuron) the reads are of, whose value
+    other synapses of the step share: a :class:`~fastspike.ir.nodes.Memo` with its arrays
+    (``MX_<name>``/``MXT``, ``MY_<name>``/``MYT``); None: a plain assignment (the caller
+    computes it once per neuron already).
+
+    A memo holds within its kernel's call only, which is what the stage order gives: the
+    delivery (deliver stage) reads X before ``pre_trace`` (update stage) writes it and Y,
+    which only ``learn`` writes; ``learn`` (learn stage) reads X after ``pre_trace`` and
+    writes the Y of a neuron and delay row after that neuron's column (its post reads are
+    computed before the column, once), and a neuron fires once per step. So each kernel
+    keeps memos of its own (the delivery's and the learn kernel's X differ within a
+    step), valid in the step that stored them only (steps only advance)."""
+    wu = proj.weight_update
+    read, names = wu.reads(side)
+    if read is None or not set(names) & set(equation_arguments(fn)):
+        return []
+    targets = tuple(f"rd_{n}" for n in names)
+    value = _component_call(b, wu, read, args)
+    args.update({n: t for n, t in zip(names, targets)})
+    if index is None:  # float64, as a kept read is
+        return [S.assign(targets[0] if len(targets) == 1 else list(targets), value),
+                *(S.assign(t, f"np.float64({t})") for t in targets)]
+    shape = (proj.pre.n,) if side == "pre" else proj.post_last.shape
+    prefix = "MX" if side == "pre" else "MY"
+    space = Space.PRE if side == "pre" else Space.POST
+    values = tuple(b.array(f"{prefix}_{n}", np.zeros(shape, np.float64), space) for n in names)
+    stamps = b.array(f"{prefix}T", np.full(shape, -1, np.int64), space)  # steps are >= 0
+    return [Memo(targets, S.expr(value), tuple(S.expr(x) for x in index), values, stamps)]
 
 
 def gallop_row(indptr, s, j):
@@ -763,8 +802,10 @@ def _learning(proj, buffers: "Buffers") -> list[tuple[KernelBuilder, Learning, i
     args = _plastic_arguments(b, proj, "pj_", "step", "e_", "i")
     work = Learning(column=True)
     gallop = b.function(gallop_row, role="_gallop_row")
-    work.before_column = [S.assign("pj_", "0")]  # a column's synapse ids ascend: so do their rows
+    work.before_column = [S.assign("pj_", "0"),  # a column's synapse ids ascend: so do their rows
+                          *_reads(b, proj, "post", wu.on_post, args, None)]  # once per spike and delay
     work.per_synapse = [S.assign("pj_", f"{gallop}(IP, s_, pj_)"),
+                        *_reads(b, proj, "pre", wu.on_post, args, ("pj_",)),  # shared by the columns of the step
                         Store("WT", (S.expr("s_"),), S.expr(_component_call(b, wu, wu.on_post, {"g": "WT[s_]", **args})))]
     if wu.post_variables:
         names = [f"py_{v.name}" for v in wu.post_variables]

@@ -8,7 +8,10 @@ rules), and scalar functions whose arguments are matched by name:
   the synapse; returns the value transmitted to the postsynaptic channel (then, for plastic
   models, the synapse's new variables);
 - ``on_post``: called for every synapse onto a neuron when that neuron fires (plastic models;
-  the step program's ``learn`` stage), returning the synapse's new variables.
+  the step program's ``learn`` stage), returning the synapse's new variables;
+- ``pre_read``/``post_read`` (optional, plastic models): values that depend on one neuron
+  only (a trace read at the present step), which ``on_pre`` and ``on_post`` take by name; a
+  backend may compute them once per neuron and step instead of once per synapse.
 
 A static synapse (:class:`Static`) transmits its weight and keeps no other state: its
 projection stores 8-10 bytes per synapse (target, weight, delay), a weight shared by all
@@ -70,6 +73,23 @@ class WeightUpdateModel(Component):
         Plastic: the neuron's variables after its event (arguments: its variables as stored,
         ``dt_pre`` / ``dt_post``, the parameters); a tuple when there are several. They run
         after ``on_pre`` / ``on_post`` of every synapse of that event.
+    pre_read, post_read : function or None
+        Plastic, optional: values that depend on the presynaptic (postsynaptic) neuron and the
+        present step only, such as a trace read now. Arguments by name: the pre (post)
+        variables, ``dt_pre`` (``dt_post``), the parameters, ``dt``; returns one value, or a
+        tuple of as many as ``pre_reads`` (``post_reads``) names. ``on_pre`` and ``on_post``
+        take these names as arguments (the value for the synapse's neuron, at the same time
+        as the function's other arguments). A backend computes a read once per neuron and
+        step where it can (CPU, one thread) and for each synapse otherwise (CPU threads,
+        GPU: its work items share neurons): the same expression either way, so results do
+        not depend on it. Reads are kept as float64. ``post_read`` is once per delay value
+        too, as post variables are. Without reads, ``on_pre``/``on_post`` compute the same
+        values per synapse: a read costs one evaluation per neuron instead of one per
+        synapse (for :class:`STDP`, one ``exp`` per synapse and event less).
+    pre_reads, post_reads : tuple of str
+        The names of the results of ``pre_read`` / ``post_read`` (empty without one); they
+        must differ from the variables, the parameters, ``g``, ``dt``, ``dt_pre``,
+        ``dt_post`` and each other.
     """
 
     synapse_variables: ClassVar[tuple[StateVariable, ...]] = (StateVariable("g", "weight", 0.0, "synaptic weight"),)
@@ -79,6 +99,10 @@ class WeightUpdateModel(Component):
     on_post: ClassVar[Callable | None] = None
     pre_spike: ClassVar[Callable | None] = None
     post_spike: ClassVar[Callable | None] = None
+    pre_read: ClassVar[Callable | None] = None
+    pre_reads: ClassVar[tuple[str, ...]] = ()
+    post_read: ClassVar[Callable | None] = None
+    post_reads: ClassVar[tuple[str, ...]] = ()
     pre_first_step: ClassVar[int] = NEVER
     """The step presynaptic neurons count as their last event before their first spike:
     :data:`NEVER`, or -1 (time 0: NEST's ``t_lastspike_ = 0`` of a new synapse, which its
@@ -86,9 +110,12 @@ class WeightUpdateModel(Component):
 
     def check(self) -> None:
         """Refuse functions whose arguments or results do not fit (see
-        :meth:`~fastspike.components.Component.check_function`)."""
+        :meth:`~fastspike.components.Component.check_function`), and reads whose names clash."""
         params = {p: float(np.ravel(v)[0]) for p, v in self.params.items()}
         if not self.plastic:
+            if self.pre_read is not None or self.post_read is not None or self.pre_reads or self.post_reads:
+                raise ValueError(f"{self.name}: pre_read/post_read are for plastic models (a static synapse keeps "
+                                 f"no per-neuron state to read)")
             self.check_function("on_pre", self.on_pre, {**params, "g": 1.0, "dt": 0.1}, 1)
             return
         if len(self.synapse_variables) != 1 or self.synapse_variables[0].name != "g":
@@ -101,7 +128,25 @@ class WeightUpdateModel(Component):
         if clash:
             raise ValueError(f"{self.name}: variable name {clash[0]!r} is used twice (pre, post variables, "
                              f"parameters, g, dt, dt_pre, dt_post)")
-        allowed = {**params, **pre, **post, "g": 1.0, "dt": 0.1, "dt_pre": 1.0, "dt_post": 1.0}
+        taken = {*pre, *post, *params, "g", "dt", "dt_pre", "dt_post"}
+        reads: dict[str, float] = {}
+        for side, fn, names, own, elapsed in (("pre", self.pre_read, self.pre_reads, pre, "dt_pre"),
+                                              ("post", self.post_read, self.post_reads, post, "dt_post")):
+            if isinstance(names, str) or not all(isinstance(n, str) for n in names):
+                raise TypeError(f"{self.name}: {side}_reads must be a tuple of names, got {names!r}")
+            if (fn is None) != (not names):
+                raise ValueError(f"{self.name}: {side}_read and {side}_reads go together (a function and the names "
+                                 f"of its results), got {side}_read={fn!r}, {side}_reads={tuple(names)!r}")
+            for n in names:
+                if not n.isidentifier():
+                    raise ValueError(f"{self.name}: {side}_reads name {n!r} is not an identifier")
+                if n in taken or n in reads:
+                    raise ValueError(f"{self.name}: {side}_reads name {n!r} is used twice (reads, pre, post "
+                                     f"variables, parameters, g, dt, dt_pre, dt_post)")
+                reads[n] = 0.5
+            if fn is not None:
+                self.check_function(f"{side}_read", fn, {**params, **own, elapsed: 1.0, "dt": 0.1}, len(names))
+        allowed = {**params, **pre, **post, **reads, "g": 1.0, "dt": 0.1, "dt_pre": 1.0, "dt_post": 1.0}
         self.check_function("on_pre", self.on_pre, allowed, 2)
         if self.on_post is not None:
             self.check_function("on_post", self.on_post, allowed, 1)
@@ -127,6 +172,10 @@ class WeightUpdateModel(Component):
         """Whether the model changes its synapses (static ones keep the compact storage)."""
         return self.on_post is not None or len(self.synapse_variables) > 1 or bool(self.pre_variables) \
             or bool(self.post_variables)
+
+    def reads(self, side: str) -> tuple[Callable | None, tuple[str, ...]]:
+        """``(pre_read, pre_reads)`` for ``side`` "pre", ``(post_read, post_reads)`` for "post"."""
+        return (self.pre_read, tuple(self.pre_reads)) if side == "pre" else (self.post_read, tuple(self.post_reads))
 
 
 def static_on_pre(g):
@@ -168,16 +217,27 @@ def stdp_depress(g, kminus, lambda_, alpha, mu_minus, w_max):
     return norm * w_max if norm > 0.0 else 0.0
 
 
-def stdp_on_pre(g, y, dt_post, lambda_, alpha, mu_minus, w_max, tau_minus):
-    """A presynaptic spike: depression by the postsynaptic trace strictly before it; the new
-    weight is transmitted."""
-    w = stdp_depress(g, stdp_trace(y, dt_post, tau_minus), lambda_, alpha, mu_minus, w_max)
+def stdp_pre_read(x, dt_pre, tau_plus):
+    """K+, the presynaptic trace now (a read: once per presynaptic neuron and step)."""
+    return stdp_trace(x, dt_pre, tau_plus)
+
+
+def stdp_post_read(y, dt_post, tau_minus):
+    """K-, the postsynaptic trace now (a read: once per postsynaptic neuron, delay and step)."""
+    return stdp_trace(y, dt_post, tau_minus)
+
+
+def stdp_on_pre(g, kminus, lambda_, alpha, mu_minus, w_max):
+    """A presynaptic spike: depression by the postsynaptic trace strictly before it (``kminus``,
+    :func:`stdp_post_read`); the new weight is transmitted."""
+    w = stdp_depress(g, kminus, lambda_, alpha, mu_minus, w_max)
     return w, w
 
 
-def stdp_on_post(g, x, dt_pre, lambda_, mu_plus, w_max, tau_plus):
-    """A postsynaptic spike reaching the synapse: facilitation by the presynaptic trace."""
-    return stdp_facilitate(g, stdp_trace(x, dt_pre, tau_plus), lambda_, mu_plus, w_max)
+def stdp_on_post(g, kplus, lambda_, mu_plus, w_max):
+    """A postsynaptic spike reaching the synapse: facilitation by the presynaptic trace
+    (``kplus``, :func:`stdp_pre_read`)."""
+    return stdp_facilitate(g, kplus, lambda_, mu_plus, w_max)
 
 
 def stdp_pre_spike(x, dt_pre, tau_plus):
@@ -264,6 +324,10 @@ class STDP(WeightUpdateModel):
     on_post = staticmethod(stdp_on_post)
     pre_spike = staticmethod(stdp_pre_spike)
     post_spike = staticmethod(stdp_post_spike)
+    pre_read = staticmethod(stdp_pre_read)
+    pre_reads = ("kplus",)
+    post_read = staticmethod(stdp_post_read)
+    post_reads = ("kminus",)
 
     def __init__(self, *args: object, nearest: bool = False, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
@@ -279,6 +343,8 @@ class STDP(WeightUpdateModel):
             self.on_post = stdp_nn_on_post
             self.pre_spike = None
             self.post_spike = stdp_nn_post_spike
+            self.pre_read = stdp_nn_pre_read
+            self.post_read = stdp_nn_post_read
             self.pre_first_step = -1
 
     @property
@@ -292,18 +358,27 @@ class STDP(WeightUpdateModel):
         _check_bounded_weights(self, weights, what)
 
 
-def stdp_nn_on_pre(g, y, dt_post, lambda_, alpha, mu_minus, w_max, tau_minus):
-    """Nearest neighbour (NEST ``stdp_nn_symm_synapse``): depression by e^(-dt/tau_minus) of
-    the last postsynaptic spike strictly before (y: that of the one before it, when the last
-    is simultaneous)."""
-    k = y if dt_post <= 0.0 else math.exp(-dt_post / tau_minus)
-    w = stdp_depress(g, k, lambda_, alpha, mu_minus, w_max)
+def stdp_nn_post_read(y, dt_post, tau_minus):
+    """Nearest neighbour (NEST ``stdp_nn_symm_synapse``): e^(-dt/tau_minus) of the last
+    postsynaptic spike strictly before now (y: that of the one before it, when the last is
+    simultaneous)."""
+    return y if dt_post <= 0.0 else math.exp(-dt_post / tau_minus)
+
+
+def stdp_nn_pre_read(dt_pre, tau_plus):
+    """Nearest neighbour: e^(-dt/tau_plus) of the last presynaptic spike."""
+    return math.exp(-dt_pre / tau_plus)
+
+
+def stdp_nn_on_pre(g, kminus, lambda_, alpha, mu_minus, w_max):
+    """Nearest neighbour: depression by ``kminus`` (:func:`stdp_nn_post_read`)."""
+    w = stdp_depress(g, kminus, lambda_, alpha, mu_minus, w_max)
     return w, w
 
 
-def stdp_nn_on_post(g, dt_pre, lambda_, mu_plus, w_max, tau_plus):
-    """Nearest neighbour: facilitation by e^(-dt/tau_plus) of the last presynaptic spike."""
-    return stdp_facilitate(g, math.exp(-dt_pre / tau_plus), lambda_, mu_plus, w_max)
+def stdp_nn_on_post(g, kplus, lambda_, mu_plus, w_max):
+    """Nearest neighbour: facilitation by ``kplus`` (:func:`stdp_nn_pre_read`)."""
+    return stdp_facilitate(g, kplus, lambda_, mu_plus, w_max)
 
 
 def stdp_nn_post_spike(y, dt_post, tau_minus):
@@ -311,22 +386,28 @@ def stdp_nn_post_spike(y, dt_post, tau_minus):
     return math.exp(-dt_post / tau_minus)
 
 
-def triplet_on_pre(g, y, dt_post, x3, dt_pre, Aminus, Aminus_triplet, w_max, tau_minus, tau_plus_triplet):
+def triplet_pre_read(x, x3, dt_pre, tau_plus, tau_plus_triplet):
+    """K+ and K3+, the presynaptic traces now (a read: once per presynaptic neuron and step)."""
+    return stdp_trace(x, dt_pre, tau_plus), stdp_trace(x3, dt_pre, tau_plus_triplet)
+
+
+def triplet_post_read(y, y3, dt_post, tau_minus, tau_minus_triplet):
+    """K- and K3-, the postsynaptic traces now (once per postsynaptic neuron, delay and step)."""
+    return stdp_trace(y, dt_post, tau_minus), stdp_trace(y3, dt_post, tau_minus_triplet)
+
+
+def triplet_on_pre(g, kminus, k3plus, Aminus, Aminus_triplet, w_max):
     """NEST ``stdp_triplet_synapse`` depression: |w| - K-(t - d) (A- + A3- K3+), at least 0
     (K3+, the presynaptic triplet trace, before this spike)."""
-    kminus = stdp_trace(y, dt_post, tau_minus)
-    k3 = stdp_trace(x3, dt_pre, tau_plus_triplet)
-    w = abs(g) - kminus * (Aminus + Aminus_triplet * k3)
+    w = abs(g) - kminus * (Aminus + Aminus_triplet * k3plus)
     w = math.copysign(w if w > 0.0 else 0.0, w_max)
     return w, w
 
 
-def triplet_on_post(g, x, dt_pre, y3, dt_post, Aplus, Aplus_triplet, w_max, tau_plus, tau_minus_triplet):
+def triplet_on_post(g, kplus, k3minus, Aplus, Aplus_triplet, w_max):
     """Facilitation: |w| + K+ (A+ + A3+ K3-), K3- the postsynaptic triplet trace just before
     this spike; at most |w_max|."""
-    kplus = stdp_trace(x, dt_pre, tau_plus)
-    ky = stdp_trace(y3, dt_post, tau_minus_triplet)
-    w = abs(g) + kplus * (Aplus + Aplus_triplet * ky)
+    w = abs(g) + kplus * (Aplus + Aplus_triplet * k3minus)
     return math.copysign(w if w < abs(w_max) else abs(w_max), w_max)
 
 
@@ -381,6 +462,10 @@ class TripletSTDP(WeightUpdateModel):
     on_post = staticmethod(triplet_on_post)
     pre_spike = staticmethod(triplet_pre_spike)
     post_spike = staticmethod(triplet_post_spike)
+    pre_read = staticmethod(triplet_pre_read)
+    pre_reads = ("kplus", "k3plus")
+    post_read = staticmethod(triplet_post_read)
+    post_reads = ("kminus", "k3minus")
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
@@ -392,16 +477,16 @@ class TripletSTDP(WeightUpdateModel):
         _check_bounded_weights(self, weights, what)
 
 
-def pl_on_pre(g, y, dt_post, lambda_, alpha, tau_minus):
+def pl_on_pre(g, kminus, lambda_, alpha):
     """NEST ``stdp_pl_synapse_hom`` depression: w - lambda alpha w K-, at least 0."""
-    w = g - lambda_ * alpha * g * stdp_trace(y, dt_post, tau_minus)
+    w = g - lambda_ * alpha * g * kminus
     w = w if w > 0.0 else 0.0
     return w, w
 
 
-def pl_on_post(g, x, dt_pre, lambda_, mu, tau_plus):
+def pl_on_post(g, kplus, lambda_, mu):
     """Facilitation: w + lambda w^mu K+ (no upper bound)."""
-    return g + lambda_ * g ** mu * stdp_trace(x, dt_pre, tau_plus)
+    return g + lambda_ * g ** mu * kplus
 
 
 class PowerLawSTDP(WeightUpdateModel):
@@ -438,6 +523,10 @@ class PowerLawSTDP(WeightUpdateModel):
     on_post = staticmethod(pl_on_post)
     pre_spike = staticmethod(stdp_pre_spike)
     post_spike = staticmethod(stdp_post_spike)
+    pre_read = staticmethod(stdp_pre_read)
+    pre_reads = ("kplus",)
+    post_read = staticmethod(stdp_post_read)
+    post_reads = ("kminus",)
 
     def check_weights(self, weights: np.ndarray, what: str) -> None:
         w = np.asarray(weights, dtype=np.float64)

@@ -6,7 +6,8 @@ branch-free so that it vectorizes: it writes each neuron's spike condition to a 
 (``F8``: most words are 0) and runs, for the few neurons that fired, the reset and the
 emission (appending to the record buffers and to the spike history row of the step). A
 delivery loops over the spikes of its history row and each spike's synapses (group by group
-when rows are grouped by delay); an accumulation is ``+=``.
+when rows are grouped by delay); an accumulation is ``+=``; a memo (a value of one neuron and
+step) is computed once per step and read back from its arrays.
 
 **Ranges** (CPU threads, ``threads`` > 1; NEST's scheme). Every population is split into
 ``threads`` contiguous ranges (:mod:`fastspike.blocks`); a call runs for one range
@@ -16,7 +17,8 @@ once every range ran. A delivery adds only the synapses onto its own range: targ
 in a row (or a delay group), so that part is one run, whose offsets the runtime computes for
 the thread count (``BO``, or ``DP`` per delay group: :mod:`fastspike.runtime.layout`); each
 target receives its inputs in the stored order, as with one thread, so results do not
-depend on the number of threads.
+depend on the number of threads. A memo is evaluated where it is needed (ranges share the
+neurons it is of), without its arrays.
 """
 from __future__ import annotations
 
@@ -26,9 +28,9 @@ import numpy as np
 
 from ...blocks import range_starts
 from ...ir import syntax as S
-from ...ir.nodes import (Accumulate, Call, CountAbove, Delivery, Fires, If, Learning, NeuronUpdate, Sampling,
+from ...ir.nodes import (Accumulate, Call, CountAbove, Delivery, Fires, If, Learning, Memo, NeuronUpdate, Sampling,
                          SpikeReplay, StepProgram, Store, Transmit)
-from ..lowering import Intrinsics, Lowered, LoweredKernel
+from ..lowering import Intrinsics, Lowered, LoweredKernel, memo_arrays, memo_cached, memo_direct
 
 __all__ = ["lower_program", "BLOCK_LOOP"]
 
@@ -57,10 +59,12 @@ class _Call:
         self.call, self.threads, self.processes = call, threads, processes
         self.blocks = threads * processes  # the ranges of every population
         k = call.kernel
-        self.params = [v.name for v in k.vars]
-        self.arrays = list(call.arrays)
+        dropped = memo_arrays(k.work) if self.blocks > 1 else set()  # memos evaluated directly
+        kept = [(v, a) for v, a in zip(k.vars, call.arrays) if v.name not in dropped]
+        self.params = [v.name for v, _ in kept]
+        self.arrays = [a for _, a in kept]
         self.bound = dict(zip(self.params, self.arrays))
-        self.persistent = {v.name for v in k.vars if v.persistent}
+        self.persistent = {v.name for v, _ in kept if v.persistent}
         self.merge: list[ast.stmt] = []
 
     def array(self, name: str, value: np.ndarray) -> str:
@@ -84,6 +88,8 @@ class _Call:
                 out.append(S.assign(st.target, " + ".join(["0", *(f"({value} > {st.table}[{k}])" for k in range(size))])))
             elif isinstance(st, If):
                 out.append(ast.If(st.test, self.statements(st.body), self.statements(st.orelse)))
+            elif isinstance(st, Memo):  # one thread: once per step and index; ranges share the index
+                out += memo_direct(st) if self.blocks > 1 else memo_cached(st)
             elif isinstance(st, Fires):
                 out.append(ast.Assign([S.subscript("F", "i", store=True)], st.test, lineno=0))
             elif isinstance(st, ast.stmt):

@@ -11,7 +11,8 @@ Threads cannot count spikes in order: a spike is appended to the record buffers 
 spike history with atomic additions (the host orders each drain), and item 0 of a
 population clears the history row of the next step (this step's deliveries have read it).
 A neuron update runs in one pass: the thread that holds a neuron resets it at once, and
-stores only what changed (most neurons are not refractory). Accumulations are atomic.
+stores only what changed (most neurons are not refractory). Accumulations are atomic. A
+memo is evaluated where it is needed (threads share the neurons it is of), without its arrays.
 """
 from __future__ import annotations
 
@@ -21,10 +22,10 @@ import types
 import numpy as np
 
 from ...ir import syntax as S
-from ...ir.nodes import (Accumulate, Call, CountAbove, Delivery, Fires, If, Learning, NeuronUpdate, Sampling,
+from ...ir.nodes import (Accumulate, Call, CountAbove, Delivery, Fires, If, Learning, Memo, NeuronUpdate, Sampling,
                          SpikeReplay, StepProgram, Store, Transmit)
 from ...models.checks import check_device_code
-from ..lowering import Intrinsics, Lowered, LoweredKernel
+from ..lowering import Intrinsics, Lowered, LoweredKernel, memo_arrays, memo_direct
 from ..options import LANES_ENV, MAX_LANES, lanes_asked
 
 __all__ = ["lower_program", "lanes_per_spike", "lanes_asked", "search_left", "search_right", "WARP", "MAX_LANES",
@@ -109,12 +110,13 @@ class _Call:
     def __init__(self, call: Call) -> None:
         self.call = call
         k = call.kernel
-        self.params = [v.name for v in k.vars]
-        self.arrays = list(call.arrays)
+        dropped = memo_arrays(k.work)  # memos are evaluated directly
+        self.params = [v.name for v in k.vars if v.name not in dropped]
+        self.arrays = [a for v, a in zip(k.vars, call.arrays) if v.name not in dropped]
         self.functions = dict(k.functions)
         for role, fn in self.functions.items():
             check_user_device_code(fn, role)
-        self.persistent = {v.name for v in k.vars if v.persistent}
+        self.persistent = {v.name for v in k.vars if v.persistent and v.name not in dropped}
         self.prelude = [S.clone(s) for s in k.prelude]
         self.intrinsics = Intrinsics({key: (lambda args, role=role: ast.Call(S.name(role), args, []))
                                       for key, (role, _) in _HELPERS.items()})
@@ -152,6 +154,8 @@ class _Call:
                                f"{st.table}[{st.target}]:\n    {st.target} += 1")
             elif isinstance(st, If):
                 out.append(ast.If(st.test, self.statements(st.body), self.statements(st.orelse)))
+            elif isinstance(st, Memo):  # threads share the neurons: no memory to keep it in
+                out += memo_direct(st)
             elif isinstance(st, Fires):
                 out.append(ast.Assign([S.name("f_", store=True)], st.test, lineno=0))
             elif isinstance(st, ast.stmt):
