@@ -121,12 +121,17 @@ def _double_jit(i):
 
 # -- the float64 algorithms --------------------------------------------------------------------
 @register_jitable(inline="always")
+def _nearest_multiple_of_ln2(x):
+    """k = round(x / ln2), as a double (exactly) and as an integer, for |x| < 2**51 ln2."""
+    t = x * _INV_LN2 + _SHIFT
+    return t - _SHIFT, _bits(t) - _SHIFT_BITS
+
+
+@register_jitable(inline="always")
 def _exp64(x):
     xc = x if x < _EXP_HI else _EXP_HI          # nan (all comparisons false) goes to _EXP_HI,
     xc = xc if xc > _EXP_LO else _EXP_LO        # then is given back at the end
-    t = xc * _INV_LN2 + _SHIFT
-    kd = t - _SHIFT                             # round(x / ln2), exactly, as a double
-    k = _bits(t) - _SHIFT_BITS                  # the same, as an integer (|k| <= 1077)
+    kd, k = _nearest_multiple_of_ln2(xc)        # |k| <= 1077
     hi = xc - kd * _LN2_HI                      # exact
     lo = kd * _LN2_LO
     r = hi - lo                                 # |r| <= 0.35
@@ -143,9 +148,7 @@ def _exp64(x):
 def _expm1_64(x):
     xc = x if x < _EXP_HI else _EXP_HI
     xc = xc if xc > _EXPM1_LO else _EXPM1_LO
-    t = xc * _INV_LN2 + _SHIFT
-    kd = t - _SHIFT
-    k = _bits(t) - _SHIFT_BITS                  # |k| <= 1025; k == 0 for |x| < 0.5 ln2
+    kd, k = _nearest_multiple_of_ln2(xc)        # |k| <= 1025; k == 0 for |x| < 0.5 ln2
     hi = xc - kd * _LN2_HI
     lo = kd * _LN2_LO
     r = hi - lo
@@ -196,9 +199,7 @@ def _exp_for32(x):
     """``e**x`` for a float32 result, computed in float64 (error below 5e-10 relative)."""
     xc = x if x < _EXP32_HI else _EXP32_HI
     xc = xc if xc > _EXP32_LO else _EXP32_LO
-    t = xc * _INV_LN2 + _SHIFT
-    kd = t - _SHIFT
-    k = _bits(t) - _SHIFT_BITS                  # |k| <= 151: 2**k is a normal double
+    kd, k = _nearest_multiple_of_ln2(xc)        # |k| <= 151: 2**k is a normal double
     r = (xc - kd * _LN2_HI) - kd * _LN2_LO      # |r| <= ln2 / 2
     p = 1.0 + r * (1.0 + r * (_F2 + r * (_F3 + r * (_F4 + r * (_F5 + r * (_F6 + r * (_F7 + r * _F8)))))))
     y = p * _double((k + 1023) << 52)

@@ -32,16 +32,21 @@ def isi_cv(times: np.ndarray, neurons: np.ndarray) -> float:
     return float(np.mean(cvs))
 
 
-@pytest.fixture(scope="module", params=["float64", "float32"])
-def coba_runs(request):
+def seed_runs(builder, **kwargs) -> list[dict]:
+    """Each population's rate and mean ISI CV over 1 s of ``builder(seed=s, **kwargs)``, s = 1-5."""
     out = []
     for seed in range(1, 6):
-        net, pops = standard.coba(seed=seed, dtype=request.param)
+        net, pops = builder(seed=seed, **kwargs)
         recs = {name: net.record(pop, "spikes") for name, pop in pops.items()}
         net.run(1000.0, progress=False)
         out.append({f"{name}_{k}": v for name, r in recs.items()
                     for k, v in (("rate_hz", r.rate()), ("cv", isi_cv(r.times, r.neurons)))})
     return out
+
+
+@pytest.fixture(scope="module", params=["float64", "float32"])
+def coba_runs(request):
+    return seed_runs(standard.coba, dtype=request.param)
 
 
 @pytest.mark.parametrize("key", ["exc_rate_hz", "inh_rate_hz", "exc_cv", "inh_cv"])
@@ -54,14 +59,7 @@ def test_coba_within_the_spread_of_brian2_and_nest(coba_runs, key):
 
 @pytest.fixture(scope="module")
 def cobahh_runs():
-    out = []
-    for seed in range(1, 6):
-        net, pops = standard.cobahh(seed=seed)
-        recs = {name: net.record(pop, "spikes") for name, pop in pops.items()}
-        net.run(1000.0, progress=False)
-        out.append({f"{name}_{k}": v for name, r in recs.items()
-                    for k, v in (("rate_hz", r.rate()), ("cv", isi_cv(r.times, r.neurons)))})
-    return out
+    return seed_runs(standard.cobahh)
 
 
 @pytest.mark.parametrize("key", ["exc_rate_hz", "inh_rate_hz", "exc_cv", "inh_cv"])

@@ -104,45 +104,34 @@ def alpha():
                         nest_version=nest.__version__)
 
 
-def cond():
-    rng = np.random.default_rng(16)
+def conductance_reference(model, name, seed, w_ex, w_in, i_e):
+    """``name``: 12 ``model`` neurons (NEST's defaults) on their own replayed trains
+    (default_rng(``seed``); weights and I_e uniform in the given (low, high) ranges), at
+    resolution 0.1 and 0.01 ms for 1000 ms, and below threshold (V_th 100 mV, half the I_e)
+    at 0.01 ms for 300 ms with V_m sampled every 0.5 ms."""
+    rng = np.random.default_rng(seed)
     exc, inh = trains(rng, 2000.0, T), trains(rng, 500.0, T)
-    w_ex = rng.uniform(1.0, 3.0, N)
-    w_in = rng.uniform(2.0, 5.0, N)
-    i_e = rng.uniform(200.0, 300.0, N)
+    w_ex, w_in, i_e = rng.uniform(*w_ex, N), rng.uniform(*w_in, N), rng.uniform(*i_e, N)
     params = {"V_m": -70.0}
-    coarse = run("iaf_cond_exp", params, i_e, exc, inh, w_ex, w_in, 0.1, T)
-    fine = run("iaf_cond_exp", params, i_e, exc, inh, w_ex, w_in, 0.01, T)
-    sub = run("iaf_cond_exp", {"V_m": -70.0, "V_th": 100.0}, i_e * 0.5, exc, inh, w_ex, w_in, 0.01, 300.0,
-              sample=0.5)
-    np.savez_compressed(os.path.join(HERE, "iaf_cond_exp.npz"), exc_times=exc[0], exc_neurons=exc[1],
+    coarse = run(model, params, i_e, exc, inh, w_ex, w_in, 0.1, T)
+    fine = run(model, params, i_e, exc, inh, w_ex, w_in, 0.01, T)
+    sub = run(model, {"V_m": -70.0, "V_th": 100.0}, i_e * 0.5, exc, inh, w_ex, w_in, 0.01, 300.0, sample=0.5)
+    np.savez_compressed(os.path.join(HERE, name), exc_times=exc[0], exc_neurons=exc[1],
                         inh_times=inh[0], inh_neurons=inh[1], w_ex=w_ex, w_in=w_in, i_e=i_e,
                         coarse_times=coarse["spike_times"], coarse_senders=coarse["spike_senders"],
                         fine_times=fine["spike_times"], fine_senders=fine["spike_senders"],
                         sub_v_times=sub["v_times"], sub_v_senders=sub["v_senders"], sub_v=sub["v"],
                         nest_version=nest.__version__)
+
+
+def cond():
+    conductance_reference("iaf_cond_exp", "iaf_cond_exp.npz", 16, (1.0, 3.0), (2.0, 5.0), (200.0, 300.0))
 
 
 def cond_alpha():
-    """``iaf_cond_alpha.npz``: as ``iaf_cond_exp.npz`` (its own trains, default_rng(17)), for
-    ``iaf_cond_alpha`` (NEST's defaults: the conductance of a spike of weight w is
-    w (t / tau) e^(1 - t / tau), peaking at w after tau_syn_ex 0.2 ms / tau_syn_in 2 ms)."""
-    rng = np.random.default_rng(17)
-    exc, inh = trains(rng, 2000.0, T), trains(rng, 500.0, T)
-    w_ex = rng.uniform(1.0, 2.5, N)
-    w_in = rng.uniform(1.0, 2.5, N)
-    i_e = rng.uniform(250.0, 350.0, N)
-    params = {"V_m": -70.0}
-    coarse = run("iaf_cond_alpha", params, i_e, exc, inh, w_ex, w_in, 0.1, T)
-    fine = run("iaf_cond_alpha", params, i_e, exc, inh, w_ex, w_in, 0.01, T)
-    sub = run("iaf_cond_alpha", {"V_m": -70.0, "V_th": 100.0}, i_e * 0.5, exc, inh, w_ex, w_in, 0.01, 300.0,
-              sample=0.5)
-    np.savez_compressed(os.path.join(HERE, "iaf_cond_alpha.npz"), exc_times=exc[0], exc_neurons=exc[1],
-                        inh_times=inh[0], inh_neurons=inh[1], w_ex=w_ex, w_in=w_in, i_e=i_e,
-                        coarse_times=coarse["spike_times"], coarse_senders=coarse["spike_senders"],
-                        fine_times=fine["spike_times"], fine_senders=fine["spike_senders"],
-                        sub_v_times=sub["v_times"], sub_v_senders=sub["v_senders"], sub_v=sub["v"],
-                        nest_version=nest.__version__)
+    """The conductance of a spike of weight w is w (t / tau) e^(1 - t / tau), peaking at w after
+    tau_syn_ex 0.2 ms / tau_syn_in 2 ms."""
+    conductance_reference("iaf_cond_alpha", "iaf_cond_alpha.npz", 17, (1.0, 2.5), (1.0, 2.5), (250.0, 350.0))
 
 
 def traub():
