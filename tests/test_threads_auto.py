@@ -68,6 +68,22 @@ def test_a_count_expected_to_slow_the_run_warns(monkeypatch):
     assert "would take 2" in work.slower_warning(net, 4)
 
 
+def test_auto_is_one_thread_when_deliveries_with_several_delays_dominate(monkeypatch):
+    """B3 (every projection with distributed delays) ran 0.85-0.87x as fast with 2 threads as
+    with 1 on a 2-core machine (benchmarks/bench_threads.py, both wait policies), B2 (one
+    delay) 1.5-1.6x: "auto" takes one thread for B3, and asking for 2 warns."""
+    monkeypatch.setattr(work, "available_cores", lambda: 2)
+    net, _ = standard.microcircuit(0.1)
+    w, serial = work.step_work_ns(net), work.serial_work_ns(net)
+    assert w > 4 * work.SYNC_NS and serial > 0.5 * w  # a large step, mostly ring deliveries
+    assert work.auto_threads(net) == 1
+    assert work.predicted_step_ns(w, 2, serial) > 0.9 * w  # without the serial part: about 0.57 w
+    b2, _ = standard.brunel(0.5, threads="auto")  # one delay: threads share its events
+    assert work.serial_work_ns(b2) == 0 and b2.threads == 2
+    monkeypatch.setattr(work, "SYNC_NS", 2 * work.SYNC_NS)  # barriers as they cost on a busier machine
+    assert "in deliveries with several delays, which threads do not share" in work.slower_warning(net, 2)
+
+
 def test_no_warning_when_threads_pay(monkeypatch):
     monkeypatch.setattr(work, "available_cores", lambda: 2)
     net, _ = standard.uncoupled(10**5, threads=2)

@@ -1,9 +1,15 @@
 """How many CPU threads pay for a network: the work of one step against what threads cost.
 
-With T threads a step costs about ``W / T + SYNC_NS``: ``W`` the work of the step on one
-thread, split evenly between the threads' ranges of neurons, and ``SYNC_NS`` the three
-barriers at which the workers meet in every step (``fastspike/backends/cpu/sync.py``; a few
-microseconds each on an idle 2-core machine, more when other work shares the cores).
+With T threads a step costs about ``(W - S) / T + S + SYNC_NS``: ``W`` the work of the step on
+one thread, split evenly between the threads' ranges of neurons except ``S``, the part that
+threads do not share out, and ``SYNC_NS`` the three barriers at which the workers meet in
+every step (``fastspike/backends/cpu/sync.py``; a few microseconds each on an idle 2-core
+machine, more when other work shares the cores). ``S`` is the synaptic events of projections
+with several delays (ring buffers, or their delay groups read at arrival): each thread walks
+every spike's delay groups for its own targets, and those scattered reads are bound by the
+memory, not by the core. Measured (``benchmarks/bench_threads.py``, 2 cores, both
+``OMP_WAIT_POLICY``\ s): B3 at scale 0.25 runs 0.85-0.87x as fast with 2 threads as with 1,
+where B2 (one delay) gains 1.5-1.6x and B4 (no synapses) 1.8x.
 :func:`step_work_ns` estimates ``W`` from what the network declares (neurons, their
 integrators and state variables, channels, inputs, synapses and a firing rate of
 ``ASSUMED_RATE_HZ``), with costs measured on a 2-core x86-64 machine
@@ -23,8 +29,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # pragma: no cover
     from ..network import Network
 
-__all__ = ["step_work_ns", "auto_threads", "predicted_step_ns", "available_cores", "slower_warning",
-           "SYNC_NS", "ASSUMED_RATE_HZ", "MIN_GAIN"]
+__all__ = ["step_work_ns", "serial_work_ns", "auto_threads", "predicted_step_ns", "available_cores",
+           "slower_warning", "SYNC_NS", "ASSUMED_RATE_HZ", "MIN_GAIN", "SERIAL_DELIVERIES"]
 
 SYNC_NS = 10_000.0
 """What the threads' barriers add to a step (ns)."""
@@ -40,6 +46,14 @@ NS_PER_CURRENT = 0.5
 NS_PER_POISSON_TABLE = 0.8  # a draw searched in a short table (a mean shared by the population)
 NS_PER_POISSON_OTHER = 6.0  # per-neuron means, or means of 10 and more
 NS_PER_EVENT = {"input": 2.5, "ring": 8.0}  # a synaptic event into a cache-resident input / a ring buffer
+SERIAL_DELIVERIES = frozenset({"ring"})
+"""Deliveries whose work threads do not share out (projections with several delays)."""
+
+
+def _events_ns(net: "Network", proj) -> float:
+    """The estimated work of a projection's synaptic events in one step (ns)."""
+    events = proj.n_synapses * ASSUMED_RATE_HZ * net.dt / 1000.0
+    return events * NS_PER_EVENT["ring" if proj.delivery in SERIAL_DELIVERIES else "input"]
 
 
 def step_work_ns(net: "Network") -> float:
@@ -61,15 +75,19 @@ def step_work_ns(net: "Network") -> float:
             table = means.size == 1 and means[0] < rnd.POISSON_TABLE_MAX_MEAN
             per += NS_PER_POISSON_TABLE if table else NS_PER_POISSON_OTHER
         work += per * pop.n
-    for proj in net.projections:
-        events = proj.n_synapses * ASSUMED_RATE_HZ * net.dt / 1000.0
-        work += events * NS_PER_EVENT["ring" if proj.delivery == "ring" else "input"]
-    return work
+    return work + sum(_events_ns(net, proj) for proj in net.projections)
 
 
-def predicted_step_ns(work: float, threads: int) -> float:
-    """A step of ``work`` ns on one thread, run by ``threads`` threads (ns)."""
-    return work if threads <= 1 else work / threads + SYNC_NS
+def serial_work_ns(net: "Network") -> float:
+    """The part of :func:`step_work_ns` that threads do not share out (ns): the synaptic events
+    of projections with several delays (:data:`SERIAL_DELIVERIES`)."""
+    return sum(_events_ns(net, proj) for proj in net.projections if proj.delivery in SERIAL_DELIVERIES)
+
+
+def predicted_step_ns(work: float, threads: int, serial: float = 0.0) -> float:
+    """A step of ``work`` ns on one thread, ``serial`` of which threads do not share out, run
+    by ``threads`` threads (ns)."""
+    return work if threads <= 1 else (work - serial) / threads + serial + SYNC_NS
 
 
 def available_cores() -> int:
@@ -88,9 +106,9 @@ def auto_threads(net: "Network", cores: int | None = None) -> int:
     available cores) with the shortest predicted step, if that is at least :data:`MIN_GAIN`
     times shorter than one thread's; else 1."""
     cores = available_cores() if cores is None else max(1, int(cores))
-    work = step_work_ns(net)
-    best = min(range(1, cores + 1), key=lambda t: (predicted_step_ns(work, t), t))
-    return best if predicted_step_ns(work, best) * MIN_GAIN <= work else 1
+    work, serial = step_work_ns(net), serial_work_ns(net)
+    best = min(range(1, cores + 1), key=lambda t: (predicted_step_ns(work, t, serial), t))
+    return best if predicted_step_ns(work, best, serial) * MIN_GAIN <= work else 1
 
 
 def slower_warning(net: "Network", threads: int, cores: int | None = None) -> str | None:
@@ -98,13 +116,15 @@ def slower_warning(net: "Network", threads: int, cores: int | None = None) -> st
     if threads <= 1:
         return None
     cores = available_cores() if cores is None else max(1, int(cores))
-    work = step_work_ns(net)
+    work, serial = step_work_ns(net), serial_work_ns(net)
     if threads > cores:
         return (f"Network: threads={threads} but this process may run {cores} at once: the ranges of the "
                 f"threads beyond it wait for a core at every barrier of every step, which slows the run; "
                 f"threads='auto' would take {auto_threads(net, cores)}")
-    if predicted_step_ns(work, threads) > work:
+    if predicted_step_ns(work, threads, serial) > work:
+        shared = f" ({serial / 1000:.1f} us of it in deliveries with several delays, which threads do not share)" \
+            if serial else ""
         return (f"Network: threads={threads} is expected to make this network slower than one thread: its step "
-                f"has about {work / 1000:.1f} us of work, and the threads' barriers cost about "
+                f"has about {work / 1000:.1f} us of work{shared}, and the threads' barriers cost about "
                 f"{SYNC_NS / 1000:.0f} us per step; threads='auto' would take {auto_threads(net, cores)}")
     return None
