@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Callable
 
 import numpy as np
-from numba import njit, typed
+from numba import njit
 
 from ..._version import __version__
 from ...equations import compile_scalar
@@ -35,6 +35,7 @@ from ...ir import syntax as S
 from ...ir.nodes import CONSTANTS, KERNEL_ARGS, Stage, StepProgram
 from ..lowering import Lowered, LoweredKernel, Program
 from .lower import lower_program
+from .argument_lists import argument_list
 from .sync import SPIN_BUDGET
 
 __all__ = ["cache_dir", "compile_program", "render", "jit_function", "lower", "Program"]
@@ -192,10 +193,7 @@ def arguments(prog: Program, fuse: bool | None = None) -> list:
         return [a for call in prog.calls for a in call.arrays]
     out = []  # with threads, run_chunk takes the ranges and the workers first (see _render_ranged)
     for _, calls in groups(prog):
-        argument_tuples = typed.List()
-        for call in calls:
-            argument_tuples.append(tuple(call.arrays))
-        out.append(argument_tuples)
+        out.append(argument_list([tuple(call.arrays) for call in calls]))
     return out
 
 
