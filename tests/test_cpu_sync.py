@@ -58,7 +58,7 @@ def test_the_rendezvous_gives_up_when_the_workers_do_not_run_at_once():
     assert sync[3] == 2  # abort, decided once for all
 
 
-def test_one_region_per_chunk_and_one_per_stage_give_the_same_spikes():
+def test_workers_at_once_and_one_region_per_stage_give_the_same_spikes():
     def run(stages: bool):
         net = fs.Network(dt=0.1, seed=9, threads=2)
         src = net.population(fs.PoissonSource(rate=400.0), n=40, name="src")
@@ -74,7 +74,7 @@ def test_one_region_per_chunk_and_one_per_stage_give_the_same_spikes():
         return spikes, net._engine.function.__name__
 
     (a, name_a), (b, name_b) = run(False), run(True)
-    assert (name_a, name_b) == ("run_chunk", "run_chunk_stages")
+    assert (name_a, name_b) == ("worker", "run_chunk_stages")  # threads started at once, then the fallback
     assert len(a) > 20
     np.testing.assert_array_equal(a.steps, b.steps)
     np.testing.assert_array_equal(a.neurons, b.neurons)

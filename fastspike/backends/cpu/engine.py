@@ -11,7 +11,7 @@ import numpy as np
 
 from ...ir.schedule import build_program, constant_values
 from .compiler import arguments, compile_program, lower, render
-from .sync import SYNC_SIZE
+from .sync import SPIN_BUDGET, SYNC_SIZE
 
 if TYPE_CHECKING:  # pragma: no cover
     from ...network import Network
@@ -193,7 +193,7 @@ class CPUEngine(ChunkedEngine):
         self.lowered = lower(prog, net.threads, processes)
         self.own_blocks = (net.rank * net.threads, (net.rank + 1) * net.threads)
         self.module = compile_program(self.lowered, vector_math=getattr(net.backend, "vector_math", False))
-        self.function = self.module.run_chunk
+        self.function = self.module.worker if self.lowered.threads > 1 else self.module.run_chunk
         self.consts = constant_values(net)
         self.spike_count = np.zeros(len(prog.spike_records), np.int64)
         self.spike_limit = np.array(prog.spike_limits, np.int64)
@@ -215,7 +215,7 @@ class CPUEngine(ChunkedEngine):
             self.bound = max(bound, 1)
             if self.lowered.threads == 1:  # pragma: no cover - lower() gives ranges to processes
                 raise AssertionError("a distributed run needs a ranged program")
-            self.function = self.module.run_chunk_ranges if net.threads == 1 else self.module.run_chunk
+            self.function = self.module.run_chunk_ranges if net.threads == 1 else self.module.worker
         t1 = time.perf_counter()
         self._advance(net.step, 0)  # compile now (or load from cache) so run() times the simulation only
         net.timings["codegen"] = t1 - t0
@@ -261,18 +261,44 @@ class CPUEngine(ChunkedEngine):
 
         threads = last - first
         workers = min(threads, numba.config.NUMBA_NUM_THREADS)
-        numba.set_num_threads(workers)
-        if self.function is self.module.run_chunk:  # one parallel region; its outcome is in sync
+        if self.function is self.module.worker:  # the workers run the chunk at once; the outcome is in sync
             self.sync[:] = 0
-            self.function(*leading, *ranges, np.int64(workers), self.sync, *self.arguments)
+            self._run_workers(leading + ranges, workers)
             if self.sync[3] == 1:
                 return int(self.sync[2])
-            # the threading layer did not run the workers at once (no work was done): a region per stage
-            warnings.warn("CPU threads: the workers of one parallel region did not run at once (threading layer "
-                          f"{numba.threading_layer()!r}); running each stage in a parallel region of its own, "
-                          "which costs more per step", RuntimeWarning, stacklevel=4)
+            # the workers did not run at once (no work was done): a parallel region per stage
+            warnings.warn("CPU threads: the workers did not run at once (the machine's cores are busy?); running "
+                          "each stage in a parallel region of its own, which costs more per step", RuntimeWarning,
+                          stacklevel=4)
             self.function = self.module.run_chunk_stages
+        numba.set_num_threads(workers)
         return int(self.function(*leading, *ranges, np.int64(workers), self.sync, *self.arguments))
+
+    def _run_workers(self, head: tuple, workers: int) -> None:
+        """One chunk of steps run by ``workers`` threads at once, each calling the compiled
+        ``worker`` (``nogil``: they run in parallel; worker 0 in this thread), which meet at
+        barriers between the stages of every step. Started from Python, not as a Numba
+        parallel region: no parfor compile (several seconds), no OpenMP wait policy."""
+        lists = []
+        for pre, group in zip(self.module.chunk_preludes(self.consts, *self.arguments), self.arguments):
+            lists += [pre, group]
+        errors: list[BaseException] = []
+
+        def work(w: int) -> None:
+            try:
+                self.module.worker(np.int64(w), np.int64(workers), np.int64(SPIN_BUDGET), *head, self.sync, *lists)
+            except BaseException as error:  # pragma: no cover - a worker's error, raised below
+                errors.append(error)
+
+        others = [threading.Thread(target=work, args=(w,), name=f"fastspike-worker-{w}", daemon=True)
+                  for w in range(1, workers)]
+        for t in others:
+            t.start()
+        work(0)
+        for t in others:
+            t.join()
+        if errors:  # pragma: no cover
+            raise errors[0]
 
     def _drain(self) -> None:
         """Move the rows of the record buffers to the records (or to the sink) and reuse the buffers."""
