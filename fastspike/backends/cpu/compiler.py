@@ -191,7 +191,7 @@ def arguments(prog: Program, fuse: bool | None = None) -> list:
     """The arguments after ``sample_limit`` of the rendered ``run_chunk``."""
     if fused(prog, fuse):
         return [a for call in prog.calls for a in call.arrays]
-    out = []  # with threads, run_chunk takes the ranges and the workers first (see _render_ranged)
+    out = []  # with threads, the workers take the ranges first (see _render_ranged)
     for _, calls in groups(prog):
         out.append(argument_list([tuple(call.arrays) for call in calls]))
     return out
@@ -210,8 +210,8 @@ def _render(prog: Program, fuse: bool | None = None) -> str:
     the kernels and a driver that loops over each group, a typed list of the argument tuples
     of one kernel's calls.
 
-    With CPU threads (``prog.threads`` > 1, see :func:`_render_ranged`) ``run_chunk`` takes
-    the number of ranges and of workers after ``sample_limit``.
+    With CPU threads (``prog.threads`` > 1, see :func:`_render_ranged`) there is no
+    ``run_chunk``: the engine's threads call ``worker``, with ``chunk_preludes``.
     """
     if fused(prog, fuse):
         return _render_fused(prog)

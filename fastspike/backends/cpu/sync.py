@@ -1,20 +1,20 @@
-"""Synchronisation of CPU threads inside one compiled parallel region.
+"""Synchronisation of CPU threads that run a chunk of steps together.
 
-The threads of a CPU network (``fs.Network(threads=T)``) run a whole chunk of steps in one
-parallel region, one worker per thread, and meet at a barrier between the stages of each
-step (deliveries, updates, the merge of their spike lists), as the blocks of a GPU's
-cooperative grid do. A barrier costs a few atomic operations and a short spin (about a
+The threads of a CPU network (``fs.Network(threads=T)``) run a whole chunk of steps at once,
+one compiled worker per thread (started by the engine; ``nogil``), and meet at a barrier
+between the stages of each step (deliveries, updates, the merge of their spike lists), as
+the blocks of a GPU's cooperative grid do. A barrier costs a few atomic operations and a short spin (about a
 microsecond on two cores), where opening a parallel region per stage cost 50-200 us with
 OpenMP's passive wait policy.
 
 Numba has no atomic operations on the CPU: :func:`atomic_add`, :func:`atomic_load` and
 :func:`atomic_cas` are LLVM's (sequentially consistent), on an element of an int64 array.
 
-A barrier needs every worker to run at once. :func:`rendezvous` checks this when a region
+A barrier needs every worker to run at once. :func:`rendezvous` checks this when a chunk
 starts: the workers count themselves in, and one of them decides, by a compare-and-swap,
-either "go" (all arrived) or "abort" (the first to wait past a spin budget, for a threading
-layer that ran the workers one after another); an aborted region has done no work, and the
-engine runs the stages in one parallel region each instead.
+either "go" (all arrived) or "abort" (the first to wait past a spin budget, for workers that
+did not start together); an aborted chunk has done no work, and the engine runs the stages
+in one Numba parallel region each instead.
 
 ``sync`` (int64, 8 entries): [0] arrivals at the barrier, [1] its generation, [2] the steps
 the region ran, [3] the rendezvous state (0 gathering, 1 go, 2 abort), [4] rendezvous arrivals.
