@@ -20,6 +20,7 @@ import numpy as np
 import pytest
 
 import fastspike as fs
+from _cached_runs import run_twice_on_one_cache
 from fastspike.models import checks
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -409,14 +410,6 @@ def test_a_model_from_a_module_that_cannot_be_imported_loads_from_the_cache(tmp_
     second process loads the cached program (Numba rebuilds a cached function's environment
     by importing its module by name) and gives the same spikes: a leaky integrator driven by
     I = 2 from 0 reaches 1 after tau ln 2 = 3.47 ms, so 20 ms hold 5 spikes per neuron."""
-    env = {**__import__("os").environ, "FASTSPIKE_CACHE_DIR": str(tmp_path / "cache"),
-           "NUMBA_CACHE_DIR": str(tmp_path / "numba")}
-    script = tmp_path / "user.py"
-    script.write_text(EXEC_SCRIPT)
-    outputs = []
-    for _ in range(2):
-        proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=600, env=env)
-        assert proc.returncode == 0, proc.stderr[-3000:]
-        outputs.append(proc.stdout)
+    outputs = run_twice_on_one_cache(tmp_path, EXEC_SCRIPT, "user.py")
     assert outputs[0] == outputs[1] == "spikes 15\n"
     assert list((tmp_path / "numba").rglob("*.nbi"))  # the program was cached, then loaded

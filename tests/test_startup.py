@@ -9,13 +9,10 @@ Checked here with Numba's compile events, in two fresh processes on one cache.
 """
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
 import numpy as np
 from numba.typed import List
 
+from _cached_runs import run_twice_on_one_cache
 from fastspike.backends.cpu.argument_lists import argument_list
 
 SCRIPT = r'''
@@ -39,14 +36,7 @@ print("spikes", len(rec))
 
 
 def test_a_threaded_network_starts_from_the_cache_without_compiling(tmp_path):
-    env = {**os.environ, "FASTSPIKE_CACHE_DIR": str(tmp_path / "cache"), "NUMBA_CACHE_DIR": str(tmp_path / "numba")}
-    script = tmp_path / "start.py"
-    script.write_text(SCRIPT)
-    out = []
-    for _ in range(2):
-        proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=600, env=env)
-        assert proc.returncode == 0, proc.stderr[-3000:]
-        out.append(proc.stdout.splitlines())
+    out = [stdout.splitlines() for stdout in run_twice_on_one_cache(tmp_path, SCRIPT, "start.py")]
     assert out[0][0] != "compiled []"  # the first process compiled the program
     assert out[1][0] == "compiled []"  # the second loaded every function from the disk cache
     assert out[0][1] == out[1][1] and int(out[1][1].split()[1]) > 0  # and ran the same spikes
