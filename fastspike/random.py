@@ -272,18 +272,24 @@ def poisson_thresholds(lam: float) -> np.ndarray:
 POISSON_DENSE_TAIL = 2.0 ** -9
 """The largest fraction of draws a search of :func:`poisson_thresholds` leaves to a sparse pass
 (see :func:`poisson_dense_entries`)."""
+POISSON_DENSE_MULTIPLE = 4
+"""The dense search's length is a multiple of this: a few more compares (vectorized) for
+fewer distinct kernels to compile (the microcircuit's 8 populations, whose Poisson means
+differ, share 2 instead of 8)."""
 
 
 def poisson_dense_entries(thresholds: np.ndarray, tail: float = POISSON_DENSE_TAIL) -> int:
     """How many leading entries of ``thresholds`` (from :func:`poisson_thresholds`) a dense
-    search compares: the fewest, at least 4, that at most a fraction ``tail`` of the draws
-    (``poisson_bits``, uniform on [0, 2**53)) exceed; at most the table's length (then the
-    dense search is the whole search). The draws past them (counts of at least that many) are
-    rare and are finished by a sparse pass: the count is the same."""
+    search compares: the fewest that at most a fraction ``tail`` of the draws
+    (``poisson_bits``, uniform on [0, 2**53)) exceed, rounded up to a multiple of
+    :data:`POISSON_DENSE_MULTIPLE` (so that populations whose means differ a little compile
+    to the same kernel: the count is part of the generated source); at most the table's
+    length (then the dense search is the whole search). The draws past them (counts of at
+    least that many) are rare and are finished by a sparse pass: the count is the same."""
     size = int(thresholds.size)
-    for k in range(min(4, size), size + 1):
-        if k > 0 and (2.0**53 - 1.0 - float(thresholds[k - 1])) / 2.0**53 <= tail:
-            return k
+    for k in range(1, size + 1):
+        if (2.0**53 - 1.0 - float(thresholds[k - 1])) / 2.0**53 <= tail:
+            return min(-(-k // POISSON_DENSE_MULTIPLE) * POISSON_DENSE_MULTIPLE, size)
     return size
 
 

@@ -177,3 +177,24 @@ def test_cases_cover_every_kernel_kind_and_mode():
             assert "cuda.atomic.add" in text and "def run_steps" in text, case
     assert kinds == {"deliver", "deliver_ring", "population", "poisson_source", "spike_source", "sample", "pre_trace",
                      "learn"}
+
+
+def test_populations_of_other_sizes_and_poisson_means_share_one_kernel():
+    """A population's size, its Poisson table's length and the number of words of its count
+    pass are read at run time, and the dense search's length is rounded up to a multiple of
+    4: two populations of 10 and 30 neurons whose Poisson means (1.0 and 1.68 per step) need 6
+    and 7 dense compares compile to one kernel, with 8 compares (the microcircuit's 8
+    populations compile 4 kernels, one per kind of input, instead of 8)."""
+    from fastspike import random as rnd
+
+    net = fs.Network(dt=0.1, seed=1)
+    for n, afferents in ((10, 1250), (30, 2100)):  # means afferents * 8 Hz * 0.1 ms = 1.0, 1.68
+        pop = net.population(fs.LIF(tau_m=10.0), n=n)
+        net.poisson_input(pop, afferents, 8.0, 0.5, fs.ExpCurrent(0.5))
+    raw = [next(k for k in range(1, 30) if 1.0 - rnd.poisson_table(lam)[k - 1] <= rnd.POISSON_DENSE_TAIL)
+           for lam in (1.0, 1.68)]
+    assert raw == [6, 7]  # the shortest dense searches differ ...
+    text = generated_source(net, "cpu", fuse=False)
+    kernels = re.findall(r"^def (population_[0-9a-f]{10})\(", text, re.M)
+    assert len(kernels) == 1, kernels  # ... and the populations share one kernel
+    assert text.count("(z_0 > TP_0[") == 8

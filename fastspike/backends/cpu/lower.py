@@ -197,7 +197,7 @@ def _neuron_update(c: _Call, work: NeuronUpdate) -> list[ast.stmt]:
         neuron_loop.body = [ast.If(_INTRINSICS.visit(S.clone(fires.test)), emit, [])]
         out.append(neuron_loop)
     else:  # a dense loop that sets the flags, then a sparse pass over the neurons that fired
-        words = "range((lo_ + 7) >> 3, (hi_ + 7) >> 3)" if ranged else f"range({-(-n // 8)})"
+        words = "range((lo_ + 7) >> 3, (hi_ + 7) >> 3)" if ranged else None  # None: every word
         body = _count_passes(c, work.body, loop, words, out)
         flags = np.zeros(-(-n // 8) * 8, np.bool_)  # padded to whole words, the padding stays False
         c.array("F", flags)
@@ -216,7 +216,7 @@ def _neuron_update(c: _Call, work: NeuronUpdate) -> list[ast.stmt]:
     return S.stmts("\n".join(head)) + out + S.stmts("\n".join(tail))
 
 
-def _count_passes(c: _Call, body: list, loop: str, words: str, out: list[ast.stmt]) -> list:
+def _count_passes(c: _Call, body: list, loop: str, words: str | None, out: list[ast.stmt]) -> list:
     """Searches of long tables (:class:`CountAbove` with ``dense`` entries, Poisson counts)
     moved out of the neuron loop, which then vectorizes: a dense pass (appended to ``out``)
     compares each neuron's value with the first ``dense`` entries only and stores the count
@@ -226,7 +226,9 @@ def _count_passes(c: _Call, body: list, loop: str, words: str, out: list[ast.stm
     finishes the search for those neurons; the neuron loop reads the count back. The count is
     the whole search's: the table ascends. The value's locals are computed in the passes
     (and dropped from the loop when nothing else reads them); ``body`` with the searches
-    replaced by the reads is returned."""
+    replaced by the reads is returned. ``words``: the words of this thread's range (None:
+    every word). Table lengths and word counts are read at run time, not written into the
+    source, so that populations of different sizes share one compiled kernel."""
     kept = list(body)
     m = 0
     for pos, st in enumerate(body):
@@ -244,12 +246,12 @@ def _count_passes(c: _Call, body: list, loop: str, words: str, out: list[ast.stm
         first = S.stmts(loop)[0]
         first.body = [*c.statements(deps), ast.Assign([S.subscript(kc, "i", store=True)], S.expr(dense), lineno=0)]
         magic, high = (128 - st.dense) * 0x0101010101010101, 0x8080808080808080
-        rest = S.stmts(f"for w_ in {words}:\n"
+        rest = S.stmts(f"for w_ in {words or f'range({kw}.size)'}:\n"
                        f"    if (({kw}[w_] + np.uint64({magic})) & np.uint64({high})) != np.uint64(0):\n"
                        f"        for i in range(w_ * 8, min(w_ * 8 + 8, n)):\n"
                        f"            if {kc}[i] == {st.dense}:\n"
                        f"                pass")[0]
-        finish = S.stmts(f"kx_ = {st.dense}\nwhile kx_ < {size} and {value} > {st.table}[kx_]:\n    kx_ += 1\n"
+        finish = S.stmts(f"kx_ = {st.dense}\nwhile kx_ < {st.table}.size and {value} > {st.table}[kx_]:\n    kx_ += 1\n"
                          f"{kc}[i] = kx_")
         rest.body[0].body[0].body[0].body = [*c.statements(deps), *finish]
         out += [first, rest]
