@@ -8,6 +8,7 @@ spikes in one parallel region per chunk and in its fallback, a region per stage.
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from numba import njit, prange
 
 import fastspike as fs
@@ -58,7 +59,17 @@ def test_the_rendezvous_gives_up_when_the_workers_do_not_run_at_once():
     assert sync[3] == 2  # abort, decided once for all
 
 
-def test_workers_at_once_and_one_region_per_stage_give_the_same_spikes():
+@pytest.mark.parametrize("fused", [False, True], ids=["kernels", "fused"])
+def test_workers_at_once_and_one_region_per_stage_give_the_same_spikes(fused, monkeypatch):
+    """The workers started at once and the fallback (a parallel region per stage for a
+    program of kernels; the ranges one after another for a small, fused program) give the
+    same spikes."""
+    from fastspike.backends.cpu import compiler
+
+    if not fused:  # render kernels and drivers, as for a large network
+        monkeypatch.setattr(compiler, "FUSE_MAX_CALLS", 0)
+    fallback = "run_chunk_ranges" if fused else "run_chunk_stages"
+
     def run(stages: bool):
         net = fs.Network(dt=0.1, seed=9, threads=2)
         src = net.population(fs.PoissonSource(rate=400.0), n=40, name="src")
@@ -68,13 +79,14 @@ def test_workers_at_once_and_one_region_per_stage_give_the_same_spikes():
         net.connect(pop, pop, fs.FixedProbability(0.1), synapse=fs.Delta(), weight=0.5, delay=0.5)
         spikes = net.record(pop, "spikes")
         net.build()
+        assert hasattr(net._engine.module, "chunk_preludes") != fused
         if stages:
-            net._engine.function = net._engine.module.run_chunk_stages
+            net._engine.function = getattr(net._engine.module, fallback)
         net.run(30.0)
         return spikes, net._engine.function.__name__
 
     (a, name_a), (b, name_b) = run(False), run(True)
-    assert (name_a, name_b) == ("worker", "run_chunk_stages")  # threads started at once, then the fallback
+    assert (name_a, name_b) == ("worker", fallback)  # threads started at once, then the fallback
     assert len(a) > 20
     np.testing.assert_array_equal(a.steps, b.steps)
     np.testing.assert_array_equal(a.neurons, b.neurons)

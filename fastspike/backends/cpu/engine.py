@@ -266,11 +266,16 @@ class CPUEngine(ChunkedEngine):
             self._run_workers(leading + ranges, workers)
             if self.sync[3] == 1:
                 return int(self.sync[2])
-            # the workers did not run at once (no work was done): a parallel region per stage
-            warnings.warn("CPU threads: the workers did not run at once (the machine's cores are busy?); running "
-                          "each stage in a parallel region of its own, which costs more per step", RuntimeWarning,
-                          stacklevel=4)
-            self.function = self.module.run_chunk_stages
+            # the workers did not run at once (no work was done): a parallel region per stage (a fused
+            # program: its ranges one after another in this thread)
+            self.function = getattr(self.module, "run_chunk_stages", self.module.run_chunk_ranges)
+            instead = ("each stage in a parallel region of its own, which costs more per step"
+                       if self.function is not self.module.run_chunk_ranges else
+                       "the threads' ranges one after another in one thread")
+            warnings.warn(f"CPU threads: the workers did not run at once (the machine's cores are busy?); running "
+                          f"{instead}", RuntimeWarning, stacklevel=4)
+            if self.function is self.module.run_chunk_ranges:
+                return int(self.function(*leading, *ranges, *self.arguments))
         numba.set_num_threads(workers)
         return int(self.function(*leading, *ranges, np.int64(workers), self.sync, *self.arguments))
 
@@ -279,9 +284,12 @@ class CPUEngine(ChunkedEngine):
         ``worker`` (``nogil``: they run in parallel; worker 0 in this thread), which meet at
         barriers between the stages of every step. Started from Python, not as a Numba
         parallel region: no parfor compile (several seconds), no OpenMP wait policy."""
-        lists = []
-        for pre, group in zip(self.module.chunk_preludes(self.consts, *self.arguments), self.arguments):
-            lists += [pre, group]
+        if hasattr(self.module, "chunk_preludes"):  # kernels: each group's preludes, then its argument list
+            lists = []
+            for pre, group in zip(self.module.chunk_preludes(self.consts, *self.arguments), self.arguments):
+                lists += [pre, group]
+        else:  # a fused program: its arrays
+            lists = self.arguments
         errors: list[BaseException] = []
 
         def work(w: int) -> None:
