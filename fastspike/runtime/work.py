@@ -9,7 +9,7 @@ with several delays (ring buffers, or their delay groups read at arrival): each 
 every spike's delay groups for its own targets, and those scattered reads are bound by the
 memory, not by the core. Measured (``benchmarks/bench_threads.py``, 2 cores,
 both values of ``OMP_WAIT_POLICY``): B3 at scale 0.25 runs 0.85-0.87x as fast with 2 threads as with 1,
-where B2 (one delay) gains 1.5-1.6x and B4 (no synapses) 1.8x.
+where B2 (one delay) gains 1.5-1.8x and B4 (no synapses) 1.8x.
 :func:`step_work_ns` estimates ``W`` from what the network declares (neurons, their
 integrators and state variables, channels, inputs, synapses and a firing rate of
 ``ASSUMED_RATE_HZ``), with costs measured on a 2-core x86-64 machine
