@@ -137,7 +137,8 @@ def canonical(source: str) -> str:
     def kernel(m: re.Match) -> str:
         return labels.setdefault(m.group(0), f"{m.group(1)}_K{len(labels)}")
 
-    source = re.sub(r"\b(deliver_ring|deliver|population|poisson_source|spike_source|sample|pre_trace|learn)_[0-9a-f]{10}"
+    source = re.sub(r"\b(deliver_ring|deliver|population|poisson_source|spike_source|sample|pre_trace|learn|merge)"
+                    r"_[0-9a-f]{10}"
                     r"(?=\b|_)", kernel, source)
     return re.sub(r"\b(_[fd]_\w+?)_[0-9a-f]{6}\b", r"\1_H", source)
 
@@ -166,8 +167,8 @@ def test_cases_cover_every_kernel_kind_and_mode():
     kinds = set()
     for case, (build, threads, backend, fuse) in CASES.items():
         text = (FOLDER / f"{case}.py.txt").read_text()
-        found = set(re.findall(r"\b(deliver_ring|deliver|population|poisson_source|spike_source|sample|pre_trace|learn)"
-                               r"_K\d+\b", text))
+        found = set(re.findall(r"\b(deliver_ring|deliver|population|poisson_source|spike_source|sample|pre_trace|learn"
+                               r"|merge)_K\d+\b", text))
         kinds |= found
         if backend == "cpu" and threads == 3 and found:
             assert "prange" in text, case  # kernels: the fallback's parallel regions
@@ -178,7 +179,7 @@ def test_cases_cover_every_kernel_kind_and_mode():
         if backend == "cuda":
             assert "cuda.atomic.add" in text and "def run_steps" in text, case
     assert kinds == {"deliver", "deliver_ring", "population", "poisson_source", "spike_source", "sample", "pre_trace",
-                     "learn"}
+                     "learn", "merge"}
 
 
 def test_populations_of_other_sizes_and_poisson_means_share_one_kernel():

@@ -33,7 +33,7 @@ from ..._version import __version__
 from ...equations import compile_scalar
 from ...ir import syntax as S
 from ...ir.nodes import CONSTANTS, KERNEL_ARGS, Stage, StepProgram
-from ..lowering import Lowered, LoweredKernel, Program
+from ..lowering import Lowered, LoweredKernel, Program, kernel_hash
 from .lower import lower_program
 from .argument_lists import argument_list
 from .sync import SPIN_BUDGET
@@ -115,12 +115,36 @@ def _render_kernel(name: str, k: LoweredKernel, ranged: bool = False) -> list[st
     out = ["", "", _DECORATOR, f"def {name}_prelude(consts, {params}):", *_constants("    ")]
     out += S.unparse(k.prelude, 1)
     out.append(f"    return ({', '.join(constants)},)" if constants else "    return (0,)")
-    if k.merge:
-        out += ["", "", _DECORATOR, f"def {name}_merge({args}):", *S.unparse(k.merge, 1)]
     out += ["", "", _DECORATOR, f"def {name}({args}):", *_constants("    ")]
     if constants:
         out.append(f"    {', '.join(constants)}, = pre")
     out += S.unparse(k.body, 1)
+    return out
+
+
+def merge_function(k: LoweredKernel) -> tuple[str, list[int]]:
+    """The function that merges the threads' parts of kernel ``k``'s calls (its spike lists),
+    taking only the arrays the merge reads: its name, a hash of its text, so that kernels
+    whose merges are the same (every population of one record layout, whatever its model or
+    inputs) share one compiled function, and the positions of those arrays among ``k.params``."""
+    used = S.names_in(k.merge)
+    positions = [i for i, p in enumerate(k.params) if p in used]
+    text = "\n".join([",".join(k.params[i] for i in positions), *S.unparse(k.merge, 1)])
+    return f"merge_{kernel_hash(text)}", positions
+
+
+def _render_merges(prog: Program) -> list[str]:
+    """The distinct merge functions of the program's kernels (:func:`merge_function`)."""
+    out: list[str] = []
+    done: set[str] = set()
+    for k in prog.kernels().values():
+        if not k.merge:
+            continue
+        name, positions = merge_function(k)
+        if name not in done:
+            done.add(name)
+            args = ", ".join([*KERNEL_ARGS, *BLOCK_ARGS, *(k.params[i] for i in positions)])
+            out += ["", "", _DECORATOR, f"def {name}({args}):", *S.unparse(k.merge, 1)]
     return out
 
 
@@ -286,6 +310,8 @@ def _render(prog: Program, fuse: bool | None = None) -> str:
            "from numba import njit, prange\nfrom numba.typed import List" if ranged else "from numba import njit"]
     for name, kernel in prog.kernels().items():
         out += _render_kernel(name, kernel, ranged)
+    if ranged:
+        out += _render_merges(prog)
     grouped = groups(prog)
     preludes = [f"    pre{g} = [{kernel.name}_prelude(consts, *t) for t in G{g}]"
                 for g, (kernel, _) in enumerate(grouped)]
@@ -299,6 +325,14 @@ def _render(prog: Program, fuse: bool | None = None) -> str:
     out += _indent(step, 2)
     out.append("    return nsteps")
     return "\n".join(out) + "\n"
+
+
+def _merge_calls(g: int, kernel: LoweredKernel) -> list[str]:
+    """The merges of the threads' parts of every call of group ``g`` (range 0's arguments)."""
+    name, positions = merge_function(kernel)
+    return [f"for j_ in range(len(G{g})):", f"    t_ = G{g}[j_]",
+            f"    {name}(step, slot, ring_length, consts, spike_count, sample_count, 0, blocks"
+            f"{''.join(f', t_[{i}]' for i in positions)})"]
 
 
 def _group_calls(g: int, name: str, block: str) -> list[str]:
@@ -362,9 +396,9 @@ def _render_ranged(grouped, preludes: list[str]) -> list[str]:
         loop += ["for block in range(first + w, last, workers):", f"    stage{stage}({_LEADING}, block, blocks{lists})"]
         merges = [(g, kernel) for g, kernel in members if kernel.merge]
         for g, kernel in merges:
-            serial_step += _group_calls(g, kernel.name + "_merge", "0, blocks, ")
-            ranges_step += _group_calls(g, kernel.name + "_merge", "0, blocks, ")
-            last += _group_calls(g, kernel.name + "_merge", "0, blocks, ")
+            serial_step += _merge_calls(g, kernel)
+            ranges_step += _merge_calls(g, kernel)
+            last += _merge_calls(g, kernel)
         if stage != stages[-1] or merges:
             loop.append("_barrier(sync, workers)")
     if last:
