@@ -245,6 +245,7 @@ def _render_fused_ranged(prog: Program) -> str:
     worker: list[str] = []
     ranges: list[str] = []
     last: list = []  # what worker 0 does once the stages are done: merges, then samples
+    samples = [st for st_stage, _, _, own_body, _ in calls if st_stage == Stage.SAMPLE for st in own_body]
     for stage in stages:
         body = S.unparse([st for st_stage, _, _, own_body, _ in calls if st_stage == stage for st in own_body], 1)
         merges = [st for st_stage, _, _, _, own_merge in calls if st_stage == stage for st in own_merge]
@@ -253,9 +254,8 @@ def _render_fused_ranged(prog: Program) -> str:
         if merges:  # the ranges' spike lists merged: range 0's arguments (one range), see _render_ranged
             ranges += ["block = 0", *S.unparse(merges, 0)]
         last += merges
-        if stage != stages[-1] or merges:
+        if stage != stages[-1] or merges or samples:  # every worker's part is done before what follows
             worker.append("_barrier(sync, workers)")
-    samples = [st for st_stage, _, _, own_body, _ in calls if st_stage == Stage.SAMPLE for st in own_body]
     if samples:
         ranges += ["block = 0", *S.unparse(samples, 0)]
     last += samples
