@@ -275,7 +275,7 @@ POISSON_DENSE_TAIL = 2.0 ** -9
 POISSON_DENSE_MULTIPLE = 4
 """The dense search's length is a multiple of this: a few more compares (vectorized) for
 fewer distinct kernels to compile (the microcircuit's 8 populations, whose Poisson means
-differ, share 2 instead of 8)."""
+need 6, 7 or 9 compares, take 8 or 12)."""
 
 
 def poisson_dense_entries(thresholds: np.ndarray, tail: float = POISSON_DENSE_TAIL) -> int:

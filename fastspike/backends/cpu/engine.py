@@ -267,15 +267,14 @@ class CPUEngine(ChunkedEngine):
             if self.sync[3] == 1:
                 return int(self.sync[2])
             # the workers did not run at once (no work was done): a parallel region per stage (a fused
-            # program: its ranges one after another in this thread)
-            self.function = getattr(self.module, "run_chunk_stages", self.module.run_chunk_ranges)
-            instead = ("each stage in a parallel region of its own, which costs more per step"
-                       if self.function is not self.module.run_chunk_ranges else
-                       "the threads' ranges one after another in one thread")
+            # program: its ranges one after another in this thread), from now on
+            fused = not hasattr(self.module, "run_chunk_stages")
+            self.function = self.module.run_chunk_ranges if fused else self.module.run_chunk_stages
+            instead = ("the threads' ranges one after another in one thread" if fused else
+                       "each stage in a parallel region of its own, which costs more per step")
             warnings.warn(f"CPU threads: the workers did not run at once (the machine's cores are busy?); running "
                           f"{instead}", RuntimeWarning, stacklevel=4)
-            if self.function is self.module.run_chunk_ranges:
-                return int(self.function(*leading, *ranges, *self.arguments))
+            return self._run(step0, nsteps)
         numba.set_num_threads(workers)
         return int(self.function(*leading, *ranges, np.int64(workers), self.sync, *self.arguments))
 

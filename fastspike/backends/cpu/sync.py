@@ -14,7 +14,8 @@ A barrier needs every worker to run at once. :func:`rendezvous` checks this when
 starts: the workers count themselves in, and one of them decides, by a compare-and-swap,
 either "go" (all arrived) or "abort" (the first to wait past a spin budget, for workers that
 did not start together); an aborted chunk has done no work, and the engine runs the stages
-in one Numba parallel region each instead.
+in one Numba parallel region each instead (a small, fused program: the ranges one after
+another in one thread).
 
 ``sync`` (int64, 8 entries): [0] arrivals at the barrier, [1] its generation, [2] the steps
 the region ran, [3] the rendezvous state (0 gathering, 1 go, 2 abort), [4] rendezvous arrivals.
