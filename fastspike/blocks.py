@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["block_span", "block_starts", "range_starts", "process_range"]
+__all__ = ["block_span", "block_starts", "range_starts", "process_range", "balance"]
 
 
 def block_span(n: int, blocks: int) -> int:
@@ -54,3 +54,16 @@ def range_starts(n: int, threads: int, processes: int = 1) -> np.ndarray:
         out[r * threads:(r + 1) * threads] = lo + block_starts(hi - lo, threads)[:-1]
     out[-1] = n
     return out
+
+
+def balance(loads: dict, ranges: int) -> dict:
+    """Each key of ``loads`` (a load: a number) given whole to one of ``ranges`` ranges, the
+    heaviest first, each to the range with the least load so far (the lowest index on a tie;
+    keys of equal load in ascending order): the range of each key."""
+    total = [0.0] * ranges
+    owners = {}
+    for key in sorted(loads, key=lambda k: (-loads[k], k)):
+        r = min(range(ranges), key=lambda i: (total[i], i))
+        total[r] += loads[key]
+        owners[key] = r
+    return owners

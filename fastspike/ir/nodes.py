@@ -241,6 +241,11 @@ class Delivery:
     run's exchange interval (the network's smallest delay), when the spikes of the last
     ``lag`` steps are known only after the exchange: every ring row then still receives its
     additions in the same order (the spikes' step order), so the sums are the same."""
+    post: int = -1
+    """The index of the target population (CPU threads give the deliveries of several delays
+    into one population to one thread: :func:`fastspike.backends.cpu.lower.delivery_owners`)."""
+    plastic: bool = False
+    """Whether the body changes the synapses (a weight-update model with state)."""
 
 
 @dataclass

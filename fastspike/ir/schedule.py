@@ -674,13 +674,14 @@ def _delivery(proj, buffers: "Buffers") -> tuple[KernelBuilder, Delivery]:
                 *_reads(b, proj, "post", wu.on_pre, args, ("pr_", "TG[s_]")),  # the target's, shared by rows
                 S.assign(["pw_", "pg_"], _component_call(b, wu, wu.on_pre, {"g": "WT[s_]", **args})),
                 Store("WT", (S.expr("s_"),), S.expr("pg_")), Transmit(S.expr("pw_"))]
-        return b, Delivery(scheme, body, proj.n_synapses, proj.pre.n, partition, buffers.delivery_lag)
+        return b, Delivery(scheme, body, proj.n_synapses, proj.pre.n, partition, buffers.delivery_lag,
+                           proj.post.index, plastic=True)
     weight = "WT[s_]"
     if proj._weights.size == 1:
         weight = b.constant("w", "_cast(WT[0])")
     transmitted = _component_call(b, wu, wu.on_pre, {"g": weight})
     return b, Delivery(scheme, [Transmit(S.expr(transmitted))], proj.n_synapses, proj.pre.n, partition,
-                       buffers.delivery_lag)
+                       buffers.delivery_lag, proj.post.index)
 
 
 def _plastic_arguments(b: KernelBuilder, proj, pre: str, time: str, post_row: str, post: str) -> dict[str, str]:

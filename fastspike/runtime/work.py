@@ -1,18 +1,21 @@
 """How many CPU threads pay for a network: the work of one step against what threads cost.
 
-With T threads a step costs about ``(W - S) / T + S + SYNC_NS``: ``W`` the work of the step on
-one thread, split evenly between the threads' ranges of neurons except ``S``, the part that
-threads do not share out, and ``SYNC_NS`` the three barriers at which the workers meet in
-every step (``fastspike/backends/cpu/sync.py``; a few microseconds each on an idle 2-core
-machine, more when other work shares the cores). ``S`` is the synaptic events of projections
-with several delays (ring buffers, or their delay groups read at arrival): each thread walks
-every spike's delay groups for its own targets, and those scattered reads are bound by the
-memory, not by the core. Measured (``benchmarks/bench_threads.py``, 2 cores,
-both values of ``OMP_WAIT_POLICY``): B3 at scale 0.25 runs 0.85-0.87x as fast with 2 threads as with 1,
-where B2 (one delay) gains 1.5-1.8x and B4 (no synapses) 1.8x.
-:func:`step_work_ns` estimates ``W`` from what the network declares (neurons, their
-integrators and state variables, channels, inputs, synapses and a firing rate of
-``ASSUMED_RATE_HZ``), with costs measured on a 2-core x86-64 machine
+With T threads a step costs about ``(W - S - O) / T + S + O_T + SYNC_NS``: ``W`` the work of
+the step on one thread, split evenly between the threads' ranges of neurons except ``S`` and
+``O``, and ``SYNC_NS`` the three barriers at which the workers meet in every step
+(``fastspike/backends/cpu/sync.py``; a few microseconds each on an idle 2-core machine, more
+when other work shares the cores). ``O`` is the synaptic events of projections with several
+delays (ring buffers, or their delay groups read at arrival): the threads share them out by
+target population, each population's whole to one thread
+(:func:`fastspike.backends.cpu.lower.delivery_owners`), so they cost ``O_T``, the largest
+thread's share. ``S`` is those of the populations that also receive a plastic projection
+with several delays: each thread walks every spike's delay groups for its own targets, and
+those scattered reads are bound by the memory, not by the core. Measured
+(``benchmarks/bench_threads.py``, 2 cores): B3 at scale 0.25 runs 1.34x as fast with 2 threads
+as with 1 (0.85-0.87x when every thread walked every delay group), B2 (one delay) 1.5-1.8x
+and B4 (no synapses) 1.8x. :func:`step_work_ns` estimates ``W`` from what the network
+declares (neurons, their integrators and state variables, channels, inputs, synapses and a
+firing rate of ``ASSUMED_RATE_HZ``), with costs measured on a 2-core x86-64 machine
 (``benchmarks/bench_bounds.py`` and ``bench_networks.py``); it is an estimate, meant to tell a
 network of a few thousand neurons (threads cost more than they save) from one of many
 thousands with many synapses (they pay).
@@ -26,10 +29,12 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
+from ..blocks import balance
+
 if TYPE_CHECKING:  # pragma: no cover
     from ..network import Network
 
-__all__ = ["step_work_ns", "serial_work_ns", "auto_threads", "predicted_step_ns", "available_cores",
+__all__ = ["step_work_ns", "serial_work_ns", "owned_work_ns", "auto_threads", "predicted_step_ns", "available_cores",
            "slower_warning", "SYNC_NS", "ASSUMED_RATE_HZ", "MIN_GAIN", "SERIAL_DELIVERIES"]
 
 SYNC_NS = 10_000.0
@@ -47,7 +52,8 @@ NS_PER_POISSON_TABLE = 0.8  # a draw searched in a short table (a mean shared by
 NS_PER_POISSON_OTHER = 6.0  # per-neuron means, or means of 10 and more
 NS_PER_EVENT = {"input": 2.5, "ring": 8.0}  # a synaptic event into a cache-resident input / a ring buffer
 SERIAL_DELIVERIES = frozenset({"ring"})
-"""Deliveries whose work threads do not share out (projections with several delays)."""
+"""Deliveries that threads do not split by range (projections with several delays): they
+share them out by target population instead, unless a population receives a plastic one."""
 
 
 def _events_ns(net: "Network", proj) -> float:
@@ -78,16 +84,51 @@ def step_work_ns(net: "Network") -> float:
     return work + sum(_events_ns(net, proj) for proj in net.projections)
 
 
+def _delivery_loads(net: "Network") -> tuple[dict[int, float], float]:
+    """The work of the deliveries with several delays in one step (ns): per target population
+    that threads give whole to one thread, and the sum of the rest (populations that also
+    receive a plastic one)."""
+    by_post: dict[int, float] = {}
+    plastic: set[int] = set()
+    for proj in net.projections:
+        if proj.delivery in SERIAL_DELIVERIES:
+            by_post[proj.post.index] = by_post.get(proj.post.index, 0.0) + _events_ns(net, proj)
+            if proj.plastic:
+                plastic.add(proj.post.index)
+    owned = {post: load for post, load in by_post.items() if post not in plastic}
+    return owned, sum(by_post[post] for post in plastic)
+
+
 def serial_work_ns(net: "Network") -> float:
     """The part of :func:`step_work_ns` that threads do not share out (ns): the synaptic events
-    of projections with several delays (:data:`SERIAL_DELIVERIES`)."""
-    return sum(_events_ns(net, proj) for proj in net.projections if proj.delivery in SERIAL_DELIVERIES)
+    of projections with several delays into populations that receive a plastic one of them."""
+    return _delivery_loads(net)[1]
 
 
-def predicted_step_ns(work: float, threads: int, serial: float = 0.0) -> float:
-    """A step of ``work`` ns on one thread, ``serial`` of which threads do not share out, run
-    by ``threads`` threads (ns)."""
-    return work if threads <= 1 else (work - serial) / threads + serial + SYNC_NS
+def owned_work_ns(net: "Network", threads: int) -> tuple[float, float]:
+    """The deliveries with several delays that ``threads`` threads share out by target
+    population (ns per step): their total, and the largest thread's share (as
+    :func:`fastspike.blocks.balance` gives them; the lowering balances synapse counts, which
+    these are proportional to)."""
+    owned = _delivery_loads(net)[0]
+    share = [0.0] * max(1, threads)
+    for post, r in balance(owned, max(1, threads)).items():
+        share[r] += owned[post]
+    return sum(owned.values()), max(share)
+
+
+def predicted_step_ns(work: float, threads: int, serial: float = 0.0, owned: tuple[float, float] = (0.0, 0.0)
+                      ) -> float:
+    """A step of ``work`` ns on one thread, ``serial`` of which threads do not share out and
+    ``owned`` = (total, largest thread's share) of which they share out by target population,
+    run by ``threads`` threads (ns)."""
+    if threads <= 1:
+        return work
+    return (work - serial - owned[0]) / threads + serial + owned[1] + SYNC_NS
+
+
+def _predicted(net: "Network", threads: int) -> float:
+    return predicted_step_ns(step_work_ns(net), threads, serial_work_ns(net), owned_work_ns(net, threads))
 
 
 def available_cores() -> int:
@@ -106,9 +147,9 @@ def auto_threads(net: "Network", cores: int | None = None) -> int:
     available cores) with the shortest predicted step, if that is at least :data:`MIN_GAIN`
     times shorter than one thread's; else 1."""
     cores = available_cores() if cores is None else max(1, int(cores))
-    work, serial = step_work_ns(net), serial_work_ns(net)
-    best = min(range(1, cores + 1), key=lambda t: (predicted_step_ns(work, t, serial), t))
-    return best if predicted_step_ns(work, best, serial) * MIN_GAIN <= work else 1
+    work = step_work_ns(net)
+    best = min(range(1, cores + 1), key=lambda t: (_predicted(net, t), t))
+    return best if _predicted(net, best) * MIN_GAIN <= work else 1
 
 
 def slower_warning(net: "Network", threads: int, cores: int | None = None) -> str | None:
@@ -121,7 +162,7 @@ def slower_warning(net: "Network", threads: int, cores: int | None = None) -> st
         return (f"Network: threads={threads} but this process may run {cores} at once: the ranges of the "
                 f"threads beyond it wait for a core at every barrier of every step, which slows the run; "
                 f"threads='auto' would take {auto_threads(net, cores)}")
-    if predicted_step_ns(work, threads, serial) > work:
+    if _predicted(net, threads) > work:
         shared = f" ({serial / 1000:.1f} us of it in deliveries with several delays, which threads do not share)" \
             if serial else ""
         return (f"Network: threads={threads} is expected to make this network slower than one thread: its step "

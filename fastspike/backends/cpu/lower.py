@@ -19,6 +19,17 @@ the thread count (``BO``, or ``DP`` per delay group: :mod:`fastspike.runtime.lay
 target receives its inputs in the stored order, as with one thread, so results do not
 depend on the number of threads. A memo is evaluated where it is needed (ranges share the
 neurons it is of), without its arrays.
+
+**Owned deliveries** (threads in one process). Deliveries of several delays (ring buffers,
+delay groups read at arrival) are bound by the memory: split by target range, every thread
+walks every spike's delay groups and its own offsets table (``DP``) for a few synapses each,
+and two threads ran the microcircuit slower than one. Instead each target population's
+deliveries of several delays go whole to one range (:func:`delivery_owners`: the populations,
+heaviest first, each to the range with the fewest synapses so far), whose thread runs them as
+one thread would (``if block == OW[0]``), in the step's order: each target still receives its
+inputs in the stored order, so the results stay those of one thread. A population with a
+plastic delivery of several delays keeps the split by range for all of them (a plastic
+delivery changes its synapses, which the learn kernels of every range read).
 """
 from __future__ import annotations
 
@@ -26,13 +37,13 @@ import ast
 
 import numpy as np
 
-from ...blocks import range_starts
+from ...blocks import balance, range_starts
 from ...ir import syntax as S
 from ...ir.nodes import (Accumulate, Call, CountAbove, Delivery, Fires, If, Learning, Memo, NeuronUpdate, Sampling,
                          SpikeReplay, StepProgram, Store, Transmit)
 from ..lowering import Intrinsics, Lowered, LoweredKernel, memo_arrays, memo_cached, memo_direct
 
-__all__ = ["lower_program", "BLOCK_LOOP"]
+__all__ = ["lower_program", "delivery_owners", "BLOCK_LOOP", "OWNED_SCHEMES"]
 
 BLOCK_LOOP = "np.uint64(lo_), np.uint64(hi_)"
 """CPU threads: the bounds of a range's neuron loop. An unsigned index: Numba wraps negative
@@ -45,11 +56,37 @@ _INTRINSICS = Intrinsics({
 })
 
 
+OWNED_SCHEMES = frozenset({"arrival_groups", "ring_groups", "ring_delays"})
+"""The delivery schemes (several delays) that CPU threads run whole, one target population per
+thread, instead of each thread its part of every row (see the module's docstring)."""
+
+
 def lower_program(prog: StepProgram, threads: int = 1, processes: int = 1) -> list[Lowered]:
     """The calls of ``prog`` lowered serially (``threads`` == 1 and ``processes`` == 1) or for
     the ``processes x threads`` ranges of :func:`fastspike.blocks.range_starts` (a process
     runs its own ``threads`` of them)."""
-    return [_lower_call(call, threads, processes) for call in prog.calls]
+    owners = delivery_owners(prog, threads) if threads > 1 and processes == 1 else {}
+    return [_lower_call(call, threads, processes, owners.get(k)) for k, call in enumerate(prog.calls)]
+
+
+def delivery_owners(prog: StepProgram, ranges: int) -> dict[int, int]:
+    """The range (0 to ``ranges - 1``) that runs each delivery of several delays (the
+    positions of the calls in ``prog.calls``), whole: all of one target population's to the
+    same range, the populations balanced by the synapses so delivered
+    (:func:`fastspike.blocks.balance`). Populations with a plastic delivery of several delays
+    are left out (split by range as before)."""
+    by_post: dict[int, list[int]] = {}
+    synapses: dict[int, int] = {}
+    plastic: set[int] = set()
+    for k, call in enumerate(prog.calls):
+        work = call.kernel.work
+        if isinstance(work, Delivery) and work.scheme in OWNED_SCHEMES:
+            by_post.setdefault(work.post, []).append(k)
+            synapses[work.post] = synapses.get(work.post, 0) + work.n_synapses
+            if work.plastic:
+                plastic.add(work.post)
+    owner = balance({post: synapses[post] for post in by_post if post not in plastic}, ranges)
+    return {k: r for post, r in owner.items() for k in by_post[post]}
 
 
 class _Call:
@@ -103,13 +140,16 @@ def _target(var: str, index: tuple) -> ast.Subscript:
     return S.subscript(var, *index, store=True)
 
 
-def _lower_call(call: Call, threads: int, processes: int = 1) -> Lowered:
+def _lower_call(call: Call, threads: int, processes: int = 1, owner: int | None = None) -> Lowered:
     c = _Call(call, threads, processes)
     work = call.kernel.work
     if isinstance(work, NeuronUpdate):
         body = _neuron_update(c, work)
     elif isinstance(work, SpikeReplay):
         body = _spike_replay(c, work)
+    elif isinstance(work, Delivery) and owner is not None:  # whole, by the range that owns it
+        c.array("OW", np.array([owner], np.int64))
+        body = [ast.If(S.expr("block == OW[0]"), _delivery(c, work, whole=True), [])]
     elif isinstance(work, Delivery):
         body = _delivery(c, work)
     elif isinstance(work, Sampling):
@@ -311,10 +351,11 @@ def _spike_replay(c: _Call, work: SpikeReplay) -> list[ast.stmt]:
 
 
 # -- deliveries ---------------------------------------------------------------------------------
-def _delivery(c: _Call, work: Delivery) -> list[ast.stmt]:
+def _delivery(c: _Call, work: Delivery, whole: bool = False) -> list[ast.stmt]:
     """The spikes of the step's history row, their rows (or, with threads, the part of each
-    row onto this range's targets), group by group when rows are grouped by delay."""
-    ranged = c.blocks > 1
+    row onto this range's targets, unless ``whole``), group by group when rows are grouped by
+    delay."""
+    ranged = c.blocks > 1 and not whole
     grouped = work.scheme in ("ring_groups", "arrival_groups")
     if ranged:  # the runtime's offsets of the parts of the rows onto each range (BO, or per delay group DP)
         c.array("DP" if grouped else "BO", work.partition(c.threads, c.processes))
