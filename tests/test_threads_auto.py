@@ -154,3 +154,38 @@ def test_no_warning_when_threads_pay(monkeypatch):
 def test_bad_thread_counts_are_refused(value):
     with pytest.raises((ValueError, TypeError), match="threads"):
         fs.Network(threads=value)
+
+
+def test_owned_deliveries_follow_the_populations_rates_and_keep_the_spikes():
+    """Between chunks the engine gives the owned deliveries anew by the synaptic events of
+    the spikes in the presynaptic histories: a population with many synapses from a silent
+    source and one with few from a busy one end up on different ranges, whichever had the
+    most synapses; the spikes are those of one thread, before and after."""
+    def build(threads):
+        net = fs.Network(dt=0.1, seed=5, threads=threads)
+        busy = net.population(fs.PoissonSource(rate=400.0), 40, "busy")
+        quiet = net.population(fs.PoissonSource(rate=0.0), 40, "quiet")
+        a = net.population(fs.LIF(tau_m=10.0), 30, "a")
+        b = net.population(fs.LIF(tau_m=10.0), 30, "b")
+        c = net.population(fs.LIF(tau_m=10.0), 30, "c")
+        net.connect(quiet, a, fs.FixedIndegree(20), fs.ExpCurrent(2.0), weight=50.0, delay=fs.Uniform(0.5, 2.0))
+        net.connect(busy, b, fs.FixedIndegree(5), fs.ExpCurrent(2.0), weight=50.0, delay=fs.Uniform(0.5, 2.0))
+        net.connect(busy, c, fs.FixedIndegree(5), fs.ExpCurrent(2.0), weight=50.0, delay=fs.Uniform(0.5, 2.0))
+        recs = [net.record(p, "spikes") for p in (a, b, c)]
+        return net, recs
+
+    one, recs1 = build(1)
+    one.run(30.0)
+    two, recs2 = build(2)
+    with pytest.warns(RuntimeWarning, match="slower than one thread"):
+        two.build()
+    owned = two._engine.owned
+    first = {d.post: int(d.owner[0]) for d in owned}  # by synapses: a (600) alone, b and c (150 each) together
+    assert first[2] != first[3] == first[4]
+    two.run(15.0)  # one chunk: its spikes are in the histories when the next chunk starts
+    two.run(15.0)
+    after = {d.post: int(d.owner[0]) for d in owned}  # by events: a receives none, b and c apart
+    assert after[3] != after[4]
+    for r1, r2 in zip(recs1, recs2):
+        assert np.array_equal(r1.neurons, r2.neurons) and np.array_equal(r1.steps, r2.steps)
+    assert recs1[1].steps.size and recs1[2].steps.size  # b and c fire

@@ -11,6 +11,7 @@ import numpy as np
 
 from ...ir.schedule import build_program, constant_values
 from .compiler import arguments, compile_program, lower, render
+from .lower import owned_deliveries, rebalance
 from .sync import SPIN_BUDGET, SYNC_SIZE
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -201,6 +202,7 @@ class CPUEngine(ChunkedEngine):
         self.sample_limit = np.array(prog.sample_limits, np.int64)
         self.ring_length = prog.ring_length
         self.arguments = arguments(self.lowered)
+        self.owned = owned_deliveries(prog, self.lowered.calls)  # threads: deliveries run whole by one range
         self.sync = np.zeros(SYNC_SIZE, np.int64)  # the workers' barrier (CPU threads)
         if processes > 1:
             from ...parallel.exchange import SpikeExchange, record_columns
@@ -255,6 +257,8 @@ class CPUEngine(ChunkedEngine):
             return int(self.function(*leading, *self.arguments))
         first, last = self.own_blocks
         ranges = (np.int64(blocks), np.int64(first), np.int64(last))
+        if self.owned:
+            rebalance(self.owned, blocks)
         if self.function is self.module.run_chunk_ranges:
             return int(self.function(*leading, *ranges, *self.arguments))
         import numba  # a range per thread; as many workers at once as Numba runs threads

@@ -27,13 +27,16 @@ and two threads ran the microcircuit slower than one. Instead each target popula
 deliveries of several delays go whole to one range (:func:`delivery_owners`: the populations,
 heaviest first, each to the range with the fewest synapses so far), whose thread runs them as
 one thread would (``if block == OW[0]``), in the step's order: each target still receives its
-inputs in the stored order, so the results stay those of one thread. A population with a
+inputs in the stored order, so the results stay those of one thread. Since populations fire
+at different rates, the engine balances them anew between chunks by the synaptic events of
+the spikes in their histories (:func:`rebalance`; ``OW`` is data, nothing recompiles). A population with a
 plastic delivery of several delays keeps the split by range for all of them (a plastic
 delivery changes its synapses, which the learn kernels of every range read).
 """
 from __future__ import annotations
 
 import ast
+from typing import NamedTuple
 
 import numpy as np
 
@@ -43,7 +46,8 @@ from ...ir.nodes import (Accumulate, Call, CountAbove, Delivery, Fires, If, Lear
                          SpikeReplay, StepProgram, Store, Transmit)
 from ..lowering import Intrinsics, Lowered, LoweredKernel, memo_arrays, memo_cached, memo_direct
 
-__all__ = ["lower_program", "delivery_owners", "BLOCK_LOOP", "OWNED_SCHEMES"]
+__all__ = ["lower_program", "delivery_owners", "owned_deliveries", "rebalance", "OwnedDelivery", "BLOCK_LOOP",
+           "OWNED_SCHEMES"]
 
 BLOCK_LOOP = "np.uint64(lo_), np.uint64(hi_)"
 """CPU threads: the bounds of a range's neuron loop. An unsigned index: Numba wraps negative
@@ -87,6 +91,44 @@ def delivery_owners(prog: StepProgram, ranges: int) -> dict[int, int]:
                 plastic.add(work.post)
     owner = balance({post: synapses[post] for post in by_post if post not in plastic}, ranges)
     return {k: r for post, r in owner.items() for k in by_post[post]}
+
+
+class OwnedDelivery(NamedTuple):
+    """A delivery that one range runs whole (:func:`delivery_owners`), as its engine sees it:
+    the target population, the one-entry array of the owning range (``OW``, which the engine
+    may rewrite between chunks), the presynaptic spike history's counts per row (``NH``) and
+    the mean synapses per presynaptic neuron."""
+
+    post: int
+    owner: np.ndarray
+    spike_counts: np.ndarray
+    synapses_per_spike: float
+
+
+def owned_deliveries(prog: StepProgram, lowered: list[Lowered]) -> list[OwnedDelivery]:
+    """The deliveries of ``lowered`` (the calls of ``prog``, lowered) that one range runs whole."""
+    out = []
+    for call, low in zip(prog.calls, lowered):
+        params = low.kernel.params
+        if "OW" in params:
+            work = call.kernel.work
+            out.append(OwnedDelivery(work.post, low.arrays[params.index("OW")], low.arrays[params.index("NH")],
+                                     work.n_synapses / max(work.n_pre, 1)))
+    return out
+
+
+def rebalance(owned: list[OwnedDelivery], ranges: int) -> None:
+    """Give each target population's owned deliveries to the ranges anew, balancing the
+    synaptic events of the spikes in the presynaptic histories (their last ring length of
+    steps: a population's recent rate); unchanged while no spike is there. The owners change
+    who adds, not what or in which order: the results do not depend on them."""
+    loads: dict[int, float] = {}
+    for d in owned:
+        loads[d.post] = loads.get(d.post, 0.0) + d.synapses_per_spike * float(d.spike_counts.sum())
+    if sum(loads.values()) > 0:
+        owner = balance(loads, ranges)
+        for d in owned:
+            d.owner[0] = owner[d.post]
 
 
 class _Call:
