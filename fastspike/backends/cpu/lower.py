@@ -29,9 +29,9 @@ heaviest first, each to the range with the fewest synapses so far), whose thread
 one thread would (``if block == OW[0]``), in the step's order: each target still receives its
 inputs in the stored order, so the results stay those of one thread. Since populations fire
 at different rates, the engine balances them anew between chunks by the synaptic events of
-the spikes in their histories (:func:`rebalance`; ``OW`` is data, nothing recompiles). A population with a
-plastic delivery of several delays keeps the split by range for all of them (a plastic
-delivery changes its synapses, which the learn kernels of every range read).
+the spikes in their histories (:func:`rebalance`; ``OW`` is data, nothing recompiles). A
+population with a plastic delivery of several delays keeps the split by range for all of
+them (a plastic delivery changes its synapses, which the learn kernels of every range read).
 """
 from __future__ import annotations
 
