@@ -12,7 +12,7 @@ thread's share. ``S`` is those of the populations that also receive a plastic pr
 with several delays: each thread walks every spike's delay groups for its own targets, and
 those scattered reads are bound by the memory, not by the core. Measured
 (``benchmarks/bench_threads.py``, 2 cores): B3 at scale 0.25 runs 1.25-1.68x as fast with 2
-threads as with 1 (0.85-0.87x when every thread walked every delay group), B2 (one delay) 1.5-1.8x
+threads as with 1 (0.85-0.87x when every thread walked every delay group), at full scale 2.0x, B2 (one delay) 1.5-1.8x
 and B4 (no synapses) 1.8x. :func:`step_work_ns` estimates ``W`` from what the network
 declares (neurons, their integrators and state variables, channels, inputs, synapses and a
 firing rate of ``ASSUMED_RATE_HZ``), with costs measured on a 2-core x86-64 machine
