@@ -105,3 +105,29 @@ def test_delays_per_synapse_keep_a_ring_beside(monkeypatch):
         np.testing.assert_array_equal(a, b)
     for a, b in zip(ring[4:], arrival[4:]):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+
+
+def test_arrival_prefetches_the_groups_of_the_spikes_ahead(monkeypatch):
+    """The spike loop of a delivery at arrival (one thread, and an owned delivery of threads)
+    prefetches the group of the spike PREFETCH_AHEAD places ahead (targets; weights only when
+    stored per synapse) and the offsets of the one twice as far, before it walks its own
+    group; a range's part (distributed runs) does not. A hint: the spikes are the ring's
+    (the tests above)."""
+    from fastspike.backends import generated_source
+    from fastspike.backends.cpu.lower import PREFETCH_AHEAD as D
+
+    monkeypatch.setattr(B, "ARRIVAL_MIN_BYTES", 0)
+    for threads in (1, 2):
+        net, pops, _, _ = network("single", threads)  # uniform weights
+        net.connect(pops[0], pops[1], fs.FixedProbability(0.3), synapse=fs.ExpCurrent(3.0),
+                    weight=fs.Normal(0.5, 0.1), delay=fs.Uniform(0.1, 3.0))  # weights per synapse
+        src = generated_source(net, fuse=False)
+        kernels = [k for k in src.split("\ndef ") if k.startswith("deliver_arrival") and "_prelude(" not in k[:60]]
+        assert len(kernels) == 2 and sum("+= WT[s_]" in k for k in kernels) == 1
+        for k in kernels:
+            loop = k[k.index("for a_ in range(NH[r_]):"):]
+            assert loop.index(f"if a_ + {D} < NH[r_]:") < loop.index(f"if a_ + {2 * D} < NH[r_]:") < \
+                loop.index("for s_ in range(")
+            assert "_prefetch(TG, p_)" in loop and "_prefetch_row(DO, q_, g_)" in loop and "_prefetch(IP, q_)" in loop
+            assert ("_prefetch(WT, p_)" in loop) == ("+= WT[s_]" in loop)  # a uniform weight: no WT to read
+            assert ("if block == OW[0]:" in k) == (threads == 2)

@@ -560,18 +560,20 @@ def compile_program(prog: Program, fuse: bool | None = None, vector_math: bool =
     (``_f_...``) and the step's own ``math.expm1`` (exponential Euler) are
     :mod:`fastspike.vmath`'s, and everything compiles with the numpy error model; fastspike's
     helpers (propagators, random numbers) keep the C library's functions."""
-    from . import sync
+    from . import prefetch, sync
 
     if vector_math:
         from ... import vmath
 
         def compile_fn(fn, dtype):
             return jit_function(fn, dtype, vector_math=dtype is not None)  # dtype: a model equation
-        key: tuple[str, ...] = (_file_hash(sync.__file__), f"vector-math {VECTOR_JIT}", _file_hash(vmath.__file__))
+        key: tuple[str, ...] = (_file_hash(sync.__file__), _file_hash(prefetch.__file__), f"vector-math {VECTOR_JIT}",
+                                _file_hash(vmath.__file__))
         math_module = vmath.math_namespace
     else:
-        compile_fn, key, math_module = jit_function, (_file_hash(sync.__file__),), math
+        compile_fn, key, math_module = jit_function, (_file_hash(sync.__file__), _file_hash(prefetch.__file__)), math
     module = import_generated(render(prog, fuse, vector_math), prog, "step", compile_fn,
                               dict(np=np, math=math_module, _cast=prog.dtype.type, _barrier=sync.barrier,
-                                   _rendezvous=sync.rendezvous), key)
+                                   _rendezvous=sync.rendezvous, _prefetch=prefetch.prefetch,
+                                   _prefetch_row=prefetch.prefetch_row), key)
     return module
