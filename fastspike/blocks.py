@@ -14,9 +14,11 @@ of threads changes between runs.
 """
 from __future__ import annotations
 
+from typing import Iterable
+
 import numpy as np
 
-__all__ = ["block_span", "block_starts", "range_starts", "process_range", "balance"]
+__all__ = ["block_span", "block_starts", "range_starts", "process_range", "balance", "owned_loads"]
 
 
 def block_span(n: int, blocks: int) -> int:
@@ -67,3 +69,19 @@ def balance(loads: dict, ranges: int) -> dict:
         total[r] += loads[key]
         owners[key] = r
     return owners
+
+
+def owned_loads(deliveries: Iterable[tuple[int, float, bool]]) -> tuple[dict[int, float], float]:
+    """Deliveries of several delays as (target population, load, plastic): the load per target
+    population that CPU threads give whole to one thread, and the summed load of the target
+    populations that receive a plastic one (their deliveries stay split by range). The rule
+    of the lowering (:func:`fastspike.backends.cpu.lower.delivery_owners`) and of the work
+    model (:mod:`fastspike.runtime.work`)."""
+    by_post: dict[int, float] = {}
+    plastic: set[int] = set()
+    for post, load, is_plastic in deliveries:
+        by_post[post] = by_post.get(post, 0.0) + load
+        if is_plastic:
+            plastic.add(post)
+    owned = {post: load for post, load in by_post.items() if post not in plastic}
+    return owned, sum(by_post[post] for post in plastic)

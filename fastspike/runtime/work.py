@@ -12,8 +12,8 @@ thread's share. ``S`` is those of the populations that also receive a plastic pr
 with several delays: each thread walks every spike's delay groups for its own targets, and
 those scattered reads are bound by the memory, not by the core. Measured
 (``benchmarks/bench_threads.py``, 2 cores): B3 at scale 0.25 runs 1.25-1.68x as fast with 2
-threads as with 1 (0.85-0.87x when every thread walked every delay group), at full scale 2.0x, B2 (one delay) 1.5-1.8x
-and B4 (no synapses) 1.8x. :func:`step_work_ns` estimates ``W`` from what the network
+threads as with 1 (0.85-0.87x when every thread walked every delay group) and 2.0-2.2x at
+full scale, B2 (one delay) 1.5-1.8x and B4 (no synapses) 1.8x. :func:`step_work_ns` estimates ``W`` from what the network
 declares (neurons, their integrators and state variables, channels, inputs, synapses and a
 firing rate of ``ASSUMED_RATE_HZ``), with costs measured on a 2-core x86-64 machine
 (``benchmarks/bench_bounds.py`` and ``bench_networks.py``); it is an estimate, meant to tell a
@@ -27,9 +27,9 @@ is run as asked, with a warning (:func:`slower_warning`).
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
-from ..blocks import balance
+from ..blocks import balance, owned_loads
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..network import Network
@@ -87,16 +87,9 @@ def step_work_ns(net: "Network") -> float:
 def _delivery_loads(net: "Network") -> tuple[dict[int, float], float]:
     """The work of the deliveries with several delays in one step (ns): per target population
     that threads give whole to one thread, and the sum of the rest (populations that also
-    receive a plastic one)."""
-    by_post: dict[int, float] = {}
-    plastic: set[int] = set()
-    for proj in net.projections:
-        if proj.delivery in SERIAL_DELIVERIES:
-            by_post[proj.post.index] = by_post.get(proj.post.index, 0.0) + _events_ns(net, proj)
-            if proj.plastic:
-                plastic.add(proj.post.index)
-    owned = {post: load for post, load in by_post.items() if post not in plastic}
-    return owned, sum(by_post[post] for post in plastic)
+    receive a plastic one): :func:`fastspike.blocks.owned_loads`."""
+    return owned_loads((proj.post.index, _events_ns(net, proj), proj.plastic)
+                       for proj in net.projections if proj.delivery in SERIAL_DELIVERIES)
 
 
 def serial_work_ns(net: "Network") -> float:
@@ -105,16 +98,21 @@ def serial_work_ns(net: "Network") -> float:
     return _delivery_loads(net)[1]
 
 
+def _owned_share(owned: dict[int, float], threads: int) -> tuple[float, float]:
+    """The total of ``owned`` (per target population) and the largest of ``threads`` threads'
+    shares as :func:`fastspike.blocks.balance` gives them."""
+    share = [0.0] * max(1, threads)
+    for post, r in balance(owned, max(1, threads)).items():
+        share[r] += owned[post]
+    return sum(owned.values()), max(share)
+
+
 def owned_work_ns(net: "Network", threads: int) -> tuple[float, float]:
     """The deliveries with several delays that ``threads`` threads share out by target
     population (ns per step): their total, and the largest thread's share (as
     :func:`fastspike.blocks.balance` gives them; the lowering balances synapse counts, which
     these are proportional to)."""
-    owned = _delivery_loads(net)[0]
-    share = [0.0] * max(1, threads)
-    for post, r in balance(owned, max(1, threads)).items():
-        share[r] += owned[post]
-    return sum(owned.values()), max(share)
+    return _owned_share(_delivery_loads(net)[0], threads)
 
 
 def predicted_step_ns(work: float, threads: int, serial: float = 0.0, owned: tuple[float, float] = (0.0, 0.0)
@@ -127,8 +125,12 @@ def predicted_step_ns(work: float, threads: int, serial: float = 0.0, owned: tup
     return (work - serial - owned[0]) / threads + serial + owned[1] + SYNC_NS
 
 
-def _predicted(net: "Network", threads: int) -> float:
-    return predicted_step_ns(step_work_ns(net), threads, serial_work_ns(net), owned_work_ns(net, threads))
+def _predictor(net: "Network") -> tuple[float, float, Callable[[int], float]]:
+    """The network's step work and serial part on one thread (ns), and the predicted step for a
+    thread count: the network's estimates taken once."""
+    work = step_work_ns(net)
+    owned, serial = _delivery_loads(net)
+    return work, serial, lambda threads: predicted_step_ns(work, threads, serial, _owned_share(owned, threads))
 
 
 def available_cores() -> int:
@@ -147,9 +149,9 @@ def auto_threads(net: "Network", cores: int | None = None) -> int:
     available cores) with the shortest predicted step, if that is at least :data:`MIN_GAIN`
     times shorter than one thread's; else 1."""
     cores = available_cores() if cores is None else max(1, int(cores))
-    work = step_work_ns(net)
-    best = min(range(1, cores + 1), key=lambda t: (_predicted(net, t), t))
-    return best if _predicted(net, best) * MIN_GAIN <= work else 1
+    work, _, predicted = _predictor(net)
+    best = min(range(1, cores + 1), key=lambda t: (predicted(t), t))
+    return best if predicted(best) * MIN_GAIN <= work else 1
 
 
 def slower_warning(net: "Network", threads: int, cores: int | None = None) -> str | None:
@@ -157,12 +159,12 @@ def slower_warning(net: "Network", threads: int, cores: int | None = None) -> st
     if threads <= 1:
         return None
     cores = available_cores() if cores is None else max(1, int(cores))
-    work, serial = step_work_ns(net), serial_work_ns(net)
+    work, serial, predicted = _predictor(net)
     if threads > cores:
         return (f"Network: threads={threads} but this process may run {cores} at once: the ranges of the "
                 f"threads beyond it wait for a core at every barrier of every step, which slows the run; "
                 f"threads='auto' would take {auto_threads(net, cores)}")
-    if _predicted(net, threads) > work:
+    if predicted(threads) > work:
         shared = f" ({serial / 1000:.1f} us of it in deliveries with several delays, which threads do not share)" \
             if serial else ""
         return (f"Network: threads={threads} is expected to make this network slower than one thread: its step "

@@ -562,16 +562,16 @@ def compile_program(prog: Program, fuse: bool | None = None, vector_math: bool =
     helpers (propagators, random numbers) keep the C library's functions."""
     from . import prefetch, sync
 
+    key: tuple[str, ...] = (_file_hash(sync.__file__), _file_hash(prefetch.__file__))  # the intrinsics it calls
     if vector_math:
         from ... import vmath
 
         def compile_fn(fn, dtype):
             return jit_function(fn, dtype, vector_math=dtype is not None)  # dtype: a model equation
-        key: tuple[str, ...] = (_file_hash(sync.__file__), _file_hash(prefetch.__file__), f"vector-math {VECTOR_JIT}",
-                                _file_hash(vmath.__file__))
+        key += (f"vector-math {VECTOR_JIT}", _file_hash(vmath.__file__))
         math_module = vmath.math_namespace
     else:
-        compile_fn, key, math_module = jit_function, (_file_hash(sync.__file__), _file_hash(prefetch.__file__)), math
+        compile_fn, math_module = jit_function, math
     module = import_generated(render(prog, fuse, vector_math), prog, "step", compile_fn,
                               dict(np=np, math=math_module, _cast=prog.dtype.type, _barrier=sync.barrier,
                                    _rendezvous=sync.rendezvous, _prefetch=prefetch.prefetch,

@@ -40,7 +40,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ...blocks import balance, range_starts
+from ...blocks import balance, owned_loads, range_starts
 from ...ir import syntax as S
 from ...ir.nodes import (Accumulate, Call, CountAbove, Delivery, Fires, If, Learning, Memo, NeuronUpdate, Sampling,
                          SpikeReplay, StepProgram, Store, Transmit)
@@ -79,18 +79,11 @@ def delivery_owners(prog: StepProgram, ranges: int) -> dict[int, int]:
     same range, the populations balanced by the synapses so delivered
     (:func:`fastspike.blocks.balance`). Populations with a plastic delivery of several delays
     are left out (split by range as before)."""
-    by_post: dict[int, list[int]] = {}
-    synapses: dict[int, int] = {}
-    plastic: set[int] = set()
-    for k, call in enumerate(prog.calls):
-        work = call.kernel.work
-        if isinstance(work, Delivery) and work.scheme in OWNED_SCHEMES:
-            by_post.setdefault(work.post, []).append(k)
-            synapses[work.post] = synapses.get(work.post, 0) + work.n_synapses
-            if work.plastic:
-                plastic.add(work.post)
-    owner = balance({post: synapses[post] for post in by_post if post not in plastic}, ranges)
-    return {k: r for post, r in owner.items() for k in by_post[post]}
+    calls = [(k, call.kernel.work) for k, call in enumerate(prog.calls)
+             if isinstance(call.kernel.work, Delivery) and call.kernel.work.scheme in OWNED_SCHEMES]
+    owned, _ = owned_loads((work.post, work.n_synapses, work.plastic) for _, work in calls)
+    owner = balance(owned, ranges)
+    return {k: owner[work.post] for k, work in calls if work.post in owner}
 
 
 class OwnedDelivery(NamedTuple):
