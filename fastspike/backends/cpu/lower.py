@@ -317,7 +317,12 @@ def _count_passes(c: _Call, body: list, loop: str, words: str | None, out: list[
         kc, kw = c.array(f"KC{m}", counts), c.array(f"KW{m}", counts.view(np.uint64))
         m += 1
         value = ast.unparse(st.value)
-        dense = " + ".join(["0", *(f"({value} > {st.table}[{k}])" for k in range(st.dense))])
+        # the first entries in locals before the loop: read from the table in the loop, they
+        # would be loaded again for every neuron (the count's store may alias the table), which
+        # costs the vectorized pass a third of its time (B4: 2.2 -> 1.2 ns per neuron-step)
+        entries = [f"th{m - 1}_{k}" for k in range(st.dense)]
+        out += S.stmts("\n".join(f"{e} = {st.table}[{k}]" for k, e in enumerate(entries)))
+        dense = " + ".join(["0", *(f"({value} > {e})" for e in entries)])
         first = S.stmts(loop)[0]
         first.body = [*c.statements(deps), ast.Assign([S.subscript(kc, "i", store=True)], S.expr(dense), lineno=0)]
         magic, high = (128 - st.dense) * 0x0101010101010101, 0x8080808080808080
