@@ -123,11 +123,11 @@ def test_arrival_prefetches_the_groups_of_the_spikes_ahead(monkeypatch):
                     weight=fs.Normal(0.5, 0.1), delay=fs.Uniform(0.1, 3.0))  # weights per synapse
         src = generated_source(net, fuse=False)
         kernels = [k for k in src.split("\ndef ") if k.startswith("deliver_arrival") and "_prelude(" not in k[:60]]
-        assert len(kernels) == 2 and sum("+= WT[s_]" in k for k in kernels) == 1
+        assert len(kernels) == 2 and sum("+= WT[np.uint64(s_)]" in k for k in kernels) == 1
         for k in kernels:
             loop = k[k.index("for a_ in range(NH[r_]):"):]
             assert loop.index(f"if a_ + {D} < NH[r_]:") < loop.index(f"if a_ + {2 * D} < NH[r_]:") < \
                 loop.index("for s_ in range(")
             assert "_prefetch(TG, p_)" in loop and "_prefetch_row(DO, q_, g_)" in loop and "_prefetch(IP, q_)" in loop
-            assert ("_prefetch(WT, p_)" in loop) == ("+= WT[s_]" in loop)  # a uniform weight: no WT to read
+            assert ("_prefetch(WT, p_)" in loop) == ("+= WT[np.uint64(s_)]" in loop)  # a uniform weight: no WT to read
             assert ("if block == OW[0]:" in k) == (threads == 2)

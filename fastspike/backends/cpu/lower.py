@@ -61,20 +61,27 @@ _INTRINSICS = Intrinsics({
 
 
 class _UnsignedIndices(ast.NodeTransformer):
-    """Index elements loaded from the arrays of synapse targets (``TG[s_]`` in ``A[TG[s_]]``,
-    ``R[q_, TG[s_]]``, ``Y_y[pr_, TG[s_]]``) made unsigned: Numba wraps a negative index
-    around with a select per access, which LLVM cannot drop for a value loaded from an array.
-    Targets are never negative. In the delivery's loop per synapse it is a tenth of the time
-    (B2: 0.87-0.89x)."""
+    """Index elements that are synapse and neuron indices loaded from arrays made unsigned:
+    the targets ``TG[s_]`` (in ``A[TG[s_]]``, ``R[q_, TG[s_]]``, ``Y_y[pr_, TG[s_]]``), the
+    synapse ``s_`` (a loop from offsets read from ``IP``/``DO``, or ``CI[c_]``), the
+    presynaptic neuron ``j_`` (``SH[r_, a_]``) and ``pj_``. Numba wraps a negative index
+    around with a select per access, which LLVM cannot drop for a value loaded from an array;
+    these are never negative. The variables themselves stay signed (unsigned ones would turn
+    sums with signed integers into floats). In the delivery's loop per synapse it is a tenth
+    of the time (B2: 0.87-0.89x)."""
 
     ARRAYS = frozenset({"TG"})
+    NAMES = frozenset({"s_", "j_", "pj_"})
+
+    def _loaded_index(self, e: ast.expr) -> bool:
+        if isinstance(e, ast.Subscript):
+            return isinstance(e.value, ast.Name) and e.value.id in self.ARRAYS
+        return isinstance(e, ast.Name) and e.id in self.NAMES
 
     def visit_Subscript(self, node: ast.Subscript) -> ast.Subscript:
         self.generic_visit(node)
         elements = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
-        wrapped = [S.expr(f"np.uint64({ast.unparse(e)})")
-                   if isinstance(e, ast.Subscript) and isinstance(e.value, ast.Name) and e.value.id in self.ARRAYS
-                   else e for e in elements]
+        wrapped = [S.expr(f"np.uint64({ast.unparse(e)})") if self._loaded_index(e) else e for e in elements]
         if any(w is not e for w, e in zip(wrapped, elements)):
             node.slice = ast.Tuple(wrapped, ast.Load()) if isinstance(node.slice, ast.Tuple) else wrapped[0]
         return node
@@ -191,7 +198,7 @@ class _Call:
                 out.append(st)
             else:  # pragma: no cover - a statement kind without a CPU lowering
                 raise TypeError(f"CPU lowering: no rule for {type(st).__name__}")
-        return [_UNSIGNED.visit(_INTRINSICS.visit(s)) for s in out]
+        return [_INTRINSICS.visit(s) for s in out]
 
 
 def _target(var: str, index: tuple) -> ast.Subscript:
@@ -216,6 +223,7 @@ def _lower_call(call: Call, threads: int, processes: int = 1, owner: int | None 
         body = _learning(c, work)
     else:  # pragma: no cover
         raise TypeError(f"CPU lowering: no rule for {type(work).__name__}")
+    body = [_UNSIGNED.visit(st) for st in body]
     k = call.kernel
     prelude = [_INTRINSICS.visit(S.clone(s)) for s in k.prelude]
     kernel = LoweredKernel(k.kind, k.stage, c.params, prelude, body, dict(k.functions), c.merge,
