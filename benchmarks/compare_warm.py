@@ -10,7 +10,7 @@ A case is ``B1::float64``, ``B2:<scale>:<dtype>``, ``B3:<scale>:<dtype>`` or ``B
 ``python benchmarks/compare_warm.py /tmp/main . 200 3 2 B1::float64 B2:1.0:float64 B4:1e6:float32``.
 (``compare_commits.py`` measures cold compiles and wall time only.)
 """
-import json, os, statistics, subprocess, sys
+import json, os, statistics, subprocess, sys, tempfile
 CODE = r'''
 import json, sys, time
 import fastspike as fs
@@ -26,7 +26,7 @@ for _ in range(reps):
     t0 = time.perf_counter(); c0 = time.process_time()
     net.run(duration, progress=False)
     times.append((time.perf_counter() - t0, time.process_time() - c0))
-print("RESULT " + json.dumps(times))
+print("RESULT " + json.dumps({"times": times, "file": fs.__file__}))
 '''
 old, new, duration, reps, rounds = sys.argv[1], sys.argv[2], float(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
 cases = sys.argv[6:]
@@ -34,12 +34,18 @@ res = {}
 for r in range(rounds):
     for case in cases:
         for label, path in (("old", old), ("new", new)):
-            env = dict(os.environ, PYTHONPATH=path, FASTSPIKE_CACHE_DIR=f"/tmp/h20_speed_{label}", NUMBA_CACHE_DIR=f"/tmp/h20_speed_{label}", OMP_WAIT_POLICY="passive")
-            out = subprocess.run([sys.executable, "-c", CODE, case, str(duration), str(reps)], env=env, capture_output=True, text=True)
+            env = dict(os.environ, PYTHONPATH=os.path.abspath(path), FASTSPIKE_CACHE_DIR=f"/tmp/h20_speed_{label}", NUMBA_CACHE_DIR=f"/tmp/h20_speed_{label}", OMP_WAIT_POLICY="passive")
+            # cwd: with -c, Python puts the working folder first on sys.path, ahead of PYTHONPATH, so
+            # run from a checkout both sides would import that checkout's fastspike
+            out = subprocess.run([sys.executable, "-c", CODE, case, str(duration), str(reps)], env=env, capture_output=True,
+                                 text=True, cwd=tempfile.gettempdir())
             line = [l for l in out.stdout.splitlines() if l.startswith("RESULT ")]
             if not line:
                 print(case, label, "failed", out.stderr[-2000:], flush=True); continue
-            t = json.loads(line[-1][7:])
+            result = json.loads(line[-1][7:])
+            if not os.path.realpath(result["file"]).startswith(os.path.realpath(path) + os.sep):
+                sys.exit(f"{label}: imported {result['file']}, not the checkout {path}")
+            t = result["times"]
             res.setdefault(case, {}).setdefault(label, []).extend(t)
             print(f"round {r} {case} {label}: " + ", ".join(f"{w:.3f}/{c:.3f}" for w, c in t), flush=True)
 print(f"{'case':<16} {'old wall':>9} {'new wall':>9} {'new/old':>8} {'old CPU':>9} {'new CPU':>9} {'new/old':>8}  (medians, s per {duration:g} ms)")
