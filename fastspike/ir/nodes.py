@@ -265,6 +265,9 @@ class Learning:
     per_spike: list = field(default_factory=list)
     before_column: list = field(default_factory=list)
     """Per spike, before its column's synapses (locals the synapses carry along)."""
+    one_delay: bool = False
+    """Every synapse of the projection has the one delay ``LM[1]`` (= ``LM[2]``): a backend
+    may walk the column without reading ``DL`` (a scattered load per synapse)."""
 
 
 @dataclass

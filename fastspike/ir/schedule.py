@@ -801,7 +801,7 @@ def _learning(proj, buffers: "Buffers") -> list[tuple[KernelBuilder, Learning, i
     b.array("IP", proj.indptr, Space.PRE)
     b.array("WT", proj._weights, Space.SYNAPSE, persistent=True)
     args = _plastic_arguments(b, proj, "pj_", "step", "e_", "i")
-    work = Learning(column=True)
+    work = Learning(column=True, one_delay=proj.min_delay == proj.max_delay)
     gallop = b.function(gallop_row, role="_gallop_row")
     work.before_column = [S.assign("pj_", "0"),  # a column's synapse ids ascend: so do their rows
                           *_reads(b, proj, "post", wu.on_post, args, None)]  # once per spike and delay

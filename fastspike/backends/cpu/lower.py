@@ -505,13 +505,17 @@ def _learning(c: _Call, work: Learning) -> list[ast.stmt]:
         lines += ["        row_ = SH[r_, :a1_]", "        a0_ = np.searchsorted(row_, lo_)",
                   "        a1_ = np.searchsorted(row_, hi_)"]
     lines += ["        for a_ in range(a0_, a1_):", "            i = SH[r_, a_]"]
-    if work.column:
+    if work.column:  # the synapses of delay d_ (all of them when the projection has one delay)
         lines += ["            for c_ in range(CP[i], CP[i + 1]):", "                s_ = CI[c_]",
-                  "                if DL[s_] == d_:", "                    pass"]
+                  "                pass" if work.one_delay else "                if DL[s_] == d_:\n                    pass"]
     loop = S.stmts("\n".join(lines))[0]
     spike = loop.body[1].body[-1]  # for a_ ...
     if work.column:
-        spike.body[1].body[1].body = c.statements(work.per_synapse)
+        column = spike.body[1]
+        if work.one_delay:
+            column.body[1:] = c.statements(work.per_synapse)
+        else:
+            column.body[1].body = c.statements(work.per_synapse)
         spike.body[1:1] = c.statements(work.before_column)
     spike.body += c.statements(work.per_spike)
     return out + [loop]
