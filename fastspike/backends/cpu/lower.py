@@ -36,6 +36,7 @@ them (a plastic delivery changes its synapses, which the learn kernels of every 
 from __future__ import annotations
 
 import ast
+import re
 from typing import NamedTuple
 
 import numpy as np
@@ -64,19 +65,21 @@ class _UnsignedIndices(ast.NodeTransformer):
     """Index elements that are synapse and neuron indices loaded from arrays made unsigned:
     the targets ``TG[s_]`` (in ``A[TG[s_]]``, ``R[q_, TG[s_]]``, ``Y_y[pr_, TG[s_]]``), the
     synapse ``s_`` (a loop from offsets read from ``IP``/``DO``, or ``CI[c_]``), the
-    presynaptic neuron ``j_`` (``SH[r_, a_]``) and ``pj_``. Numba wraps a negative index
+    presynaptic neuron ``j_`` (``SH[r_, a_]``), ``pj_``, a plastic synapse's delay row ``pr_``
+    (``DL[s_] - dmin``) and ``e_`` (``d_ - LM[1]``), and a memo's index locals. Numba wraps a negative index
     around with a select per access, which LLVM cannot drop for a value loaded from an array;
     these are never negative. The variables themselves stay signed (unsigned ones would turn
     sums with signed integers into floats). In the delivery's loop per synapse it is a tenth
     of the time (B2: 0.87-0.89x)."""
 
     ARRAYS = frozenset({"TG"})
-    NAMES = frozenset({"s_", "j_", "pj_"})
+    NAMES = frozenset({"s_", "j_", "pj_", "pr_", "e_"})
+    MEMO_INDEX = re.compile(r"mi[0-9]+_")  # a memo's index bound to a local (lowering.memo_cached)
 
     def _loaded_index(self, e: ast.expr) -> bool:
         if isinstance(e, ast.Subscript):
             return isinstance(e.value, ast.Name) and e.value.id in self.ARRAYS
-        return isinstance(e, ast.Name) and e.id in self.NAMES
+        return isinstance(e, ast.Name) and (e.id in self.NAMES or self.MEMO_INDEX.fullmatch(e.id) is not None)
 
     def visit_Subscript(self, node: ast.Subscript) -> ast.Subscript:
         self.generic_visit(node)
