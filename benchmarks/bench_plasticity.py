@@ -42,13 +42,16 @@ import fastspike as fs
 from bench_plasticity_params import C_M, CE, CI, DELAY, ETA, G, JE, STDP, TAU_M, TAU_SYN, nu_thresh, psp_to_pa
 
 
-def hpc_benchmark(scale: float, plastic: bool, seed: int = 1, threads: int = 1, frozen: bool = False):
+def hpc_benchmark(scale: float, plastic: bool, seed: int = 1, threads: int = 1, frozen: bool = False,
+                  vector_math: bool = False):
     """B8 at ``scale``; returns (network, populations, E -> E projection). ``frozen``: the
-    plastic rule with lambda_ = 0 (every plasticity kernel runs, the weights stay)."""
+    plastic rule with lambda_ = 0 (every plasticity kernel runs, the weights stay).
+    ``vector_math``: on ``fs.backends.CPU(vector_math=True)`` (the rule's ``w**mu`` by
+    :func:`fastspike.vmath.pow`)."""
     ne, ni = int(9000 * scale), int(2250 * scale)
     ce, ci = CE, CI
     je_pa = psp_to_pa() * JE
-    net = fs.Network(dt=0.1, seed=seed, threads=threads)
+    net = fs.Network(dt=0.1, seed=seed, threads=threads, backend=fs.backends.CPU(vector_math=vector_math))
     model = fs.LIF(tau_m=TAU_M, R=TAU_M / C_M, v_rest=0.0, v_reset=0.0, v_thresh=20.0, t_ref=0.5)
     exc = net.population(model, ne, "E")
     inh = net.population(model, ni, "I")
@@ -78,14 +81,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--reps", type=int, default=3, help="segments of each variant, alternating")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--variants", nargs="+", default=["plastic", "frozen", "static"],
-                        choices=["plastic", "frozen", "static"],
-                        help="frozen: the plastic rule with lambda_ = 0 (its cost at the static network's activity)")
+                        choices=["plastic", "frozen", "static", "plastic-vm", "frozen-vm", "static-vm"],
+                        help="frozen: the plastic rule with lambda_ = 0 (its cost at the static network's activity); "
+                             "-vm: on fs.backends.CPU(vector_math=True)")
     args = parser.parse_args(argv)
     variants = args.variants
     nets = {}
     for v in variants:
         t0 = time.perf_counter()
-        net, pops, ee = hpc_benchmark(args.scale, v != "static", threads=args.threads, frozen=v == "frozen")
+        kind = v.removesuffix("-vm")
+        net, pops, ee = hpc_benchmark(args.scale, kind != "static", threads=args.threads, frozen=kind == "frozen",
+                                      vector_math=v.endswith("-vm"))
         construct = time.perf_counter() - t0
         spikes = {k: net.record(p, "spikes") for k, p in pops.items()}
         net.build()

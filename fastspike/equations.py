@@ -59,8 +59,9 @@ def compile_scalar(fn: Callable, jit: Callable, _memo: dict | None = None, dtype
     overflow) is left as it is.
 
     With ``vector_math``, the functions' ``math`` is :data:`fastspike.vmath.math_namespace`
-    (``math.exp`` and ``math.expm1`` are :mod:`fastspike.vmath`'s, which LLVM can vectorize),
-    and ``exp`` or ``expm1`` imported from :mod:`math` by name are replaced the same way.
+    (``math.exp``, ``math.expm1``, ``math.log`` and ``math.pow`` are :mod:`fastspike.vmath`'s,
+    which LLVM can vectorize and inline), and the same functions imported from :mod:`math` by
+    name are replaced the same way.
     """
     single = dtype is not None and np.dtype(dtype) == np.float32
     memo = _COMPILED.setdefault((jit, single, vector_math), {}) if _memo is None else _memo
@@ -74,7 +75,7 @@ def compile_scalar(fn: Callable, jit: Callable, _memo: dict | None = None, dtype
             target = namespace.get(name)
             if target is math:
                 namespace[name] = vmath.math_namespace
-            elif target is math.exp or target is math.expm1:
+            elif any(target is getattr(math, f) for f in ("exp", "expm1", "log", "pow")):
                 namespace[name] = getattr(vmath, target.__name__)
     for name in fn.__code__.co_names:
         target = namespace.get(name)

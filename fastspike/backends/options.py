@@ -46,9 +46,11 @@ class CPU:
     Parameters
     ----------
     vector_math : bool
-        Compile the models' equations with :mod:`fastspike.vmath`'s ``exp`` and ``expm1``
-        (deterministic, at most 1 ulp from the exact value) in place of the C library's
-        ``math.exp`` and ``math.expm1`` (also in the exponential Euler step), and the step
+        Compile the models' equations and plasticity rules with :mod:`fastspike.vmath`'s
+        ``exp``, ``expm1``, ``log`` (deterministic, at most 1 ulp from the exact value) and
+        ``pow`` (``x >= 0``, within ``2 |y ln x| + 2`` ulp) in place of the C library's
+        ``math.exp``, ``math.expm1``, ``math.log`` and ``math.pow`` (also in the exponential
+        Euler step; the ``**`` operator keeps the C library's ``pow``), and the step
         and equations with Numba's ``error_model="numpy"`` (a float division by zero gives
         inf or nan instead of raising), so that LLVM can vectorize the neuron loops of models
         that call ``exp`` (Hodgkin-Huxley, AdEx). Spikes stay the same for any threads and
