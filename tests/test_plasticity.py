@@ -524,3 +524,27 @@ def test_reads_bad_input():
         net.connect(a, b, fs.AllToAll(), weight=1.0, plasticity=type("StaticReads", (fs.Static,), {
             "pre_read": staticmethod(_hebb_pre_read), "pre_reads": ("kx", "ex")})())
     assert not net.projections
+
+
+def test_power_law_column_walk_under_vector_math_keeps_the_weights():
+    """The blocked column walk (gathered weights and K+, then the rule over the block) with
+    the C library's pow and with vmath.pow (vector math, within a few ulp of it): the same
+    spikes, and the stored (float32) weights within 2 float32 ulps of each other, most of
+    them moved by the rule."""
+    runs = {}
+    for vector_math in (False, True):
+        net = fs.Network(dt=0.1, seed=5, backend=fs.backends.CPU(vector_math=vector_math))
+        a = net.population(fs.PoissonSource(rate=40.0), n=30, name="a")
+        b = net.population(fs.LIF(tau_m=10.0, v_rest=0.0, v_reset=0.0, v_thresh=15.0), n=20, name="b")
+        net.poisson_input(b, 50, 100.0, 2.0, fs.ExpCurrent(2.0))
+        proj = net.connect(a, b, fs.FixedProbability(0.5), synapse=fs.ExpCurrent(2.0), weight=20.0, delay=1.5,
+                           plasticity=fs.PowerLawSTDP(tau_plus=15.0, tau_minus=30.0, lambda_=0.1, alpha=0.0513,
+                                                      mu=0.4))
+        spikes = net.record(b, "spikes")
+        net.run(300.0, progress=False)
+        runs[vector_math] = (proj.weights.copy(), spikes.times.copy())
+    (w0, t0), (w1, t1) = runs[False], runs[True]
+    np.testing.assert_array_equal(t0, t1)
+    assert len(t0) > 20
+    np.testing.assert_allclose(w1, w0, rtol=2.5e-7)  # 2 ulps of a float32 weight
+    assert np.mean(w0 != np.float32(20.0)) > 0.5

@@ -207,13 +207,13 @@ def stdp_trace(x, elapsed, tau):
 
 def stdp_facilitate(g, kplus, lambda_, mu_plus, w_max):
     """NEST ``stdp_synapse::facilitate_``: w/w_max + lambda (1 - w/w_max)^mu_plus K+, at most 1."""
-    norm = g / w_max + lambda_ * (1.0 - g / w_max) ** mu_plus * kplus
+    norm = g / w_max + lambda_ * math.pow(1.0 - g / w_max, mu_plus) * kplus  # vmath.pow under vector math
     return norm * w_max if norm < 1.0 else w_max
 
 
 def stdp_depress(g, kminus, lambda_, alpha, mu_minus, w_max):
     """NEST ``stdp_synapse::depress_``: w/w_max - alpha lambda (w/w_max)^mu_minus K-, at least 0."""
-    norm = g / w_max - alpha * lambda_ * (g / w_max) ** mu_minus * kminus
+    norm = g / w_max - alpha * lambda_ * math.pow(g / w_max, mu_minus) * kminus
     return norm * w_max if norm > 0.0 else 0.0
 
 
@@ -486,7 +486,7 @@ def pl_on_pre(g, kminus, lambda_, alpha):
 
 def pl_on_post(g, kplus, lambda_, mu):
     """Facilitation: w + lambda w^mu K+ (no upper bound)."""
-    return g + lambda_ * g ** mu * kplus
+    return g + lambda_ * math.pow(g, mu) * kplus  # vmath.pow under vector math
 
 
 class PowerLawSTDP(WeightUpdateModel):

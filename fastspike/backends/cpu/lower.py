@@ -72,7 +72,7 @@ class _UnsignedIndices(ast.NodeTransformer):
     sums with signed integers into floats). In the delivery's loop per synapse it is a tenth
     of the time (B2: 0.87-0.89x)."""
 
-    ARRAYS = frozenset({"TG"})
+    ARRAYS = frozenset({"TG", "GS"})
     NAMES = frozenset({"s_", "j_", "pj_", "pr_", "e_"})
     MEMO_INDEX = re.compile(r"mi[0-9]+_")  # a memo's index bound to a local (lowering.memo_cached)
 
@@ -508,12 +508,16 @@ def _learning(c: _Call, work: Learning) -> list[ast.stmt]:
         lines += ["        row_ = SH[r_, :a1_]", "        a0_ = np.searchsorted(row_, lo_)",
                   "        a1_ = np.searchsorted(row_, hi_)"]
     lines += ["        for a_ in range(a0_, a1_):", "            i = SH[r_, a_]"]
-    if work.column:  # the synapses of delay d_ (all of them when the projection has one delay)
+    blocked = _blocked_column(c, work, ranged) if work.column else None
+    if work.column and blocked is None:  # the synapses of delay d_ (all of them when the projection has one delay)
         lines += ["            for c_ in range(CP[i], CP[i + 1]):", "                s_ = CI[c_]",
                   "                pass" if work.one_delay else "                if DL[s_] == d_:\n                    pass"]
     loop = S.stmts("\n".join(lines))[0]
     spike = loop.body[1].body[-1]  # for a_ ...
-    if work.column:
+    if blocked is not None:
+        spike.body[1:] = blocked
+        spike.body[1:1] = c.statements(work.before_column)
+    elif work.column:
         column = spike.body[1]
         if work.one_delay:
             column.body[1:] = c.statements(work.per_synapse)
@@ -522,6 +526,84 @@ def _learning(c: _Call, work: Learning) -> list[ast.stmt]:
         spike.body[1:1] = c.statements(work.before_column)
     spike.body += c.statements(work.per_spike)
     return out + [loop]
+
+
+COLUMN_BLOCK = 64
+"""Synapses of a column gathered at a time by a blocked column walk (:func:`_blocked_column`)."""
+
+
+def _blocked_column(c: _Call, work: Learning, ranged: bool) -> list[ast.stmt] | None:
+    """A postsynaptic spike's column walked in blocks of :data:`COLUMN_BLOCK` synapses: the
+    per-synapse statements up to the weight's update gather each synapse (its id in ``GS``,
+    its weight in ``GW``, the memoised values the update reads in ``GK<k>``), then a loop of
+    its own computes the new weights of the block and another stores them. The rule's
+    function (a ``pow`` call in the power-law rules) then neither keeps the walk scalar nor
+    limits how many of its scattered weight loads are in flight, and under vector math the
+    computing loop vectorizes ``vmath.pow``: B8 frozen on vector math 0.76-0.83x the time of
+    the same walk with the C library's ``pow`` (which gains nothing from the blocks). The same
+    operations on the same values: the same bits as the unblocked walk.
+
+    None (walk unblocked) unless the per-synapse statements are plain assignments and memos,
+    then ``WT[s_] = value`` reading only ``WT[s_]``, memoised values and what is fixed for the
+    spike. Buffers are per range with threads (``[block, q_]``)."""
+    *gather, store = work.per_synapse
+    if not (isinstance(store, Store) and store.var == "WT" and store.when is None and len(store.index) == 1
+            and ast.unparse(store.index[0]) == "s_"):
+        return None
+    if not all(isinstance(st, (ast.Assign, Memo)) for st in gather):
+        return None
+    memos = [t for st in gather if isinstance(st, Memo) for t in st.targets]
+    assigned = set(S.assigned_names([st for st in gather if isinstance(st, ast.Assign)])) | {"s_", "c_"}
+    row = ["block"] if ranged else []
+
+    def at(array: str, position: str, store_: bool = False) -> ast.Subscript:
+        return S.subscript(array, *row, position, store=store_)
+
+    class _Gathered(ast.NodeTransformer):  # WT[s_] and the memoised values read back from the buffers
+        def visit_Subscript(self, node: ast.Subscript) -> ast.AST:
+            return at("GW", "q_") if ast.unparse(node) == "WT[s_]" else self.generic_visit(node)
+
+        def visit_Name(self, node: ast.Name) -> ast.AST:
+            return at(f"GK{memos.index(node.id)}", "q_") if node.id in memos else node
+
+    value = _Gathered().visit(S.clone(store.value))
+    used = S.names_in(value)
+    if used & (assigned - set(memos)):  # a per-synapse local other than a memo: not blocked
+        return None
+    kept = [t for t in memos if f"GK{memos.index(t)}" in used]
+    shape = (c.blocks, COLUMN_BLOCK) if ranged else (COLUMN_BLOCK,)
+    c.array("GS", np.zeros(shape, np.int64))
+    c.array("GW", np.zeros(shape, c.bound["WT"].dtype))
+    for t in kept:
+        c.array(f"GK{memos.index(t)}", np.zeros(shape, np.float64))
+    if work.one_delay:  # every synapse of the column: a counted loop
+        walk = S.stmts(f"c_ = CP[i]\nce_ = CP[i + 1]\nwhile c_ < ce_:\n    m_ = min({COLUMN_BLOCK}, ce_ - c_)\n"
+                       "    for q_ in range(m_):\n        s_ = CI[c_ + q_]\n        pass\n    c_ += m_\n"
+                       "    for q_ in range(m_):\n        pass\n    for q_ in range(m_):\n        pass")
+        slot = "q_"
+    else:  # those of delay d_
+        walk = S.stmts(f"c_ = CP[i]\nce_ = CP[i + 1]\nwhile c_ < ce_:\n    m_ = 0\n"
+                       f"    while c_ < ce_ and m_ < {COLUMN_BLOCK}:\n        s_ = CI[c_]\n        c_ += 1\n"
+                       "        if DL[s_] == d_:\n            pass\n"
+                       "    pass\n    for q_ in range(m_):\n        pass\n    for q_ in range(m_):\n        pass")
+        slot = "m_"
+    keep = [ast.Assign([at("GS", slot, True)], S.name("s_"), lineno=0),
+            ast.Assign([at("GW", slot, True)], S.subscript("WT", "s_"), lineno=0),
+            *(ast.Assign([at(f"GK{memos.index(t)}", slot, True)], S.name(t), lineno=0) for t in kept),
+            *([] if work.one_delay else S.stmts("m_ += 1"))]
+    blocks = walk[2].body  # m_, the gathering loop, (c_ += m_ or pass), the computing loop, the storing loop
+    gathered = [*c.statements(gather), *keep]
+    if work.one_delay:
+        blocks[1].body[1:] = gathered
+    else:
+        blocks[1].body[2].body = gathered
+        del blocks[2]
+        blocks.insert(2, ast.Pass())
+    blocks[3].body = [ast.Assign([at("GW", "q_", True)], value, lineno=0)]
+    blocks[4].body = [ast.Assign([S.subscript("WT", at("GS", "q_"), store=True)], at("GW", "q_"), lineno=0)]
+    if not work.one_delay:
+        del blocks[2]  # the placeholder
+    return walk
 
 
 def _sampling(c: _Call, work: Sampling) -> list[ast.stmt]:
