@@ -218,3 +218,22 @@ def test_a_fused_threaded_worker_waits_for_every_range_before_worker_0_samples()
     updates = worker.rindex("for block in range(first + w, last, workers):")
     samples = worker.index("block = 0", updates)
     assert "_barrier(sync, workers)" in worker[updates:samples]
+
+
+def test_a_column_walk_whose_update_reads_a_per_synapse_local_stays_unblocked():
+    """The blocked column walk gathers only the weight and memoised values: a weight update
+    that reads another per-synapse local (here ``pj_``), or a per-synapse statement that is
+    neither an assignment nor a memo, keeps the synapse-by-synapse walk (no buffers)."""
+    from types import SimpleNamespace
+
+    from fastspike.backends.cpu.lower import _blocked_column
+    from fastspike.ir import syntax as S
+    from fastspike.ir.nodes import If, Learning, Store
+
+    c = SimpleNamespace(blocks=1, bound={"WT": np.zeros(3)}, array=lambda *a: pytest.fail("no buffers expected"))
+    reads_local = Learning(column=True, one_delay=True,
+                           per_synapse=[S.assign("pj_", "0"), Store("WT", (S.expr("s_"),), S.expr("WT[s_] + pj_"))])
+    branches = Learning(column=True, one_delay=True,
+                        per_synapse=[If(S.expr("s_ > 0"), []), Store("WT", (S.expr("s_"),), S.expr("WT[s_]"))])
+    assert _blocked_column(c, reads_local, False) is None
+    assert _blocked_column(c, branches, False) is None
