@@ -345,13 +345,23 @@ def pow(x, y):
     return _pow64(float(x), float(y))
 
 
-@overload(log, jit_options={"error_model": "numpy", "forceinline": True})
-def _log_jit(x):
-    if isinstance(x, nbtypes.Float) and x.bitwidth == 32:
-        return lambda x: np.float32(_log64(np.float64(x)))
-    if isinstance(x, (nbtypes.Float, nbtypes.Integer)):
-        return lambda x: _log64(np.float64(x))
-    return None
+def _register_unary(fn, for32, for64) -> None:
+    """Compile ``fn(x)`` in nopython code as ``for64`` of a float64 ``x`` (an integer is made
+    float64), and as ``for32`` computed in float64 and rounded once to float32 for a float32
+    ``x``, inlined with Numba's numpy error model (no branch that raises)."""
+
+    @overload(fn, jit_options={"error_model": "numpy", "forceinline": True})
+    def _typed(x):
+        if isinstance(x, nbtypes.Float) and x.bitwidth == 32:
+            return lambda x: np.float32(for32(np.float64(x)))
+        if isinstance(x, (nbtypes.Float, nbtypes.Integer)):
+            return lambda x: for64(np.float64(x))
+        return None
+
+
+_register_unary(exp, _exp_for32, _exp64)
+_register_unary(expm1, _expm1_for32, _expm1_64)
+_register_unary(log, _log64, _log64)
 
 
 @overload(pow, jit_options={"error_model": "numpy", "forceinline": True})
@@ -363,30 +373,12 @@ def _pow_jit(x, y):
     return None
 
 
-@overload(exp, jit_options={"error_model": "numpy", "forceinline": True})
-def _exp_jit(x):
-    if isinstance(x, nbtypes.Float) and x.bitwidth == 32:
-        return lambda x: np.float32(_exp_for32(np.float64(x)))
-    if isinstance(x, (nbtypes.Float, nbtypes.Integer)):
-        return lambda x: _exp64(np.float64(x))
-    return None
-
-
-@overload(expm1, jit_options={"error_model": "numpy", "forceinline": True})
-def _expm1_jit(x):
-    if isinstance(x, nbtypes.Float) and x.bitwidth == 32:
-        return lambda x: np.float32(_expm1_for32(np.float64(x)))
-    if isinstance(x, (nbtypes.Float, nbtypes.Integer)):
-        return lambda x: _expm1_64(np.float64(x))
-    return None
-
-
 def _namespace() -> types.ModuleType:
-    """Python's :mod:`math`, with this module's ``exp`` and ``expm1``."""
+    """Python's :mod:`math`, with this module's ``exp``, ``expm1``, ``log`` and ``pow``."""
     name = f"{__name__}.math_namespace"
     module = sys.modules.get(name)
     if module is None:
-        module = types.ModuleType(name, "math, with fastspike.vmath's exp and expm1")
+        module = types.ModuleType(name, "math, with fastspike.vmath's exp, expm1, log and pow")
         module.__dict__.update({k: v for k, v in math.__dict__.items() if not k.startswith("__")})
         module.exp = exp
         module.expm1 = expm1
@@ -397,4 +389,4 @@ def _namespace() -> types.ModuleType:
 
 
 math_namespace = _namespace()
-""":mod:`math` with :func:`exp` and :func:`expm1` in place of the C library's."""
+""":mod:`math` with :func:`exp`, :func:`expm1`, :func:`log` and :func:`pow` in place of the C library's."""
