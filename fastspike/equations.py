@@ -75,7 +75,7 @@ def compile_scalar(fn: Callable, jit: Callable, _memo: dict | None = None, dtype
             target = namespace.get(name)
             if target is math:
                 namespace[name] = vmath.math_namespace
-            elif any(target is getattr(math, f) for f in ("exp", "expm1", "log", "pow")):
+            elif any(target is getattr(math, f) for f in vmath.REPLACED):
                 namespace[name] = getattr(vmath, target.__name__)
     for name in fn.__code__.co_names:
         target = namespace.get(name)

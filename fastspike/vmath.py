@@ -53,7 +53,7 @@ from llvmlite import ir
 from numba import types as nbtypes
 from numba.extending import intrinsic, overload, register_jitable
 
-__all__ = ["exp", "expm1", "log", "pow", "math_namespace"]
+__all__ = ["exp", "expm1", "log", "pow", "math_namespace", "REPLACED"]
 
 # -- constants (fdlibm) ----------------------------------------------------------------------
 _LN2_HI = 6.93147180369123816490e-01   # 0x3FE62E42_FEE00000: 32 trailing zero bits
@@ -373,17 +373,18 @@ def _pow_jit(x, y):
     return None
 
 
+REPLACED = ("exp", "expm1", "log", "pow")
+"""The functions of :mod:`math` that vector math replaces by this module's, of the same names."""
+
+
 def _namespace() -> types.ModuleType:
-    """Python's :mod:`math`, with this module's ``exp``, ``expm1``, ``log`` and ``pow``."""
+    """Python's :mod:`math`, with this module's :data:`REPLACED` functions."""
     name = f"{__name__}.math_namespace"
     module = sys.modules.get(name)
     if module is None:
-        module = types.ModuleType(name, "math, with fastspike.vmath's exp, expm1, log and pow")
+        module = types.ModuleType(name, f"math, with fastspike.vmath's {', '.join(REPLACED)}")
         module.__dict__.update({k: v for k, v in math.__dict__.items() if not k.startswith("__")})
-        module.exp = exp
-        module.expm1 = expm1
-        module.log = log
-        module.pow = pow
+        module.__dict__.update({f: globals()[f] for f in REPLACED})
         sys.modules[name] = module
     return module
 

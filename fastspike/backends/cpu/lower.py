@@ -62,23 +62,27 @@ _INTRINSICS = Intrinsics({
 
 
 class _UnsignedIndices(ast.NodeTransformer):
-    """Index elements that are synapse and neuron indices loaded from arrays made unsigned:
-    the targets ``TG[s_]`` (in ``A[TG[s_]]``, ``R[q_, TG[s_]]``, ``Y_y[pr_, TG[s_]]``), the
-    synapse ``s_`` (a loop from offsets read from ``IP``/``DO``, or ``CI[c_]``), the
-    presynaptic neuron ``j_`` (``SH[r_, a_]``), ``pj_``, a plastic synapse's delay row ``pr_``
-    (``DL[s_] - dmin``) and ``e_`` (``d_ - LM[1]``), and a memo's index locals. Numba wraps a negative index
-    around with a select per access, which LLVM cannot drop for a value loaded from an array;
-    these are never negative. The variables themselves stay signed (unsigned ones would turn
-    sums with signed integers into floats). In the delivery's loop per synapse it is a tenth
-    of the time (B2: 0.87-0.89x)."""
+    """Index elements that are never negative but that LLVM cannot prove so, made unsigned.
+    Numba wraps a negative index around with a select per access, which LLVM drops for a loop
+    counter from 0 but not for a value loaded from an array. These are: the targets
+    ``TG[s_]`` (in ``A[TG[s_]]``, ``R[q_, TG[s_]]``, ``Y_y[pr_, TG[s_]]``) and the gathered
+    synapses ``GS[...]``; the synapse ``s_`` (a loop from offsets read from ``IP``/``DO``, or
+    ``CI[c_]``), the presynaptic neuron ``j_`` (``SH[r_, a_]``), ``pj_``, a plastic synapse's
+    delay row ``pr_`` (``DL[s_] - dmin``), ``e_`` (``d_ - LM[1]``) and a memo's index locals;
+    and a ring row masked by ``ring_length - 1`` (per-synapse delays). The variables
+    themselves stay signed (unsigned ones would turn sums with signed integers into floats).
+    In the delivery's loop per synapse it is a tenth of the time (B2: 0.87-0.89x)."""
 
     ARRAYS = frozenset({"TG", "GS"})
     NAMES = frozenset({"s_", "j_", "pj_", "pr_", "e_"})
     MEMO_INDEX = re.compile(r"mi[0-9]+_")  # a memo's index bound to a local (lowering.memo_cached)
+    RING_MASK = "ring_length - 1"
 
     def _loaded_index(self, e: ast.expr) -> bool:
         if isinstance(e, ast.Subscript):
             return isinstance(e.value, ast.Name) and e.value.id in self.ARRAYS
+        if isinstance(e, ast.BinOp):
+            return isinstance(e.op, ast.BitAnd) and ast.unparse(e.right) == self.RING_MASK
         return isinstance(e, ast.Name) and (e.id in self.NAMES or self.MEMO_INDEX.fullmatch(e.id) is not None)
 
     def visit_Subscript(self, node: ast.Subscript) -> ast.Subscript:
@@ -349,12 +353,12 @@ def _count_passes(c: _Call, body: list, loop: str, words: str | None, out: list[
             continue
         counts = np.zeros(-(-c.call.n // 8) * 8, np.uint8)
         kc, kw = c.array(f"KC{m}", counts), c.array(f"KW{m}", counts.view(np.uint64))
-        m += 1
-        value = ast.unparse(st.value)
         # the first entries in locals before the loop: read from the table in the loop, they
         # would be loaded again for every neuron (the count's store may alias the table), which
         # costs the vectorized pass a third of its time (B4: 2.2 -> 1.2 ns per neuron-step)
-        entries = [f"th{m - 1}_{k}" for k in range(st.dense)]
+        entries = [f"th{m}_{k}" for k in range(st.dense)]
+        m += 1
+        value = ast.unparse(st.value)
         out += S.stmts("\n".join(f"{e} = {st.table}[{k}]" for k, e in enumerate(entries)))
         dense = " + ".join(["0", *(f"({value} > {e})" for e in entries)])
         first = S.stmts(loop)[0]
@@ -481,7 +485,7 @@ def _delivery(c: _Call, work: Delivery, whole: bool = False) -> list[ast.stmt]:
             start, stop = "IP[j_]", "IP[j_ + 1]"
         synapses = [f"for s_ in range({start}, {stop}):", "    pass"]
         target = ("TG[s_]",) if work.scheme == "input" else \
-            (f"np.uint64((step - {lag} + np.int64(DL[s_])) & (ring_length - 1))", "TG[s_]")  # see _UnsignedIndices
+            (f"(step - {lag} + np.int64(DL[s_])) & (ring_length - 1)", "TG[s_]")
     array = "A" if work.scheme == "input" else "R"
     per_synapse = c.statements([Accumulate(array, tuple(S.expr(t) for t in target), S.clone(st.value))
                                 if isinstance(st, Transmit) else st for st in work.body])
@@ -578,31 +582,27 @@ def _blocked_column(c: _Call, work: Learning, ranged: bool) -> list[ast.stmt] | 
         c.array(f"GK{memos.index(t)}", np.zeros(shape, np.float64))
     if work.one_delay:  # every synapse of the column: a counted loop
         walk = S.stmts(f"c_ = CP[i]\nce_ = CP[i + 1]\nwhile c_ < ce_:\n    m_ = min({COLUMN_BLOCK}, ce_ - c_)\n"
-                       "    for q_ in range(m_):\n        s_ = CI[c_ + q_]\n        pass\n    c_ += m_\n"
+                       "    for q_ in range(m_):\n        s_ = CI[c_ + q_]\n    c_ += m_\n"
                        "    for q_ in range(m_):\n        pass\n    for q_ in range(m_):\n        pass")
         slot = "q_"
     else:  # those of delay d_
         walk = S.stmts(f"c_ = CP[i]\nce_ = CP[i + 1]\nwhile c_ < ce_:\n    m_ = 0\n"
                        f"    while c_ < ce_ and m_ < {COLUMN_BLOCK}:\n        s_ = CI[c_]\n        c_ += 1\n"
                        "        if DL[s_] == d_:\n            pass\n"
-                       "    pass\n    for q_ in range(m_):\n        pass\n    for q_ in range(m_):\n        pass")
+                       "    for q_ in range(m_):\n        pass\n    for q_ in range(m_):\n        pass")
         slot = "m_"
     keep = [ast.Assign([at("GS", slot, True)], S.name("s_"), lineno=0),
             ast.Assign([at("GW", slot, True)], S.subscript("WT", "s_"), lineno=0),
             *(ast.Assign([at(f"GK{memos.index(t)}", slot, True)], S.name(t), lineno=0) for t in kept),
             *([] if work.one_delay else S.stmts("m_ += 1"))]
-    blocks = walk[2].body  # m_, the gathering loop, (c_ += m_ or pass), the computing loop, the storing loop
+    body = walk[2].body  # m_, the gathering loop, (c_ += m_), the computing loop, the storing loop
     gathered = [*c.statements(gather), *keep]
     if work.one_delay:
-        blocks[1].body[1:] = gathered
+        body[1].body += gathered  # after s_ = CI[c_ + q_]
     else:
-        blocks[1].body[2].body = gathered
-        del blocks[2]
-        blocks.insert(2, ast.Pass())
-    blocks[3].body = [ast.Assign([at("GW", "q_", True)], value, lineno=0)]
-    blocks[4].body = [ast.Assign([S.subscript("WT", at("GS", "q_"), store=True)], at("GW", "q_"), lineno=0)]
-    if not work.one_delay:
-        del blocks[2]  # the placeholder
+        body[1].body[2].body = gathered  # under if DL[s_] == d_
+    body[-2].body = [ast.Assign([at("GW", "q_", True)], value, lineno=0)]
+    body[-1].body = [ast.Assign([S.subscript("WT", at("GS", "q_"), store=True)], at("GW", "q_"), lineno=0)]
     return walk
 
 
