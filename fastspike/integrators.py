@@ -99,6 +99,12 @@ def propagator_alpha(a, tau_syn, dt):
 
 
 # -- source generation ---------------------------------------------------------------------
+def exponential_euler_coefficients(prefix: str, k: int) -> list[str]:
+    """The locals of exponential Euler's coefficients, ``dx_j/dt = a_j x_j + b_j`` with the
+    other variables frozen: ``[a_0, b_0, a_1, b_1, ...]`` for ``k`` state variables."""
+    return [f"{prefix}{tag}_{j}" for j in range(k) for tag in ("ea", "eb")]
+
+
 Call = Callable[..., str]
 """call(equation, state_names[, input_name]) -> source of a call of the model's equation
 ``equation`` with the given local names for its state arguments (and the local holding its
@@ -158,8 +164,8 @@ def step_lines(
     def axpy(targets: Sequence[str], base: Sequence[str], h: str, slopes: Sequence[str]) -> list[str]:
         return [f"{t} = {b} + {h} * {s}" for t, b, s in zip(targets, base, slopes)]
 
-    if integrator == "exponential_euler":
-        coeffs = [f"{prefix}{tag}_{j}" for j in range(k) for tag in ("ea", "eb")]
+    if integrator == "exponential_euler":  # the coefficients, then the last k lines: the updates
+        coeffs = exponential_euler_coefficients(prefix, k)
         lines, extra = stage(state, 0, "1")
         if conductance is not None:  # dv/dt = a v + b(I_0 - G v) = (a - k G) v + b(I_0), k = db/dI
             G, I0 = f"{prefix}G", f"{prefix}IG"

@@ -206,3 +206,35 @@ def test_traub_miles_refuses_bad_parameters():
         fs.HodgkinHuxleyTraub(C_m=0.0)
     with pytest.raises(ValueError, match="g_Na"):
         fs.HodgkinHuxleyTraub(g_Na=-1.0)
+
+
+def _traub_run(monkeypatch, min_carried: int, threads: int = 1) -> tuple[np.ndarray, ...]:
+    """600 Traub-Miles cells (two blocks of 256 and a tail of 88) under different constant
+    currents, exponential Euler, 30 ms: the state and the spikes."""
+    from fastspike.backends.cpu import lower
+
+    monkeypatch.setattr(lower, "SPLIT_MIN_CARRIED", min_carried)
+    net = fs.Network(dt=0.1, seed=3, threads=threads)
+    pop = net.population(fs.HodgkinHuxleyTraub(), n=600, integrator="exponential_euler")
+    net.current(pop, np.linspace(0.0, 800.0, pop.n))
+    rec = net.record(pop, "spikes")
+    net.run(30.0)
+    return pop.v.copy(), pop.m_Na.copy(), pop.h_Na.copy(), pop.n_K.copy(), rec.times.copy(), rec.neurons.copy()
+
+
+def test_split_exponential_euler_loop_keeps_every_bit(monkeypatch):
+    """The CPU cuts the neuron loop of a Hodgkin-Huxley update in two (the model's rates and
+    coefficients, then an ``expm1`` per variable; ``fastspike.backends.cpu.lower._split_loop``):
+    the state and the spikes are those of the whole loop, bit for bit, on one thread and in
+    the thread ranges (where each range splits its own part)."""
+    from fastspike.backends.cpu import lower
+
+    carried = lower.SPLIT_MIN_CARRIED
+    assert carried <= 8  # the cell's four variables' coefficients are carried: it splits
+    whole = _traub_run(monkeypatch, 10**9)
+    split = _traub_run(monkeypatch, carried)
+    ranges = _traub_run(monkeypatch, carried, threads=2)
+    assert whole[4].size > 50 and np.all(np.isfinite(whole[0]))  # the currents above rheobase fire
+    for a, b, c in zip(whole, split, ranges):
+        np.testing.assert_array_equal(a, b)
+        np.testing.assert_array_equal(a, c)

@@ -21,7 +21,8 @@ changes), :class:`Accumulate` (``+=``, an atomic add, or an add into a thread's 
 :class:`Fires` (the spike condition of neuron ``i``), :class:`CountAbove` (a search of an
 ascending table: branch-free on a CPU, early exit on a GPU), :class:`Memo` (a value of one
 neuron and step: kept in memory once computed by a serial CPU, computed where it is needed
-by work items that share neurons). A kernel never names its backend:
+by work items that share neurons), :class:`Split` (where a neuron loop may be cut in two). A
+kernel never names its backend:
 ``fastspike.backends.cpu.lower`` and ``fastspike.backends.cuda.lower`` lower it.
 
 Every call runs in one :class:`Stage` of the step; the calls of a stage are independent of
@@ -37,7 +38,7 @@ from typing import Callable, Union
 
 import numpy as np
 
-__all__ = ["Space", "Stage", "Var", "Store", "Accumulate", "Transmit", "Fires", "CountAbove", "Memo", "If",
+__all__ = ["Space", "Stage", "Var", "Store", "Accumulate", "Transmit", "Fires", "CountAbove", "Memo", "Split", "If",
            "Statement", "SpikeRecordSlot", "Emission", "NeuronUpdate", "Delivery", "SpikeReplay", "Sampling", "Learning",
            "Kernel", "Call", "StepProgram", "KERNEL_ARGS", "CONSTANTS"]
 
@@ -161,13 +162,29 @@ class Memo:
 
 
 @dataclass
+class Split:
+    """A place in a neuron update's ``body`` where a backend may end its loop over the neurons
+    and start a second one: the statements before it for a block of neurons, then those
+    after it for the same block. ``carry``: the locals computed before it (floats of
+    ``dtype``) that the statements after it read, and that a backend splitting the loop keeps
+    in memory; the other locals those statements read are loads (``x[i]``), read again. A CPU
+    loop that is too long for the core's registers and its reorder window (exponential Euler
+    of a Hodgkin-Huxley cell: the model's rates, then an ``expm1`` per variable) runs faster as
+    two (see ``fastspike.backends.cpu.lower``); a backend that runs one neuron per work item
+    ignores it. The results are the same either way, bit for bit."""
+
+    carry: tuple[str, ...]
+    dtype: np.dtype
+
+
+@dataclass
 class If:
     test: ast.expr
     body: list
     orelse: list = field(default_factory=list)
 
 
-Statement = Union[ast.stmt, Store, Accumulate, Transmit, Fires, CountAbove, Memo, If]
+Statement = Union[ast.stmt, Store, Accumulate, Transmit, Fires, CountAbove, Memo, Split, If]
 
 
 # -- iteration spaces ---------------------------------------------------------------------------

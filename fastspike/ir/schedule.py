@@ -68,7 +68,7 @@ from ..recording import SpikeRecord, StateRecord, SynapseRecord
 from ..synapses.postsynaptic import PostsynapticModel
 from . import syntax as S
 from .nodes import (CountAbove, Delivery, Emission, Fires, If, Kernel, Learning, Memo, NeuronUpdate, Sampling, Space,
-                    SpikeRecordSlot, SpikeReplay, Stage, StepProgram, Store, Transmit, Call, Var)
+                    SpikeRecordSlot, SpikeReplay, Split, Stage, StepProgram, Store, Transmit, Call, Var)
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..network import Network, Population
@@ -442,12 +442,20 @@ class _PopulationUpdate:
             staged = bool(self.stagewise)
             conductance = self.stage_conductance() if staged and self.pop.integrator == "exponential_euler" else None
             gain = self.call("input_gain", s_loc) if conductance and self.model.input_gain is not None else None
-            lines = integrators.step_lines(self.pop.integrator, s_loc, n_loc, self.call, "t_",
-                                           self.stage_input if staged else None, conductance, gain)
-            body.extend(S.stmts("\n".join(lines)))
+            lines = S.stmts("\n".join(integrators.step_lines(self.pop.integrator, s_loc, n_loc, self.call, "t_",
+                                                              self.stage_input if staged else None, conductance,
+                                                              gain)))
             # frozen variables keep their value, and so do those only events change (a zero
             # derivative): the compiler then drops their (dead) arithmetic
             passed = self.frozen | set(self.model.event_state())
+            if self.pop.integrator == "exponential_euler":  # the coefficients; the loop may split; the updates
+                k = len(s_loc)
+                body.extend(lines[:-k])
+                body.append(Split(tuple(integrators.exponential_euler_coefficients("t_", k)),
+                                  np.dtype(self.pop.network.dtype)))
+                body.extend(u for v, u in zip(self.state, lines[-k:]) if v not in passed)
+            else:
+                body.extend(lines)
             body.extend(S.assign(n_, s) for v, s, n_ in zip(self.state, s_loc, n_loc) if v in passed)
             return
         for role, fn in (("_propagator_exp", integrators.propagator_exp), ("_propagator_phi", integrators.propagator_phi),

@@ -23,7 +23,7 @@ import numpy as np
 
 from ...ir import syntax as S
 from ...ir.nodes import (Accumulate, Call, CountAbove, Delivery, Fires, If, Learning, Memo, NeuronUpdate, Sampling,
-                         SpikeReplay, StepProgram, Store, Transmit)
+                         SpikeReplay, Split, StepProgram, Store, Transmit)
 from ...models.checks import check_device_code
 from ..lowering import Intrinsics, Lowered, LoweredKernel, memo_arrays, memo_direct
 from ..options import LANES_ENV, MAX_LANES, lanes_asked
@@ -158,6 +158,8 @@ class _Call:
                 out += memo_direct(st)
             elif isinstance(st, Fires):
                 out.append(ast.Assign([S.name("f_", store=True)], st.test, lineno=0))
+            elif isinstance(st, Split):  # a thread per neuron: nothing to split
+                continue
             elif isinstance(st, ast.stmt):
                 out.append(st)
             else:  # pragma: no cover
