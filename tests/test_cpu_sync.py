@@ -79,7 +79,7 @@ def test_workers_at_once_and_one_region_per_stage_give_the_same_spikes(fused, mo
         net.connect(pop, pop, fs.FixedProbability(0.1), synapse=fs.Delta(), weight=0.5, delay=0.5)
         spikes = net.record(pop, "spikes")
         net.build()
-        assert hasattr(net._engine.module, "chunk_preludes") != fused
+        assert hasattr(net._engine.module, "run_chunk_stages") != fused
         if stages:
             net._engine.function = getattr(net._engine.module, fallback)
         net.run(30.0)

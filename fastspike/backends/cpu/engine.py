@@ -287,12 +287,7 @@ class CPUEngine(ChunkedEngine):
         ``worker`` (``nogil``: they run in parallel; worker 0 in this thread), which meet at
         barriers between the stages of every step. Started from Python, not as a Numba
         parallel region: no parfor compile (several seconds), no OpenMP wait policy."""
-        if hasattr(self.module, "chunk_preludes"):  # kernels: each group's preludes, then its argument list
-            lists = []
-            for pre, group in zip(self.module.chunk_preludes(self.consts, *self.arguments), self.arguments):
-                lists += [pre, group]
-        else:  # a fused program: its arrays
-            lists = self.arguments
+        lists = self.arguments  # kernels: a typed list of argument tuples per group; a fused program: its arrays
         errors: list[BaseException] = []
 
         def work(w: int) -> None:
