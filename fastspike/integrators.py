@@ -126,6 +126,9 @@ def step_lines(
     input_gain: str | None = None,
 ) -> list[str]:
     """Source lines of one explicit step: the locals ``new`` get the state after ``dt``.
+    For ``"exponential_euler"`` the last ``len(state)`` lines are the updates, one per state
+    variable in order, and the lines before them compute the coefficients
+    (:func:`exponential_euler_coefficients`): the schedule may cut a loop between the two.
 
     Parameters
     ----------
