@@ -349,15 +349,13 @@ def _split_loop(c: _Call, body: list, loop: str, ranged: bool) -> list[ast.stmt]
     rest. Each neuron's arithmetic is the same, so are the bits. Unsigned bounds: the block
     loop's start is no loop counter from 0, and a signed index would keep Numba's wrap-around
     select in the loop, which then does not vectorize (2x slower)."""
-    whole = S.stmts(loop)[0]
-    whole.body = c.statements(body)
     at = [k for k, st in enumerate(body) if isinstance(st, Split)]
-    if len(at) != 1:
+    plan = _carried(c, body[:at[0]], body[at[0] + 1:], body[at[0]]) if len(at) == 1 else None
+    if plan is None or len(plan[1]) < SPLIT_MIN_CARRIED:
+        whole = S.stmts(loop)[0]
+        whole.body = c.statements(body)
         return [whole]
     split = body[at[0]]
-    plan = _carried(c, body[:at[0]], body[at[0] + 1:], split)
-    if plan is None or len(plan[1]) < SPLIT_MIN_CARRIED:
-        return [whole]
     reloads, carried = plan
     c.array("SC", np.zeros((c.blocks, len(carried), SPLIT_BLOCK), split.dtype))
     row = "block" if ranged else "0"
