@@ -405,9 +405,8 @@ def _render_ranged(grouped, preludes: list[str]) -> list[str]:
                 ranges_step += _group_calls(g, kernel.name, "0, blocks, ")
             continue
         lists = "".join(f", pre{g}, G{g}" for g, _ in members)
-        out += ["", "", _DECORATOR, f"def stage{stage}({_LEADING}, block, blocks{lists}):"]
-        for g, kernel in members:
-            out += _indent(_group_calls(g, kernel.name, "block, blocks, "), 1)
+        calls = [ln for g, kernel in members for ln in _group_calls(g, kernel.name, "block, blocks, ")]
+        out += ["", "", _DECORATOR, f"def stage{stage}({_LEADING}, block, blocks{lists}):", *_indent(calls, 1)]
         # the prange index is cast, else the calls are compiled for int64 (typing) and again
         # for uint64 (the parallel region)
         out += ["", "", _PARALLEL, f"def stage{stage}_blocks({_LEADING}, blocks, first, last{lists}):",
@@ -415,9 +414,7 @@ def _render_ranged(grouped, preludes: list[str]) -> list[str]:
                 f"        stage{stage}({_LEADING}, np.int64(first + b_), blocks{lists})"]
         serial_step.append(f"stage{stage}_blocks({_LEADING}, blocks, first, last{lists})")
         ranges_step += ["for block in range(first, last):", f"    stage{stage}({_LEADING}, block, blocks{lists})"]
-        loop.append("for block in range(first + w, last, workers):")
-        for g, kernel in members:
-            loop += _indent(_group_calls(g, kernel.name, "block, blocks, "), 1)
+        loop += ["for block in range(first + w, last, workers):", *_indent(calls, 1)]  # the stage's body, inlined
         merges = [(g, kernel) for g, kernel in members if kernel.merge]
         for g, kernel in merges:
             serial_step += _merge_calls(g, kernel)
