@@ -29,9 +29,10 @@ import time
 from typing import TYPE_CHECKING
 
 import numpy as np
-from numba import njit, typed
+from numba import typed
 
 from ..blocks import process_range
+from ..runtime.numba_cache import njit_cached
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..network import Network
@@ -48,7 +49,7 @@ FIXED_WIDTH = 64
 MAX_FIXED_WIDTH = 1 << 20
 
 
-@njit(cache=True, nogil=True)
+@njit_cached(nogil=True)
 def _pack(shs, nhs, k0, m, mask, out):
     """The counts of every population and step (``P x m``), then the neurons, in that order,
     into ``out``; returns their number (minus it when ``out`` is too short: nothing written)."""
@@ -73,7 +74,7 @@ def _pack(shs, nhs, k0, m, mask, out):
     return total
 
 
-@njit(cache=True, nogil=True)
+@njit_cached(nogil=True)
 def _unpack(data, start, k0, m, mask, shs, nhs):
     """Every row of the steps k0 .. k0 + m - 1: the lists of all ranks, in rank order (rank
     r's packed values begin at ``data[start[r]]``)."""

@@ -21,12 +21,12 @@ groups) small integers, only while threads run.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from .numba_cache import njit_cached
 
 __all__ = ["row_parts"]
 
 
-@njit(cache=True, nogil=True)
+@njit_cached(nogil=True)
 def _bisect(targets, lo, hi, value):
     """The first position in ``targets[lo:hi]`` (ascending) whose target is >= ``value``."""
     while lo < hi:
@@ -38,7 +38,7 @@ def _bisect(targets, lo, hi, value):
     return lo
 
 
-@njit(cache=True, nogil=True)
+@njit_cached(nogil=True)
 def _row_parts(indptr, targets, starts, out):
     parts = starts.size - 1
     for j in range(indptr.size - 1):
@@ -48,7 +48,7 @@ def _row_parts(indptr, targets, starts, out):
         out[j, parts] = b - a
 
 
-@njit(cache=True, nogil=True)
+@njit_cached(nogil=True)
 def _group_parts(indptr, targets, groups, starts, out):
     parts = starts.size - 1
     for j in range(indptr.size - 1):

@@ -24,27 +24,27 @@ writes), and are the same whatever range is built.
 """
 from __future__ import annotations
 
-import functools
 import math
 from typing import NamedTuple
 
 import numpy as np
-from numba import njit
 
 from .. import random as _random
 from ..equations import compile_scalar
+from ..runtime.numba_cache import njit_cached
 from .distributions import Distribution
 
 # The random functions compiled for the builders, cached on disk like the builders (else
 # every process compiles them again on its first build: 0.6-0.8 s). Their own wrappers (not
 # compile_scalar's shared ones, which the engine uses uncached), float64 only, so no other
-# cached wrapper of the same function shares their cache entries.
-_jit_cached = functools.partial(njit, cache=True)
+# cached wrapper of the same function shares their cache entries. The builders inline them:
+# njit_cached's stamp covers the whole package, so a change of random.py recompiles the
+# builders too (Numba's own stamp covers only the builder's file).
 _compiled: dict = {}
-_uniform = compile_scalar(_random.uniform, _jit_cached, _compiled)
-_normal = compile_scalar(_random.normal, _jit_cached, _compiled)
-_mix64 = compile_scalar(_random.mix64, _jit_cached, _compiled)
-_binomial = compile_scalar(_random.binomial, _jit_cached, _compiled)
+_uniform = compile_scalar(_random.uniform, njit_cached, _compiled)
+_normal = compile_scalar(_random.normal, njit_cached, _compiled)
+_mix64 = compile_scalar(_random.mix64, njit_cached, _compiled)
+_binomial = compile_scalar(_random.binomial, njit_cached, _compiled)
 _ROW = np.uint64(1 << 32)  # draws about target (or source) i use counters i * 2**32 + m
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _TREE = np.uint64(0x7EE5B1A7C0DE5EED)  # labels the stream of FixedTotalNumber's splits
@@ -114,7 +114,7 @@ def finish_delays(delays: np.ndarray, largest: int) -> np.ndarray:
 # --------------------------------------------------------------------------------------------
 # Values drawn per synapse, keyed by identity
 # --------------------------------------------------------------------------------------------
-@njit(cache=True)
+@njit_cached
 def _sample(code, a, b, lo, hi, key, counter):
     """Draw ``counter`` of a distribution (code 1: uniform on [a, b); 2: normal of mean a and
     standard deviation b on [lo, hi]) in stream ``key``. A normal value outside [lo, hi] is
@@ -135,7 +135,7 @@ def _sample(code, a, b, lo, hi, key, counter):
 _RANK_KEYS = 256  # streams of ranks below this are computed once per call
 
 
-@njit(cache=True)
+@njit_cached
 def _rank_keys(key):
     """The value stream of multapse rank r, for r < _RANK_KEYS: ``key`` for r = 0, else
     ``mix64(key ^ r * c)``."""
@@ -146,7 +146,7 @@ def _rank_keys(key):
     return keys
 
 
-@njit(cache=True)
+@njit_cached
 def _row_identities(indptr, targets, n_post, j, key, keys, counters, streams):
     """The identity of each synapse of row j: its counter ``j * n_post + i`` and the stream
     of its rank among the multapses of its pair (rows are sorted by target, so a pair's
@@ -168,7 +168,7 @@ def _row_identities(indptr, targets, n_post, j, key, keys, counters, streams):
     return m
 
 
-@njit(cache=True)
+@njit_cached
 def _longest_row(indptr):
     longest = 0
     for j in range(indptr.size - 1):
@@ -176,7 +176,7 @@ def _longest_row(indptr):
     return longest
 
 
-@njit(cache=True)
+@njit_cached
 def _draw_weights(indptr, targets, n_post, code, a, b, lo, hi, key, out):
     """Values of the synapses of a CSR from their identities (see :func:`draw_values`)."""
     keys = _rank_keys(key)
@@ -190,7 +190,7 @@ def _draw_weights(indptr, targets, n_post, code, a, b, lo, hi, key, out):
             out[start + t] = _sample(code, a, b, lo, hi, streams[t], counters[t])
 
 
-@njit(cache=True)
+@njit_cached
 def _draw_steps(indptr, targets, n_post, code, a, b, lo, hi, key, dt, top, out):
     """As :func:`_draw_weights`, the values rounded to steps of ``dt`` (at least one) and
     clipped to ``top``; returns the largest step count before clipping."""
@@ -238,7 +238,7 @@ def draw_values(indptr: np.ndarray, targets: np.ndarray, n_post: int, weight: Dr
     return weights, delays, largest
 
 
-@njit(cache=True)
+@njit_cached
 def all_equal(values):
     """Whether every entry equals the first (stops at the first that differs)."""
     for s in range(1, values.size):
@@ -247,7 +247,7 @@ def all_equal(values):
     return True
 
 
-@njit(cache=True)
+@njit_cached
 def draw_range(code, a, b, lo, hi, key, first, stop):
     """Values ``first`` to ``stop - 1`` (float64) of a distribution (see :func:`_sample`) in
     stream ``key``: value i is draw i, so any range gives the same values as the whole."""
@@ -260,7 +260,7 @@ def draw_range(code, a, b, lo, hi, key, first, stop):
 # --------------------------------------------------------------------------------------------
 # Per-target rules: sources drawn per target, then one stable counting sort by source
 # --------------------------------------------------------------------------------------------
-@njit(cache=True)
+@njit_cached
 def _draw_index(key, counter, n, exclude):
     """A uniform index in [0, n), or in [0, n) without ``exclude`` when exclude >= 0."""
     if exclude >= 0:
@@ -269,7 +269,7 @@ def _draw_index(key, counter, n, exclude):
     return int(_uniform(key, counter) * n)
 
 
-@njit(cache=True)
+@njit_cached
 def _draw_row(key, base, n, exclude, multapses, mark, out):
     """Fill ``out`` with indices in [0, n) drawn uniformly from counters ``base``, ``base + 1``,
     ... (never ``exclude``), all different unless ``multapses`` (``mark``: n False flags,
@@ -289,7 +289,7 @@ def _draw_row(key, base, n, exclude, multapses, mark, out):
             mark[out[c]] = False
 
 
-@njit(cache=True)
+@njit_cached
 def _place(n_pre, lo, toff, src, counts):
     """CSR by source of the synapses onto targets ``lo``, ``lo + 1``, ...: target ``lo + t``
     has the sources ``src[toff[t]:toff[t + 1]]``, in draw order, and ``counts[j + 1]`` is the
@@ -310,7 +310,7 @@ def _place(n_pre, lo, toff, src, counts):
     return indptr, targets
 
 
-@njit(cache=True)
+@njit_cached
 def fixed_indegree(n_pre, lo, hi, k, key, same, multapses):
     """Targets lo to hi - 1 each get k sources drawn uniformly (never itself with ``same``;
     all different without ``multapses``), from counters ``i * 2**32 + m`` of target i."""
@@ -326,7 +326,7 @@ def fixed_indegree(n_pre, lo, hi, k, key, same, multapses):
     return _place(n_pre, lo, toff, src, counts)
 
 
-@njit(cache=True)
+@njit_cached
 def _grow(a, n):
     """``a`` (of which the first n entries are used) in an array twice as long."""
     b = np.empty(2 * a.size + 1024, a.dtype)
@@ -334,7 +334,7 @@ def _grow(a, n):
     return b
 
 
-@njit(cache=True)
+@njit_cached
 def fixed_probability(n_pre, lo, hi, p, key, same):
     """Each pair (j, i) with target lo <= i < hi connected with probability p: per target, the
     gaps between its sources are geometric (one uniform per synapse, from counters
@@ -372,7 +372,7 @@ def fixed_probability(n_pre, lo, hi, p, key, same):
     return _place(n_pre, lo, toff, src, counts)
 
 
-@njit(cache=True)
+@njit_cached
 def split_total(total, n_post, lo, hi, key):
     """How many of ``total`` synapses each target lo to hi - 1 receives, as a multinomial of
     equal probabilities over the n_post targets: a binary tree of conditional binomials
@@ -407,7 +407,7 @@ def split_total(total, n_post, lo, hi, key):
     return counts
 
 
-@njit(cache=True)
+@njit_cached
 def fixed_total_number(n_pre, n_post, lo, hi, total, key, same):
     """``total`` synapses between uniformly drawn pairs (multapses allowed): target i gets
     ``split_total(...)[i]`` of them, each from a source drawn uniformly (never itself with
@@ -432,7 +432,7 @@ def fixed_total_number(n_pre, n_post, lo, hi, total, key, same):
 # --------------------------------------------------------------------------------------------
 # Per-source and given rules
 # --------------------------------------------------------------------------------------------
-@njit(cache=True)
+@njit_cached
 def fixed_outdegree(n_pre, n_post, lo, hi, k, key, same, multapses):
     """Each source j projects to k targets drawn uniformly from counters ``j * 2**32 + m``;
     only those in [lo, hi) are kept, so every range walks all n_pre k draws (as NEST does).
@@ -467,7 +467,7 @@ def fixed_outdegree(n_pre, n_post, lo, hi, k, key, same, multapses):
     return indptr, targets
 
 
-@njit(cache=True)
+@njit_cached
 def from_arrays(n_pre, pre, post, lo, hi):
     """CSR of the given pairs ``pre[s] -> post[s]`` with lo <= post[s] < hi: stable counting
     sorts by target, then by source, so rows are sorted by target with multapses in the
@@ -504,7 +504,7 @@ def from_arrays(n_pre, pre, post, lo, hi):
     return indptr, targets, order
 
 
-@njit(cache=True)
+@njit_cached
 def all_to_all(n_pre, n_post, lo, hi, no_self, with_order):
     """Every source to every target lo to hi - 1 (not itself with ``no_self``); ``order``
     (when ``with_order``): the position ``j * n_post + i`` of each pair in the (n_pre, n_post)
@@ -527,7 +527,7 @@ def all_to_all(n_pre, n_post, lo, hi, no_self, with_order):
     return indptr, targets, order
 
 
-@njit(cache=True)
+@njit_cached
 def group_rows(indptr, targets, weights, delays, dmin, ndel, span, offsets, move_delays):
     """Reorder each row's synapses by the block of their target (block b holds the targets
     ``b * span`` to ``(b + 1) * span - 1``; CPU threads, one block per thread), then, with

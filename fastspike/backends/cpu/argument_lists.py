@@ -10,20 +10,20 @@ type), so a network compiled once starts in a fraction of a second.
 """
 from __future__ import annotations
 
-from numba import njit
+from ...runtime.numba_cache import njit_cached
 from numba.typed import List
 
 __all__ = ["argument_list"]
 
 
-@njit(cache=True, nogil=True)
+@njit_cached(nogil=True)
 def _first(item):
     out = List()
     out.append(item)
     return out
 
 
-@njit(cache=True, nogil=True)
+@njit_cached(nogil=True)
 def _append(out, item):
     out.append(item)
 

@@ -34,6 +34,7 @@ from ..._version import __version__
 from ...equations import compile_scalar
 from ...ir import syntax as S
 from ...ir.nodes import CONSTANTS, KERNEL_ARGS, Stage, StepProgram
+from ...runtime.numba_cache import package_digest
 from ..lowering import Lowered, LoweredKernel, Program, kernel_hash
 from .lower import lower_program
 from .argument_lists import argument_list
@@ -41,7 +42,6 @@ from .sync import SPIN_BUDGET
 
 __all__ = ["cache_dir", "compile_program", "render", "jit_function", "lower", "Program"]
 
-_FILE_HASHES: dict[str, str] = {}
 _DECORATOR = "@njit(cache=True, nogil=True)"
 _PARALLEL = "@njit(cache=True, nogil=True, parallel=True)"
 BLOCK_ARGS = ("block", "blocks")
@@ -445,15 +445,6 @@ def _indent(lines: list[str], n: int) -> list[str]:
     return ["    " * n + ln for ln in lines]
 
 
-def _file_hash(path: str) -> str:
-    if path not in _FILE_HASHES:
-        try:
-            _FILE_HASHES[path] = hashlib.sha256(Path(path).read_bytes()).hexdigest()
-        except OSError:
-            _FILE_HASHES[path] = ""
-    return _FILE_HASHES[path]
-
-
 def _dependency_key(fn: Callable, _seen: set | None = None) -> str:
     """What the compiled code of ``fn`` depends on: its own code (bytecode, constants without
     the docstring, names), the values of the numeric constants it reads from its globals, and
@@ -515,15 +506,16 @@ def _dependency_key(fn: Callable, _seen: set | None = None) -> str:
 
 def import_generated(source: str, prog, prefix: str, compile_fn: Callable,
                      globals_: dict, key_parts: tuple[str, ...] = ()):
-    """Write ``source`` to the cache folder under a name hashed from it, the fastspike version,
-    the program's dtype, ``key_parts`` and the code of every function its kernels call, and
+    """Write ``source`` to the cache folder under a name hashed from it, the fastspike version
+    and a digest of its source (the package's compiled helpers that kernels call, the barrier
+    for instance, are not Python functions whose code the key could read), the program's dtype, ``key_parts`` and the code of every function its kernels call, and
     import it as a module whose globals are those functions, compiled by
     ``compile_fn(fn, dtype)``, plus ``globals_``. Model equations (``_f_...``) take the
     network's precision; fastspike's own helpers (random numbers, propagators) keep theirs,
     so that draws do not depend on the dtype. Shared by the CPU and CUDA backends."""
     functions = {name: fn for k in prog.kernels().values() for name, fn in k.functions.items()}
     h = hashlib.sha256()
-    for part in (source, __version__, str(prog.dtype), LITERALS, *key_parts):
+    for part in (source, __version__, package_digest(), str(prog.dtype), LITERALS, *key_parts):
         h.update(part.encode())
     for name in sorted(functions):
         h.update(name.encode())
@@ -558,13 +550,13 @@ def compile_program(prog: Program, fuse: bool | None = None, vector_math: bool =
     helpers (propagators, random numbers) keep the C library's functions."""
     from . import prefetch, sync
 
-    key: tuple[str, ...] = (_file_hash(sync.__file__), _file_hash(prefetch.__file__))  # the intrinsics it calls
+    key: tuple[str, ...] = ()  # the intrinsics it calls (sync, prefetch) are in the package digest
     if vector_math:
         from ... import vmath
 
         def compile_fn(fn, dtype):
             return jit_function(fn, dtype, vector_math=dtype is not None)  # dtype: a model equation
-        key += (f"vector-math {VECTOR_JIT}", _file_hash(vmath.__file__))
+        key += (f"vector-math {VECTOR_JIT}",)
         math_module = vmath.math_namespace
     else:
         compile_fn, math_module = jit_function, math

@@ -23,9 +23,11 @@ the region ran, [3] the rendezvous state (0 gathering, 1 go, 2 abort), [4] rende
 from __future__ import annotations
 
 from llvmlite import ir
-from numba import njit, types
+from numba import types
 from numba.core import cgutils
 from numba.extending import intrinsic
+
+from ...runtime.numba_cache import njit_cached
 
 __all__ = ["atomic_add", "atomic_load", "atomic_cas", "barrier", "rendezvous", "SYNC_SIZE", "SPIN_BUDGET"]
 
@@ -84,7 +86,7 @@ SPINS_BEFORE_YIELD = 2000
 """Spins (a few microseconds) a worker waits at a barrier before it yields the processor."""
 
 
-@njit(cache=True, nogil=True)
+@njit_cached(nogil=True)
 def barrier(sync, workers):
     """Wait until all ``workers`` arrived (a sense-reversing barrier: the last to arrive
     resets the count and starts the next generation); spin briefly, then yield."""
@@ -100,7 +102,7 @@ def barrier(sync, workers):
                 yield_cpu()
 
 
-@njit(cache=True, nogil=True)
+@njit_cached(nogil=True)
 def rendezvous(sync, workers, budget):
     """True when all ``workers`` run at once (then barriers are safe), False when the region
     must be given up (decided once, for all, by a compare-and-swap)."""

@@ -16,7 +16,7 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
-from numba import njit
+from ...runtime.numba_cache import njit_cached
 
 __all__ = ["order_spikes", "PARALLEL_MIN", "MAX_THREADS"]
 
@@ -29,7 +29,7 @@ _SMALL = 32
 """Runs of at most this many indices are sorted by insertion."""
 
 
-@njit(cache=True, nogil=True)
+@njit_cached(nogil=True)
 def _insertion_sort(a, lo, hi):
     for k in range(lo + 1, hi):
         x = a[k]
@@ -40,7 +40,7 @@ def _insertion_sort(a, lo, hi):
         a[j + 1] = x
 
 
-@njit(cache=True, nogil=True)
+@njit_cached(nogil=True)
 def _sort_indices(a, n, tmp, start):
     """Sort ``a`` (indices in [0, n)) in place; ``tmp`` and ``start`` are scratch of at least
     ``a.size`` and ``a.size + 1`` entries."""
@@ -69,7 +69,7 @@ def _sort_indices(a, n, tmp, start):
     a[:] = tmp[:m]
 
 
-@njit(cache=True, nogil=True)
+@njit_cached(nogil=True)
 def _in_order(steps):
     for k in range(1, steps.size):
         if steps[k] < steps[k - 1]:
@@ -77,7 +77,7 @@ def _in_order(steps):
     return True
 
 
-@njit(cache=True, nogil=True)
+@njit_cached(nogil=True)
 def _order_each_step(steps, neurons, n):
     """Sort the neurons of each run of equal steps (``steps`` in order)."""
     m = steps.size
