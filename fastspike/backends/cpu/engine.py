@@ -1,6 +1,7 @@
 """Run a compiled network on the CPU, chunk by chunk, draining record buffers between chunks."""
 from __future__ import annotations
 
+import functools
 import signal
 import threading
 import time
@@ -385,14 +386,23 @@ class _DeferredInterrupt:
         self._previous = {}
 
 
-def _progress_bar(total_ms: float, progress: bool | None):
-    if progress is False:
-        return None
+@functools.lru_cache(maxsize=None)
+def _bar_class() -> type:
+    """tqdm's bar whose updates stop at the total (sums of step * dt may pass it by 1e-12).
+
+    One class for the process: tqdm starts a monitor thread per class that lives as long as
+    the process, so a class made per run left a thread behind every run."""
     from tqdm.auto import tqdm
 
     class Bar(tqdm):
-        def update(self, n: float = 1) -> bool | None:  # sums of step * dt may pass the total by 1e-12
+        def update(self, n: float = 1) -> bool | None:
             return super().update(min(n, self.total - self.n))
 
-    return Bar(total=round(total_ms, 6), unit="ms", delay=0 if progress else 2.0, desc="fastspike",
-               bar_format="{l_bar}{bar}| {n:.1f}/{total:.1f} ms [{elapsed}<{remaining}]")
+    return Bar
+
+
+def _progress_bar(total_ms: float, progress: bool | None):
+    if progress is False:
+        return None
+    return _bar_class()(total=round(total_ms, 6), unit="ms", delay=0 if progress else 2.0, desc="fastspike",
+                        bar_format="{l_bar}{bar}| {n:.1f}/{total:.1f} ms [{elapsed}<{remaining}]")
