@@ -59,8 +59,16 @@ def _function_cache_class(digest: Callable[[], str]) -> type:
 
 def stamped_njit(digest: Callable[[], str]) -> Callable:
     """``njit_cached`` for another stamp: the decorator whose cache entries hold only while
-    ``digest()`` returns what it returned when they were written."""
-    cache_class = _function_cache_class(digest)
+    ``digest()`` returns what it returned when they were written.
+
+    It subclasses Numba's cache classes (``numba.core.caching``, which Numba 0.60 to 0.68 have;
+    tested on 0.68). Should a Numba lack them, the functions compile in every process
+    instead: slower to start, never stale. ``NUMBA_CACHE_LOCATOR_CLASSES``, when set, replaces
+    the locators and with them the stamp."""
+    try:
+        cache_class = _function_cache_class(digest)
+    except (AttributeError, TypeError):  # pragma: no cover - a Numba without these internals
+        cache_class = None
 
     def decorator(fn: Callable | None = None, **options) -> Callable:
         if "cache" in options:
@@ -68,7 +76,8 @@ def stamped_njit(digest: Callable[[], str]) -> Callable:
 
         def wrap(f: Callable) -> Callable:
             dispatcher = njit(**options)(f)
-            dispatcher._cache = cache_class(dispatcher.py_func)  # what enable_caching() sets
+            if cache_class is not None:
+                dispatcher._cache = cache_class(dispatcher.py_func)  # what enable_caching() sets
             return dispatcher
 
         return wrap if fn is None else wrap(fn)
