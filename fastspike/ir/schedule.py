@@ -772,6 +772,14 @@ def gallop_row(indptr, s, j):
     return lo
 
 
+def row_in_block(indptr, table, s, shift):
+    """The row of synapse ``s`` (``indptr[r] <= s < indptr[r + 1]``) from the row of the first
+    synapse of its block of ``2**shift`` (``table``), which is that row or the one before
+    (:func:`fastspike.synapses.projection.row_table`): one compare, no branch."""
+    r = table[np.uint64(s) >> np.uint64(shift)]
+    return r + (indptr[np.uint64(r) + np.uint64(1)] <= s)
+
+
 def _learning(proj, buffers: "Buffers") -> list[tuple[KernelBuilder, Learning, int]]:
     """A plastic projection's learning kernels: ``pre_trace`` (update stage: the presynaptic
     neurons that fired in the last step update their variables, after the delivery read
@@ -810,10 +818,16 @@ def _learning(proj, buffers: "Buffers") -> list[tuple[KernelBuilder, Learning, i
     b.array("WT", proj._weights, Space.SYNAPSE, persistent=True)
     args = _plastic_arguments(b, proj, "pj_", "step", "e_", "i")
     work = Learning(column=True, one_delay=proj.min_delay == proj.max_delay)
-    gallop = b.function(gallop_row, role="_gallop_row")
+    if proj.row_table is not None:  # each synapse's row from a table of every 2**shift-th synapse's
+        b.array("RT", proj.row_table, Space.TABLE)
+        b.array("RTS", np.array([proj.row_shift], np.int64), Space.UNIFORM)
+        b.constant("row_shift", "RTS[0]")
+        find_row = f"{b.function(row_in_block, role='_row_in_block')}(IP, RT, s_, row_shift)"
+    else:  # rows too short: searched from the row of the synapse before
+        find_row = f"{b.function(gallop_row, role='_gallop_row')}(IP, s_, pj_)"
     work.before_column = [S.assign("pj_", "0"),  # a column's synapse ids ascend: so do their rows
                           *_reads(b, proj, "post", wu.on_post, args, None)]  # once per spike and delay
-    work.per_synapse = [S.assign("pj_", f"{gallop}(IP, s_, pj_)"),
+    work.per_synapse = [S.assign("pj_", find_row),
                         *_reads(b, proj, "pre", wu.on_post, args, ("pj_",)),  # shared by the columns of the step
                         Store("WT", (S.expr("s_"),), S.expr(_component_call(b, wu, wu.on_post, {"g": "WT[s_]", **args})))]
     if wu.post_variables:
