@@ -53,6 +53,8 @@ def _network(dtype: str) -> fs.Network:
                 plasticity=fs.TripletSTDP(w_max=3.0))
     net.connect(ps, pop, fs.AllToAll(), synapse=fs.Delta(), weight=0.5, plasticity=fs.TsodyksMarkram())
     net.connect(pop, pop, fs.AllToAll(), synapse=fs.Delta(), weight=0.1, plasticity=fs.STDP(w_max=1.0, nearest=True))
+    rows = net.connect(ps, pop, fs.FixedOutdegree(20), synapse=fs.Delta(), weight=0.2, plasticity=fs.STDP(w_max=1.0))
+    assert rows.row_table is not None  # the column walk's rows from a table
     net.record(stdp, "weight", synapses=[0, 3], every=2)
     net.record(pop, "spikes")
     net.record(rk, "spikes", neurons=[1, 3])

@@ -28,7 +28,10 @@ def _build(backend: str):
                     plasticity=fs.TsodyksMarkram(U=0.4, tau_rec=50.0, tau_fac=20.0)),
         net.connect(post, post, fs.AllToAll(), fs.Delta(), weight=0.5, delay=0.1,
                     plasticity=fs.STDP(lambda_=0.2, w_max=1.0, nearest=True)),
+        net.connect(pre, post, fs.FixedOutdegree(20), fs.Delta(), weight=1.5, delay=0.2,  # rows of 20: a row table
+                    plasticity=fs.STDP(lambda_=0.1, mu_plus=0.0, mu_minus=0.0)),
     ]
+    assert projs[-1].row_table is not None
     spikes = net.record(post, "spikes")
     trace = net.record(projs[0], "weight", synapses=[0, 7, 23], every=5)
     return net, projs, spikes, trace
