@@ -231,9 +231,9 @@ def test_a_column_walk_whose_update_reads_a_per_synapse_local_stays_unblocked():
     from fastspike.ir.nodes import If, Learning, Store
 
     c = SimpleNamespace(blocks=1, bound={"WT": np.zeros(3)}, array=lambda *a: pytest.fail("no buffers expected"))
-    reads_local = Learning(column=True, one_delay=True,
+    reads_local = Learning(column=True,
                            per_synapse=[S.assign("pj_", "0"), Store("WT", (S.expr("s_"),), S.expr("WT[s_] + pj_"))])
-    branches = Learning(column=True, one_delay=True,
+    branches = Learning(column=True,
                         per_synapse=[If(S.expr("s_ > 0"), []), Store("WT", (S.expr("s_"),), S.expr("WT[s_]"))])
     assert _blocked_column(c, reads_local, False) is None
     assert _blocked_column(c, branches, False) is None

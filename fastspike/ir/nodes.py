@@ -271,8 +271,9 @@ class Learning:
     emitted ``d_`` steps before this step, for each ``d_`` from ``LM[1]`` to ``LM[2]``
     (spikes of steps before ``LM[0]``, the projection's first step, are skipped): the neuron
     ``i`` that fired, in ascending order. With ``column``: first, for each synapse ``s_`` onto
-    ``i`` (``CP``/``CI``: the column index, synapse ids in ascending order) whose delay
-    ``DL[s_]`` is ``d_``, ``per_synapse``; then ``per_spike``. A backend that splits the
+    ``i`` whose delay is ``d_`` (``CI[CP[i, e_]:CP[i, e_ + 1]]``, ``e_ = d_ - LM[1]``: the
+    column index groups each neuron's synapses by delay, ids ascending in a group),
+    ``per_synapse``; then ``per_spike``. A backend that splits the
     neurons into ranges (CPU threads) runs each range's neurons only: every write is to
     neuron ``i``'s own element or its column's synapses, so results do not depend on the
     split."""
@@ -282,9 +283,6 @@ class Learning:
     per_spike: list = field(default_factory=list)
     before_column: list = field(default_factory=list)
     """Per spike, before its column's synapses (locals the synapses carry along)."""
-    one_delay: bool = False
-    """Every synapse of the projection has the one delay ``LM[1]`` (= ``LM[2]``): a backend
-    may walk the column without reading ``DL`` (a scattered load per synapse)."""
 
 
 @dataclass

@@ -817,7 +817,7 @@ def _learning(proj, buffers: "Buffers") -> list[tuple[KernelBuilder, Learning, i
     b.array("IP", proj.indptr, Space.PRE)
     b.array("WT", proj._weights, Space.SYNAPSE, persistent=True)
     args = _plastic_arguments(b, proj, "pj_", "step", "e_", "i")
-    work = Learning(column=True, one_delay=proj.min_delay == proj.max_delay)
+    work = Learning(column=True)  # the synapses of delay d_ onto i: CP[i, e_] to CP[i, e_ + 1] of CI
     if proj.row_table is not None:  # each synapse's row from a table of every 2**shift-th synapse's
         b.array("RT", proj.row_table, Space.TABLE)
         b.array("RTS", np.array([proj.row_shift], np.int64), Space.UNIFORM)

@@ -180,9 +180,10 @@ class Projection:
     def make_plastic(self, model: WeightUpdateModel) -> None:
         """Give the projection a plastic weight-update model's storage: a float32 weight per
         synapse (changed as it runs), a delay per synapse (uint8/uint16; rows sorted by target
-        again when they were grouped by delay), the column index (``column_ptr``, int64 per
-        postsynaptic neuron + 1; ``column_index``, int32 per synapse: the synapses onto each
-        neuron in ascending synapse order) and the model's variables per presynaptic neuron and,
+        again when they were grouped by delay), the column index (``column_index``, int32 per
+        synapse: the synapses onto each neuron, by delay, each delay's in ascending synapse
+        order; ``column_ptr``, int64 (postsynaptic neuron, delay value - min_delay + 1): where
+        each neuron's synapses of each delay start, the last column where they end) and the model's variables per presynaptic neuron and,
         once per delay value, per postsynaptic neuron, with the step of each neuron's last event
         (:data:`~fastspike.synapses.weight_update.NEVER` before the first). Delivery uses the
         ring scheme (the weight of a spike is computed at its presynaptic time, NEST's order)."""
@@ -205,9 +206,14 @@ class Projection:
         self.column_index = self.column_ptr = self.row_table = None
         self.row_shift = 0
         if model.on_post is not None:  # the postsynaptic spikes walk the synapses onto their neuron
-            self.column_index = np.argsort(self.targets, kind="stable").astype(np.int32)
-            self.column_ptr = np.zeros(self.post.n + 1, np.int64)
-            np.cumsum(np.bincount(self.targets, minlength=self.post.n), out=self.column_ptr[1:])
+            values = self.max_delay - self.min_delay + 1
+            group = self.targets.astype(np.int64) * values + (self._delays.astype(np.int64) - self.min_delay)
+            self.column_index = np.argsort(group, kind="stable").astype(np.int32)  # stable: ids ascend in a group
+            starts = np.zeros(self.post.n * values + 1, np.int64)
+            np.cumsum(np.bincount(group, minlength=self.post.n * values), out=starts[1:])
+            self.column_ptr = np.empty((self.post.n, values + 1), np.int64)
+            self.column_ptr[:, :values] = starts[:-1].reshape(self.post.n, values)
+            self.column_ptr[:, values] = starts[values::values]
             table = row_table(self.indptr)
             if table is not None:
                 self.row_table, self.row_shift = table

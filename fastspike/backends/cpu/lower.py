@@ -606,20 +606,16 @@ def _learning(c: _Call, work: Learning) -> list[ast.stmt]:
                   "        a1_ = np.searchsorted(row_, hi_)"]
     lines += ["        for a_ in range(a0_, a1_):", "            i = SH[r_, a_]"]
     blocked = _blocked_column(c, work, ranged) if work.column else None
-    if work.column and blocked is None:  # the synapses of delay d_ (all of them when the projection has one delay)
-        lines += ["            for c_ in range(CP[i], CP[i + 1]):", "                s_ = CI[c_]",
-                  "                pass" if work.one_delay else "                if DL[s_] == d_:\n                    pass"]
+    if work.column and blocked is None:  # the synapses of delay d_ onto i: the column's group e_
+        lines += ["            for c_ in range(CP[i, e_], CP[i, e_ + 1]):", "                s_ = CI[c_]",
+                  "                pass"]
     loop = S.stmts("\n".join(lines))[0]
     spike = loop.body[1].body[-1]  # for a_ ...
     if blocked is not None:
         spike.body[1:] = blocked
         spike.body[1:1] = c.statements(work.before_column)
     elif work.column:
-        column = spike.body[1]
-        if work.one_delay:
-            column.body[1:] = c.statements(work.per_synapse)
-        else:
-            column.body[1].body = c.statements(work.per_synapse)
+        spike.body[1].body[1:] = c.statements(work.per_synapse)
         spike.body[1:1] = c.statements(work.before_column)
     spike.body += c.statements(work.per_spike)
     return out + [loop]
@@ -628,8 +624,7 @@ def _learning(c: _Call, work: Learning) -> list[ast.stmt]:
 COLUMN_BLOCK = 64
 """Synapses of a column gathered at a time by a blocked column walk (:func:`_blocked_column`)."""
 COLUMN_PREFETCH = 1024
-"""How many synapses ahead a blocked column walk of one delay prefetches the weights (0: no
-prefetch). A column's weights are scattered over the whole projection (one cache line per
+"""How many synapses ahead a blocked column walk prefetches the weights (0: no prefetch). A column's weights are scattered over the whole projection (one cache line per
 presynaptic neuron, or per synapse), and the walk's instructions between two of them keep
 only one or two loads in flight: B8 frozen 0.78-0.84x the time with 256, 1024 or the whole
 column ahead at scale 0.1, the same bits (prefetches are hints)."""
@@ -679,34 +674,21 @@ def _blocked_column(c: _Call, work: Learning, ranged: bool) -> list[ast.stmt] | 
     c.array("GW", np.zeros(shape, c.bound["WT"].dtype))
     for t in kept:
         c.array(f"GK{memos.index(t)}", np.zeros(shape, np.float64))
-    if work.one_delay:  # every synapse of the column: a counted loop, its weights prefetched ahead
-        ahead = COLUMN_PREFETCH
-        walk = S.stmts(f"c_ = CP[i]\nce_ = CP[i + 1]\nfor p_ in range(c_, min(c_ + {ahead}, ce_)):\n"
-                       "    _prefetch(WT, CI[p_])\n"
-                       f"while c_ < ce_:\n    m_ = min({COLUMN_BLOCK}, ce_ - c_)\n"
-                       f"    for p_ in range(c_ + {ahead}, min(c_ + {ahead} + m_, ce_)):\n        _prefetch(WT, CI[p_])\n"
-                       "    for q_ in range(m_):\n        s_ = CI[c_ + q_]\n    c_ += m_\n"
-                       "    for q_ in range(m_):\n        pass\n    for q_ in range(m_):\n        pass")
-        if not ahead:  # no prefetch (a measurement's baseline)
-            walk = [walk[0], walk[1], walk[3]]
-            del walk[2].body[1]
-        slot = "q_"
-    else:  # those of delay d_
-        walk = S.stmts(f"c_ = CP[i]\nce_ = CP[i + 1]\nwhile c_ < ce_:\n    m_ = 0\n"
-                       f"    while c_ < ce_ and m_ < {COLUMN_BLOCK}:\n        s_ = CI[c_]\n        c_ += 1\n"
-                       "        if DL[s_] == d_:\n            pass\n"
-                       "    for q_ in range(m_):\n        pass\n    for q_ in range(m_):\n        pass")
-        slot = "m_"
-    keep = [ast.Assign([at("GS", slot, True)], S.name("s_"), lineno=0),
-            ast.Assign([at("GW", slot, True)], S.subscript("WT", "s_"), lineno=0),
-            *(ast.Assign([at(f"GK{memos.index(t)}", slot, True)], S.name(t), lineno=0) for t in kept),
-            *([] if work.one_delay else S.stmts("m_ += 1"))]
-    body = walk[-1].body  # m_, (the prefetch), the gathering loop, (c_ += m_), the computing loop, the storing loop
-    gathered = [*c.statements(gather), *keep]
-    if work.one_delay:
-        body[-4].body += gathered  # after s_ = CI[c_ + q_]
-    else:
-        body[1].body[2].body = gathered  # under if DL[s_] == d_
+    ahead = COLUMN_PREFETCH  # the synapses of delay d_ onto i (the column's group e_): a counted loop
+    walk = S.stmts(f"c_ = CP[i, e_]\nce_ = CP[i, e_ + 1]\nfor p_ in range(c_, min(c_ + {ahead}, ce_)):\n"
+                   "    _prefetch(WT, CI[p_])\n"
+                   f"while c_ < ce_:\n    m_ = min({COLUMN_BLOCK}, ce_ - c_)\n"
+                   f"    for p_ in range(c_ + {ahead}, min(c_ + {ahead} + m_, ce_)):\n        _prefetch(WT, CI[p_])\n"
+                   "    for q_ in range(m_):\n        s_ = CI[c_ + q_]\n    c_ += m_\n"
+                   "    for q_ in range(m_):\n        pass\n    for q_ in range(m_):\n        pass")
+    if not ahead:  # no prefetch (a measurement's baseline)
+        walk = [walk[0], walk[1], walk[3]]
+        del walk[2].body[1]
+    keep = [ast.Assign([at("GS", "q_", True)], S.name("s_"), lineno=0),
+            ast.Assign([at("GW", "q_", True)], S.subscript("WT", "s_"), lineno=0),
+            *(ast.Assign([at(f"GK{memos.index(t)}", "q_", True)], S.name(t), lineno=0) for t in kept)]
+    body = walk[-1].body  # m_, (the prefetch), the gathering loop, c_ += m_, the computing loop, the storing loop
+    body[-4].body += [*c.statements(gather), *keep]  # after s_ = CI[c_ + q_]
     body[-2].body = [ast.Assign([at("GW", "q_", True)], value, lineno=0)]
     body[-1].body = [ast.Assign([S.subscript("WT", at("GS", "q_"), store=True)], at("GW", "q_"), lineno=0)]
     return walk

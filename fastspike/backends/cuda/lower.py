@@ -268,18 +268,13 @@ def _learning(c: _Call, work: Learning):
     lines = ["w_ = SH.shape[1]", "d_ = LM[1] + i // w_", "a_ = i - (d_ - LM[1]) * w_", "k_ = step - d_",
              "r_ = k_ & (ring_length - 1)", "if k_ >= LM[0] and a_ < NH[r_]:", "    e_ = d_ - LM[1]",
              "    i_ = SH[r_, a_]"]
-    if work.column:  # the synapses of delay d_ (all of them when the projection has one delay)
-        lines += ["    for c_ in range(CP[i_], CP[i_ + 1]):", "        s_ = CI[c_]",
-                  "        pass" if work.one_delay else "        if DL[s_] == d_:\n            pass"]
+    if work.column:  # the synapses of delay d_ onto i_: the column's group e_
+        lines += ["    for c_ in range(CP[i_, e_], CP[i_, e_ + 1]):", "        s_ = CI[c_]", "        pass"]
     per_item = S.stmts("\n".join(lines))
     spike = per_item[-1]
     rename = S.Rename({"i": "i_"})  # the neuron that fired is i_ here (i is the item)
     if work.column:
-        synapses = [rename.visit(st) for st in c.statements(work.per_synapse)]
-        if work.one_delay:
-            spike.body[2].body[1:] = synapses
-        else:
-            spike.body[2].body[1].body = synapses
+        spike.body[2].body[1:] = [rename.visit(st) for st in c.statements(work.per_synapse)]
         spike.body[2:2] = [rename.visit(st) for st in c.statements(work.before_column)]
     spike.body += [rename.visit(st) for st in c.statements(work.per_spike)]
     items = S.expr("SH.shape[1] * (LM[2] - LM[1] + 1)")
