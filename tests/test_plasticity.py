@@ -597,3 +597,20 @@ def test_column_walk_with_a_row_table_equals_the_row_search():
         return proj.weights.copy()
 
     np.testing.assert_array_equal(run(True, 2), run(False, 1))
+
+
+def test_column_index_groups_each_neurons_synapses_by_delay():
+    """CI[CP[i, e]:CP[i, e + 1]] are the synapses onto i of delay min_delay + e, ids ascending
+    (found here with NumPy from the targets and delays)."""
+    net = fs.Network(dt=DT, seed=2)
+    pre = net.population(fs.PoissonSource(rate=10.0), 30, "pre")
+    post = net.population(fs.LIF(tau_m=10.0), 7, "post")
+    proj = net.connect(pre, post, fs.FixedProbability(0.7), fs.Delta(), weight=1.0, delay=fs.Uniform(0.1, 0.9),
+                       plasticity=fs.STDP())
+    values = proj.max_delay - proj.min_delay + 1
+    assert values > 5 and proj.column_ptr.shape == (post.n, values + 1)
+    delays = np.broadcast_to(proj.delays, proj.targets.shape)
+    for i in range(post.n):
+        for e in range(values):
+            want = np.flatnonzero((proj.targets == i) & (delays == proj.min_delay + e))
+            np.testing.assert_array_equal(proj.column_index[proj.column_ptr[i, e]:proj.column_ptr[i, e + 1]], want)
