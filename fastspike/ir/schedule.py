@@ -818,15 +818,15 @@ def _learning(proj, buffers: "Buffers") -> list[tuple[KernelBuilder, Learning, i
     b.array("WT", proj._weights, Space.SYNAPSE, persistent=True)
     args = _plastic_arguments(b, proj, "pj_", "step", "e_", "i")
     work = Learning(column=True)  # the synapses of delay d_ onto i: CP[i, e_] to CP[i, e_ + 1] of CI
+    work.before_column = _reads(b, proj, "post", wu.on_post, args, None)  # once per spike and delay
     if proj.row_table is not None:  # each synapse's row from a table of every 2**shift-th synapse's
         b.array("RT", proj.row_table, Space.TABLE)
         b.array("RTS", np.array([proj.row_shift], np.int64), Space.UNIFORM)
         b.constant("row_shift", "RTS[0]")
         find_row = f"{b.function(row_in_block, role='_row_in_block')}(IP, RT, s_, row_shift)"
-    else:  # rows too short: searched from the row of the synapse before
+    else:  # rows too short: searched from the row of the synapse before (a group's ids ascend: so do their rows)
         find_row = f"{b.function(gallop_row, role='_gallop_row')}(IP, s_, pj_)"
-    work.before_column = [S.assign("pj_", "0"),  # a column's synapse ids ascend: so do their rows
-                          *_reads(b, proj, "post", wu.on_post, args, None)]  # once per spike and delay
+        work.before_column.insert(0, S.assign("pj_", "0"))
     work.per_synapse = [S.assign("pj_", find_row),
                         *_reads(b, proj, "pre", wu.on_post, args, ("pj_",)),  # shared by the columns of the step
                         Store("WT", (S.expr("s_"),), S.expr(_component_call(b, wu, wu.on_post, {"g": "WT[s_]", **args})))]

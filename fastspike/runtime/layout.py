@@ -21,6 +21,7 @@ groups) small integers, only while threads run.
 from __future__ import annotations
 
 import numpy as np
+
 from .numba_cache import njit_cached
 
 __all__ = ["row_parts"]

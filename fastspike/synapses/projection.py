@@ -35,6 +35,13 @@ from .distributions import Distribution
 from .postsynaptic import PostsynapticModel
 from .weight_update import NEVER, Static, WeightUpdateModel
 
+if TYPE_CHECKING:  # pragma: no cover
+    from ..network import Population
+
+__all__ = ["Projection"]
+
+MAX_DELAY_STEPS = build.MAX_DELAY_STEPS
+
 ROW_TABLE_MIN_SHIFT = 4
 """The smallest block of synapses (2**4) that :func:`row_table` tabulates: at most 0.5 byte
 per synapse."""
@@ -61,13 +68,6 @@ def row_table(indptr: np.ndarray) -> tuple[np.ndarray, int] | None:
         if np.all(last - first <= 1):
             return first.astype(np.int64), shift
     return None
-
-if TYPE_CHECKING:  # pragma: no cover
-    from ..network import Population
-
-__all__ = ["Projection"]
-
-MAX_DELAY_STEPS = build.MAX_DELAY_STEPS
 
 
 class Projection:
@@ -183,8 +183,9 @@ class Projection:
         again when they were grouped by delay), the column index (``column_index``, int32 per
         synapse: the synapses onto each neuron, by delay, each delay's in ascending synapse
         order; ``column_ptr``, int64 (postsynaptic neuron, delay value - min_delay + 1): where
-        each neuron's synapses of each delay start, the last column where they end) and the model's variables per presynaptic neuron and,
-        once per delay value, per postsynaptic neuron, with the step of each neuron's last event
+        each neuron's synapses of each delay start, the last column where they end; with long
+        enough rows ``row_table``/``row_shift``: :func:`row_table`) and the model's variables
+        per presynaptic neuron and, once per delay value, per postsynaptic neuron, with the step of each neuron's last event
         (:data:`~fastspike.synapses.weight_update.NEVER` before the first). Delivery uses the
         ring scheme (the weight of a spike is computed at its presynaptic time, NEST's order)."""
         n = self.n_synapses
@@ -205,19 +206,18 @@ class Projection:
         self.delivery = "ring"
         self.column_index = self.column_ptr = self.row_table = None
         self.row_shift = 0
+        delay_values = self.max_delay - self.min_delay + 1
         if model.on_post is not None:  # the postsynaptic spikes walk the synapses onto their neuron
-            values = self.max_delay - self.min_delay + 1
-            group = self.targets.astype(np.int64) * values + (self._delays.astype(np.int64) - self.min_delay)
+            group = self.targets.astype(np.int64) * delay_values + (self._delays.astype(np.int64) - self.min_delay)
             self.column_index = np.argsort(group, kind="stable").astype(np.int32)  # stable: ids ascend in a group
-            starts = np.zeros(self.post.n * values + 1, np.int64)
-            np.cumsum(np.bincount(group, minlength=self.post.n * values), out=starts[1:])
-            self.column_ptr = np.empty((self.post.n, values + 1), np.int64)
-            self.column_ptr[:, :values] = starts[:-1].reshape(self.post.n, values)
-            self.column_ptr[:, values] = starts[values::values]
+            starts = np.zeros(self.post.n * delay_values + 1, np.int64)
+            np.cumsum(np.bincount(group, minlength=self.post.n * delay_values), out=starts[1:])
+            self.column_ptr = np.empty((self.post.n, delay_values + 1), np.int64)
+            self.column_ptr[:, :delay_values] = starts[:-1].reshape(self.post.n, delay_values)
+            self.column_ptr[:, delay_values] = starts[delay_values::delay_values]
             table = row_table(self.indptr)
             if table is not None:
                 self.row_table, self.row_shift = table
-        delay_values = self.max_delay - self.min_delay + 1
         self.pre_state = {v.name: np.full(self.pre.n, model.initial(v)) for v in model.pre_variables}
         self.post_state = {v.name: np.full((delay_values, self.post.n), model.initial(v))
                            for v in model.post_variables}

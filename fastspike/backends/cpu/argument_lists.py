@@ -10,8 +10,9 @@ type), so a network compiled once starts in a fraction of a second.
 """
 from __future__ import annotations
 
-from ...runtime.numba_cache import njit_cached
 from numba.typed import List
+
+from ...runtime.numba_cache import njit_cached
 
 __all__ = ["argument_list"]
 

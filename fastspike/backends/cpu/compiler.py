@@ -508,8 +508,8 @@ def import_generated(source: str, prog, prefix: str, compile_fn: Callable,
                      globals_: dict, key_parts: tuple[str, ...] = ()):
     """Write ``source`` to the cache folder under a name hashed from it, the fastspike version
     and a digest of its source (the package's compiled helpers that kernels call, the barrier
-    for instance, are not Python functions whose code the key could read), the program's dtype, ``key_parts`` and the code of every function its kernels call, and
-    import it as a module whose globals are those functions, compiled by
+    for instance, are not Python functions whose code the key could read), the program's
+    dtype, ``key_parts`` and the code of every function its kernels call, and import it as a module whose globals are those functions, compiled by
     ``compile_fn(fn, dtype)``, plus ``globals_``. Model equations (``_f_...``) take the
     network's precision; fastspike's own helpers (random numbers, propagators) keep theirs,
     so that draws do not depend on the dtype. Shared by the CPU and CUDA backends."""

@@ -624,8 +624,9 @@ def _learning(c: _Call, work: Learning) -> list[ast.stmt]:
 COLUMN_BLOCK = 64
 """Synapses of a column gathered at a time by a blocked column walk (:func:`_blocked_column`)."""
 COLUMN_PREFETCH = 1024
-"""How many synapses ahead a blocked column walk prefetches the weights (0: no prefetch). A column's weights are scattered over the whole projection (one cache line per
-presynaptic neuron, or per synapse), and the walk's instructions between two of them keep
+"""How many synapses ahead a blocked column walk prefetches the weights (0: no prefetch). A
+column's weights are scattered over the whole projection (one cache line per presynaptic
+neuron, or per synapse), and the walk's instructions between two of them keep
 only one or two loads in flight: B8 frozen 0.78-0.84x the time with 256, 1024 or the whole
 column ahead at scale 0.1, the same bits (prefetches are hints)."""
 
@@ -675,15 +676,12 @@ def _blocked_column(c: _Call, work: Learning, ranged: bool) -> list[ast.stmt] | 
     for t in kept:
         c.array(f"GK{memos.index(t)}", np.zeros(shape, np.float64))
     ahead = COLUMN_PREFETCH  # the synapses of delay d_ onto i (the column's group e_): a counted loop
-    walk = S.stmts(f"c_ = CP[i, e_]\nce_ = CP[i, e_ + 1]\nfor p_ in range(c_, min(c_ + {ahead}, ce_)):\n"
-                   "    _prefetch(WT, CI[p_])\n"
-                   f"while c_ < ce_:\n    m_ = min({COLUMN_BLOCK}, ce_ - c_)\n"
-                   f"    for p_ in range(c_ + {ahead}, min(c_ + {ahead} + m_, ce_)):\n        _prefetch(WT, CI[p_])\n"
-                   "    for q_ in range(m_):\n        s_ = CI[c_ + q_]\n    c_ += m_\n"
+    first = f"for p_ in range(c_, min(c_ + {ahead}, ce_)):\n    _prefetch(WT, CI[p_])\n" if ahead else ""
+    then = f"    for p_ in range(c_ + {ahead}, min(c_ + {ahead} + m_, ce_)):\n        _prefetch(WT, CI[p_])\n" \
+        if ahead else ""
+    walk = S.stmts(f"c_ = CP[i, e_]\nce_ = CP[i, e_ + 1]\n{first}while c_ < ce_:\n    m_ = min({COLUMN_BLOCK}, ce_ - c_)\n"
+                   f"{then}    for q_ in range(m_):\n        s_ = CI[c_ + q_]\n    c_ += m_\n"
                    "    for q_ in range(m_):\n        pass\n    for q_ in range(m_):\n        pass")
-    if not ahead:  # no prefetch (a measurement's baseline)
-        walk = [walk[0], walk[1], walk[3]]
-        del walk[2].body[1]
     keep = [ast.Assign([at("GS", "q_", True)], S.name("s_"), lineno=0),
             ast.Assign([at("GW", "q_", True)], S.subscript("WT", "s_"), lineno=0),
             *(ast.Assign([at(f"GK{memos.index(t)}", "q_", True)], S.name(t), lineno=0) for t in kept)]

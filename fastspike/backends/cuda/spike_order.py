@@ -16,6 +16,7 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
+
 from ...runtime.numba_cache import njit_cached
 
 __all__ = ["order_spikes", "PARALLEL_MIN", "MAX_THREADS"]
