@@ -6,7 +6,8 @@ so); ``rounds`` rounds interleaved (old, new, old, new), medians of every run.
 
     python benchmarks/compare_warm.py OLD NEW DURATION_MS REPS ROUNDS CASE...
 
-A case is ``B1::float64``, ``B2:<scale>:<dtype>``, ``B3:<scale>:<dtype>`` or ``B4:<n>:<dtype>``, e.g.
+A case is ``B1::float64``, ``B2:<scale>:<dtype>``, ``B3:<scale>:<dtype>``, ``B4:<n>:<dtype>``,
+``B6::<dtype>`` (COBA) or ``B7::<dtype>`` (COBAHH), e.g.
 ``python benchmarks/compare_warm.py /tmp/main . 200 3 2 B1::float64 B2:1.0:float64 B4:1e6:float32``.
 (``compare_commits.py`` measures cold compiles and wall time only.)
 """
@@ -19,7 +20,8 @@ case, duration, reps = sys.argv[1], float(sys.argv[2]), int(sys.argv[3])
 name, arg, dtype = case.split(":")
 kw = dict(dtype=dtype)
 net, pops = {"B1": lambda: standard.cuba(**kw), "B2": lambda: standard.brunel(float(arg), **kw),
-             "B3": lambda: standard.microcircuit(float(arg), **kw), "B4": lambda: standard.uncoupled(int(float(arg)), **kw)}[name]()
+             "B3": lambda: standard.microcircuit(float(arg), **kw), "B4": lambda: standard.uncoupled(int(float(arg)), **kw),
+             "B6": lambda: standard.coba(**kw), "B7": lambda: standard.cobahh(**kw)}[name]()
 net.run(20.0, progress=False)
 times = []
 for _ in range(reps):

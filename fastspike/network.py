@@ -491,6 +491,8 @@ class Network:
 
     def build(self) -> None:
         """Generate and compile the step sequence (done by ``run()`` when needed)."""
+        if self._engine is not None and not self._engine.program.still_valid():
+            self._engine = None  # a state compiled in as one value was written (each process its own program)
         if self._engine is None:
             if not self.populations:
                 raise ValueError("run: the network has no population")

@@ -294,3 +294,27 @@ def test_a_network_without_projections_runs_without_exchange():
         np.testing.assert_array_equal(a, b)
     np.testing.assert_array_equal(two[1][2], one[2])
     assert two[0][3].max() < 1 << 20  # entries, not the unbounded interval's steps
+
+
+def test_a_state_written_on_some_ranks_keeps_one_process_results():
+    """A fixed theta is compiled in while a rank's neurons share one value. Written between
+    runs so that only the last rank's neurons differ, that rank alone builds its program
+    again (a build exchanges nothing), and the results stay one process's."""
+    def fn(comm):
+        net = fs.Network(seed=5, comm=comm)
+        pop = net.population(fs.LIF(**dn.LIF), 100)
+        net.connect(pop, pop, fs.FixedIndegree(10), weight=2.0, delay=0.5)
+        net.poisson_input(pop, 200, 30.0, 2.0)
+        rec = net.record(pop, "spikes")
+        net.run(10.0, progress=False)
+        theta = np.zeros(pop.n)
+        theta[-10:] = np.linspace(1.0, 10.0, 10)  # the last neurons: on the last rank only
+        pop.theta = theta
+        net.run(10.0, progress=False)
+        return rec.steps.copy(), rec.neurons.copy(), pop.v.copy()
+
+    one = fn(SerialCommunicator())
+    two = LocalCluster(2, timeout=120).run(fn)
+    assert one[0].size > 10
+    for a, b in zip(one, two[0]):
+        np.testing.assert_array_equal(a, b)

@@ -341,3 +341,37 @@ def test_snntorch_lapicque_firing():
     crossing = euler[-1] + (1.02 - euler[-1]) / 25.5
     assert crossing >= 1.0
     assert trace.v[108, 0] == pytest.approx(crossing - 1.0, abs=1e-12)
+
+
+# --------------------------------------------------------------------------------------------
+# A fixed threshold increment written between runs
+# --------------------------------------------------------------------------------------------
+def test_a_fixed_theta_written_between_runs_moves_the_threshold():
+    """Without adaptation (theta_plus = 0, tau_theta = inf) theta never changes, and while
+    every neuron holds the same value the step reads it once rather than per neuron. Written
+    between runs, to one value for all or to one per neuron, it takes effect: the intervals
+    of each run are those of threshold v_thresh + theta (Gerstner & Kistler 2002, eq. 4.10),
+    none where that threshold lies above u = v_rest + R I."""
+    current = 40.0  # u = -25 mV
+    net = fs.Network(dt=DT)
+    pop = net.population(fs.LIF(tau_m=TAU_M, v_rest=V_REST, v_reset=V_RESET, v_thresh=V_THRESH), n=2)
+    net.current(pop, current)
+    spikes = net.record(pop, "spikes")
+    runs = [np.zeros(2), np.full(2, 10.0), np.array([0.0, 20.0]), np.array([30.0, 30.0])]
+    bounds = []
+    for theta in runs:
+        pop.theta[:] = theta
+        start = net.step
+        net.run(150.0)
+        bounds.append((start, net.step))
+        np.testing.assert_array_equal(pop.theta, theta)  # frozen: the run leaves it as written
+    for (start, stop), theta in zip(bounds, runs):
+        for neuron in (0, 1):
+            ks = spikes.steps[(spikes.neurons == neuron) & (spikes.steps > start) & (spikes.steps <= stop)]
+            if V_THRESH + theta[neuron] >= V_REST + current:  # above u: silent
+                assert ks.size == 0, (theta, neuron, ks)
+                continue
+            isi = np.diff(ks)[1:] * DT  # the first interval began in the run before
+            theory = isi_theory(current, 0.0, v_thresh=V_THRESH + theta[neuron])
+            assert isi.size >= 3, (theta, neuron)
+            assert np.all(isi >= theory - EPS) and np.all(isi <= theory + DT + EPS), (theta, neuron, isi, theory)

@@ -343,6 +343,23 @@ class StepProgram:
     spike_limits: list[int] = field(default_factory=list)
     sample_limits: list[int] = field(default_factory=list)
     ring_length: int = 1
+    uniform_state: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)
+    """(state array, its one value): frozen state compiled in as one value per population
+    (read once per call, not per neuron). The program is valid while every such array
+    still holds its value alone (:meth:`still_valid`)."""
+
+    def still_valid(self) -> bool:
+        """Whether the state the program took as uniform still is (bit for bit): a user may
+        write a population's state between runs; the engine is then rebuilt."""
+        return all(same_value(values, value) for values, value in self.uniform_state)
+
+
+def same_value(values: np.ndarray, value: np.ndarray) -> bool:
+    """Whether every element of ``values`` has the bits of the one element of ``value``."""
+    if values.size == 0:
+        return False
+    bits = np.dtype(f"u{values.dtype.itemsize}")
+    return bool(np.all(values.view(bits) == value.view(bits)[0]))
 
 
 def structure_hash(*parts: str) -> str:

@@ -68,7 +68,7 @@ from ..recording import SpikeRecord, StateRecord, SynapseRecord
 from ..synapses.postsynaptic import PostsynapticModel
 from . import syntax as S
 from .nodes import (CountAbove, Delivery, Emission, Fires, If, Kernel, Learning, Memo, NeuronUpdate, Sampling, Space,
-                    SpikeRecordSlot, SpikeReplay, Split, Stage, StepProgram, Store, Transmit, Call, Var)
+                    SpikeRecordSlot, SpikeReplay, Split, Stage, StepProgram, Store, Transmit, Call, Var, same_value)
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..network import Network, Population
@@ -97,6 +97,7 @@ class KernelBuilder:
         self.arrays: list[np.ndarray] = []
         self.prelude: list[ast.stmt] = []
         self.functions: dict[str, Callable] = {}
+        self.uniform_state: list[tuple[np.ndarray, np.ndarray]] = []
 
     def array(self, name: str, value: np.ndarray, space: Space, persistent: bool = False, doc: str = "") -> str:
         """Declare the array argument ``name``, bound to ``value`` in the call being built."""
@@ -248,6 +249,7 @@ def build_program(net: "Network", buffers: "Buffers", sample_rows: int, spike_bu
             b, work = _population(pop, buffers, pop.index in recorded_I, fed, ringed, arrived)
         records = [(k, r) for k, r in enumerate(spike_recs) if r.population is pop]
         work.emission = _emission(prog, b, pop, records, buffers, pop.index in senders, spike_buffer_steps)
+        prog.uniform_state += b.uniform_state
         ordered.append((b.kind, b.call(work, pop.n)))
     for proj in net.projections:
         b, work = _delivery(proj, buffers)
@@ -358,10 +360,24 @@ class _PopulationUpdate:
                 self.body.append(S.assign(f"q_{name}", f"{arr}[i]"))
 
     def load_state(self) -> None:
-        """The neuron's state and its channels' state at t; the channels' derived constants."""
+        """The neuron's state and its channels' state at t; the channels' derived constants.
+
+        A frozen variable (one the model never changes, LIF's ``theta`` without adaptation)
+        whose neurons all hold the same value is read once per call, like a uniform
+        parameter: one array fewer streamed through the neuron loop (B1 CUBA 0.88x the
+        time). The program keeps the array and its value (``uniform_state``): should a user
+        write another value before the next run, the network is built again."""
         b = self.b
+        self.uniform_frozen = set()
         for v, s in zip(self.state, self.s_loc):
-            self.body.append(S.assign(s, f"{b.array(f'x_{v}', self.pop.state[v], Space.NEURON, persistent=True)}[i]"))
+            values = self.pop.state[v]
+            if v in self.frozen and same_value(values, values[:1]):
+                value = values[:1].copy()
+                b.constant(s, f"{b.array(f'U_{v}', value, Space.UNIFORM)}[0]")
+                b.uniform_state.append((values, value))
+                self.uniform_frozen.add(v)
+                continue
+            self.body.append(S.assign(s, f"{b.array(f'x_{v}', values, Space.NEURON, persistent=True)}[i]"))
         for c, ch in self.current_channels:
             self.channel_locals[c] = []
             for var in ch.state_names:
@@ -559,7 +575,8 @@ class _PopulationUpdate:
         second, sparse pass reads back from memory)."""
         up, n_loc = self.up, self.n_loc
         up.reload = [S.assign(f"q_{name}", f"P_{name}[i]") for name in self.per_neuron]
-        up.reload += [S.assign(n_, f"x_{v}[i]") for v, n_ in zip(self.state, n_loc)]
+        up.reload += [S.assign(n_, s if v in self.uniform_frozen else f"x_{v}[i]")
+                      for v, s, n_ in zip(self.state, self.s_loc, n_loc)]
         up.on_spike = [S.assign(n_loc, self.call("reset", n_loc))]
         up.on_spike += [Store(f"x_{v}", (S.expr("i"),), S.expr(n_)) for v, n_ in zip(self.state, n_loc)
                         if v not in self.frozen]
