@@ -403,7 +403,8 @@ class Network:
         delay = self.dt if delay is None else delay
         if isinstance(delay, Distribution):
             check_delay(delay, self.dt)
-        resources.check_projection(pre, post, connector, weight, delay, self.threads, self.processes)
+        resources.check_projection(pre, post, connector, weight, delay, self.threads, self.processes,
+                                   plastic=weight_update.plastic)
         if isinstance(weight, (int, float, np.number)):
             synapse.check_weights(weight, "connect")  # before the connectivity is drawn
             weight_update.check_weights(np.array([weight]), "connect")

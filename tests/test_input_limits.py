@@ -241,6 +241,56 @@ def test_projection_too_large_for_memory_is_refused_before_building():
     assert net.projections == []
 
 
+def _stdp():
+    return fs.STDP(tau_plus=20.0, tau_minus=20.0, lambda_=0.01, alpha=1.0, mu_plus=0.0, mu_minus=0.0, w_max=10.0)
+
+
+def test_a_plastic_projection_that_cannot_fit_is_refused_before_drawing(monkeypatch):
+    """A plastic projection takes about 30 bytes per synapse while its storage is built (46
+    with several delays), a static one 4-10: with room for 20 per synapse the static
+    projection is made and the plastic one refused, naming it plastic."""
+    net = fs.Network(dt=0.1)
+    a = net.population(fs.LIF(tau_m=10.0), n=1000, name="a")
+    b = net.population(fs.LIF(tau_m=10.0), n=1000, name="b")
+    monkeypatch.setattr(resources, "available_memory", lambda: 20 * 200_000)
+    net.connect(a, b, fs.FixedIndegree(200), weight=fs.Normal(1.0, 0.1), delay=fs.Uniform(0.1, 2.0))
+    with pytest.raises(MemoryError, match=r"connect: plastic projection 'a' -> 'b' \(FixedIndegree\(200\), about "
+                                          r"2e\+05 synapses\) needs about [\d.]+ MB"):
+        net.connect(a, b, fs.FixedIndegree(200), weight=1.0, plasticity=_stdp())
+    assert len(net.projections) == 1
+
+
+@pytest.mark.parametrize("delay", [1.0, fs.Uniform(0.1, 2.0)])
+def test_the_plastic_estimate_covers_what_building_takes(delay):
+    """The memory check's estimate for a plastic projection is at least the peak of what
+    ``connect`` allocates (traced by tracemalloc, which NumPy reports to), one delay or many."""
+    import gc
+    import tracemalloc
+
+    net = fs.Network(dt=0.1, seed=3)
+    a = net.population(fs.LIF(tau_m=10.0), n=2000, name="a")
+    b = net.population(fs.LIF(tau_m=10.0), n=2000, name="b")
+    net.connect(a, b, fs.FixedIndegree(5), weight=fs.Normal(1.0, 0.1), delay=delay, plasticity=_stdp())  # compiled first
+    gc.collect()
+    tracemalloc.start()
+    try:
+        base = tracemalloc.get_traced_memory()[0]
+        proj = net.connect(a, b, fs.FixedIndegree(300), weight=fs.Normal(1.0, 0.1), delay=delay, plasticity=_stdp())
+        peak = tracemalloc.get_traced_memory()[1] - base
+    finally:
+        tracemalloc.stop()
+    estimate = {}
+    monkeypatch = pytest.MonkeyPatch()
+    monkeypatch.setattr(resources, "_refuse", lambda what, needed, remedy: estimate.setdefault("bytes", needed))
+    try:
+        resources.check_projection(a, b, fs.FixedIndegree(300), fs.Normal(1.0, 0.1), delay, 1, plastic=True)
+    finally:
+        monkeypatch.undo()
+    assert proj.n_synapses == 600_000
+    assert peak > 25 * proj.n_synapses  # not a trivial bound: the storage of a plastic projection
+    assert estimate["bytes"] >= peak, (estimate["bytes"] / proj.n_synapses, peak / proj.n_synapses)
+
+
 def test_population_too_large_for_memory_is_refused(monkeypatch):
     monkeypatch.setattr(resources, "available_memory", lambda: 10_000_000)  # 10 MB left
     net = fs.Network(dt=0.1)
