@@ -3,8 +3,10 @@
 **Serial** (one thread). A neuron update is a ``for`` loop over the neurons whose body stays
 branch-free so that it vectorizes: it writes each neuron's spike condition to a flag array
 ``F`` (padded to whole words of 8), and a second, sparse pass scans the flags 8 at a time
-(``F8``: most words are 0) and runs, for the few neurons that fired, the reset and the
-emission (appending to the record buffers and to the spike history row of the step). A
+(``F8``: most words are 0; a population of at most :data:`SCAN_STOP_MAX_NEURONS` counts its
+flags in the loop and the pass stops at that count) and runs, for the few neurons that fired,
+the reset and the emission (appending to the record buffers and to the spike history row of
+the step). A
 delivery loops over the spikes of its history row and each spike's synapses (group by group
 when rows are grouped by delay); an accumulation is ``+=``; a memo (a value of one neuron and
 step) is computed once per step and read back from its arrays.
