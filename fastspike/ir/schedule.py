@@ -322,6 +322,7 @@ class _PopulationUpdate:
         self.s_loc = [f"s_{v}" for v in self.state]  # the state at t
         self.n_loc = [f"n_{v}" for v in self.state]  # the state at t + dt
         self.frozen = set(self.model.frozen_state())
+        self.uniform_frozen: set[str] = set()  # frozen and read once per call (load_state)
         self.exact = pop.integrator == "exact"
         self.current_channels = [(c, ch) for c, ch in enumerate(pop.channels) if ch.target == "current"]
         self.membrane_channels = [(c, ch) for c, ch in enumerate(pop.channels) if ch.target == "membrane"]
@@ -368,7 +369,6 @@ class _PopulationUpdate:
         time). The program keeps the array and its value (``uniform_state``): should a user
         write another value before the next run, the network is built again."""
         b = self.b
-        self.uniform_frozen = set()
         for v, s in zip(self.state, self.s_loc):
             values = self.pop.state[v]
             if v in self.frozen and same_value(values, values[:1]):

@@ -185,8 +185,9 @@ class Projection:
         order; ``column_ptr``, int64 (postsynaptic neuron, delay value - min_delay + 1): where
         each neuron's synapses of each delay start, the last column where they end; with long
         enough rows ``row_table``/``row_shift``: :func:`row_table`) and the model's variables
-        per presynaptic neuron and, once per delay value, per postsynaptic neuron, with the step of each neuron's last event
-        (:data:`~fastspike.synapses.weight_update.NEVER` before the first). Delivery uses the
+        per presynaptic neuron and, once per delay value, per postsynaptic neuron, with the
+        step of each neuron's last event (:data:`~fastspike.synapses.weight_update.NEVER`
+        before the first). Delivery uses the
         ring scheme (the weight of a spike is computed at its presynaptic time, NEST's order)."""
         n = self.n_synapses
         if n >= np.iinfo(np.int32).max:

@@ -509,8 +509,9 @@ def import_generated(source: str, prog, prefix: str, compile_fn: Callable,
     """Write ``source`` to the cache folder under a name hashed from it, the fastspike version
     and a digest of its source (the package's compiled helpers that kernels call, the barrier
     for instance, are not Python functions whose code the key could read), the program's
-    dtype, ``key_parts`` and the code of every function its kernels call, and import it as a module whose globals are those functions, compiled by
-    ``compile_fn(fn, dtype)``, plus ``globals_``. Model equations (``_f_...``) take the
+    dtype, ``key_parts`` and the code of every function its kernels call, and import it as a
+    module whose globals are those functions, compiled by ``compile_fn(fn, dtype)``, plus
+    ``globals_``. Model equations (``_f_...``) take the
     network's precision; fastspike's own helpers (random numbers, propagators) keep theirs,
     so that draws do not depend on the dtype. Shared by the CPU and CUDA backends."""
     functions = {name: fn for k in prog.kernels().values() for name, fn in k.functions.items()}

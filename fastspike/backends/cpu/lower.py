@@ -323,9 +323,10 @@ def _neuron_update(c: _Call, work: NeuronUpdate) -> list[ast.stmt]:
         flags = np.zeros(-(-n // 8) * 8, np.bool_)  # padded to whole words, the padding stays False
         c.array("F", flags)
         c.array("F8", flags.view(np.uint64))
-        c.count_fired = n <= SCAN_STOP_MAX_NEURONS
-        if c.count_fired:
+        stop_at_count = n <= SCAN_STOP_MAX_NEURONS
+        if stop_at_count:
             out += S.stmts("nf_ = 0\nns_ = 0")
+        c.count_fired = stop_at_count  # while the dense loop is lowered
         out += _split_loop(c, body, loop, ranged)
         c.count_fired = False
         words = "range((lo_ + 7) >> 3, (hi_ + 7) >> 3)" if ranged else "range(F8.size)"
@@ -333,7 +334,7 @@ def _neuron_update(c: _Call, work: NeuronUpdate) -> list[ast.stmt]:
                          f"        for i in range(w_ * 8, min(w_ * 8 + 8, n)):\n            if F[i]:\n"
                          f"                pass")[0]
         sparse.body[0].body[0].body[0].body = [*c.statements(work.reload), *c.statements(work.on_spike), *emit]
-        if n <= SCAN_STOP_MAX_NEURONS:  # stop once the neurons that fired are found
+        if stop_at_count:  # stop once the neurons that fired are found
             sparse.body[0].body[0].body[0].body.append(S.stmts("ns_ += 1")[0])
             sparse.body.insert(0, S.stmts("if ns_ == nf_:\n    break")[0])
         out.append(sparse)
