@@ -109,10 +109,10 @@ def test_delays_per_synapse_keep_a_ring_beside(monkeypatch):
 
 def test_arrival_prefetches_the_groups_of_the_spikes_ahead(monkeypatch):
     """The spike loop of a delivery at arrival (one thread, and an owned delivery of threads)
-    prefetches the group of the spike PREFETCH_AHEAD places ahead (targets; weights only when
-    stored per synapse) and the offsets of the one twice as far, before it walks its own
-    group; a range's part (distributed runs) does not. A hint: the spikes are the ring's
-    (the tests above)."""
+    prefetches the group of the spike PREFETCH_AHEAD places ahead (its lines of targets, and of
+    weights only when stored per synapse) and the offsets of the one twice as far, before it
+    walks its own group; a range's part (distributed runs) does not. A hint: the spikes are
+    the ring's (the tests above)."""
     from fastspike.backends import generated_source
     from fastspike.backends.cpu.lower import PREFETCH_AHEAD as D
 
@@ -128,6 +128,7 @@ def test_arrival_prefetches_the_groups_of_the_spikes_ahead(monkeypatch):
             loop = k[k.index("for a_ in range(NH[r_]):"):]
             assert loop.index(f"if a_ + {D} < NH[r_]:") < loop.index(f"if a_ + {2 * D} < NH[r_]:") < \
                 loop.index("for s_ in range(")
-            assert "_prefetch(TG, p_)" in loop and "_prefetch_row(DO, q_, g_)" in loop and "_prefetch(IP, q_)" in loop
-            assert ("_prefetch(WT, p_)" in loop) == ("+= WT[np.uint64(s_)]" in loop)  # a uniform weight: no WT to read
+            assert "p0_ = IP[q_] + DO[q_, g_]" in loop and "p1_ = IP[q_] + DO[q_, g_ + 1]" in loop  # the whole group
+            assert "_prefetch(TG, pl_)" in loop and "_prefetch_row(DO, q_, g_)" in loop and "_prefetch(IP, q_)" in loop
+            assert ("_prefetch(WT, pl_)" in loop) == ("+= WT[np.uint64(s_)]" in loop)  # a uniform weight: no WT to read
             assert ("if block == OW[0]:" in k) == (threads == 2)
