@@ -107,12 +107,12 @@ def test_delays_per_synapse_keep_a_ring_beside(monkeypatch):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
 
 
-def test_arrival_prefetches_the_groups_of_the_spikes_ahead(monkeypatch):
-    """The spike loop of a delivery at arrival (one thread, and an owned delivery of threads)
-    prefetches the group of the spike PREFETCH_AHEAD places ahead (its lines of targets, and of
-    weights only when stored per synapse) and the offsets of the one twice as far, before it
-    walks its own group; a range's part (distributed runs) does not. A hint: the spikes are
-    the ring's (the tests above)."""
+def test_arrival_prefetches_the_items_ahead_across_groups(monkeypatch):
+    """The walk of a delivery at arrival (one thread, and an owned delivery of threads) runs two
+    cursors ahead over its (group, spike) items, across the groups: the synapses of the item
+    PREFETCH_AHEAD places ahead (targets; weights only when stored per synapse), the offsets of
+    the one twice as far, primed before the walk. A range's part (distributed runs) does not.
+    A hint: the spikes are the ring's (the tests above)."""
     from fastspike.backends import generated_source
     from fastspike.backends.cpu.lower import PREFETCH_AHEAD as D
 
@@ -125,10 +125,35 @@ def test_arrival_prefetches_the_groups_of_the_spikes_ahead(monkeypatch):
         kernels = [k for k in src.split("\ndef ") if k.startswith("deliver_arrival") and "_prelude(" not in k[:60]]
         assert len(kernels) == 2 and sum("+= WT[np.uint64(s_)]" in k for k in kernels) == 1
         for k in kernels:
+            walk = k.index("for g_ in range(dn - 1, -1, -1):")
+            assert k.index("gy_ = dn - 1") < k.index(f"for k_ in range({D}):") < k.index(f"for k_ in range({2 * D}):") < walk
             loop = k[k.index("for a_ in range(NH[r_]):"):]
-            assert loop.index(f"if a_ + {D} < NH[r_]:") < loop.index(f"if a_ + {2 * D} < NH[r_]:") < \
-                loop.index("for s_ in range(")
-            assert "p0_ = IP[q_] + DO[q_, g_]" in loop and "p1_ = IP[q_] + DO[q_, g_ + 1]" in loop  # the whole group
-            assert "_prefetch(TG, pl_)" in loop and "_prefetch_row(DO, q_, g_)" in loop and "_prefetch(IP, q_)" in loop
+            assert loop.index("ay_ += 1") < loop.index("_prefetch(TG, pl_)") < loop.index("ax_ += 1") < \
+                loop.index("_prefetch_row(DO, q_, gx_)") < loop.index("for s_ in range(")
+            assert "p0_ = IP[q_] + DO[q_, gy_]" in loop and "p1_ = IP[q_] + DO[q_, gy_ + 1]" in loop  # the whole group
             assert ("_prefetch(WT, pl_)" in loop) == ("+= WT[np.uint64(s_)]" in loop)  # a uniform weight: no WT to read
             assert ("if block == OW[0]:" in k) == (threads == 2)
+
+
+def test_the_cursor_visits_the_walks_items_in_order():
+    """A cursor moved by ``_advance`` from (dn - 1, -1) visits the (group, spike) items of the
+    walk of a delivery at arrival, in the walk's order (groups from the longest delay down,
+    skipping those not yet arrived and empty history rows), then stays past the end (-1)."""
+    from fastspike.backends.cpu.lower import _advance
+
+    rng = np.random.default_rng(3)
+    ring_length, dmin, dn = 16, 2, 9
+    body = "\n".join("    " + line for line in _advance("y"))
+    namespace: dict = {}
+    exec(f"def advance(gy_, ay_, step, dmin, first, NH, ring_length):\n{body}\n    return gy_, ay_", namespace)
+    for step, first in ((5, 0), (40, 0), (40, 35), (3, 2)):
+        NH = rng.integers(0, 3, ring_length)
+        NH[rng.random(ring_length) < 0.3] = 0
+        items = [(g, a) for g in range(dn - 1, -1, -1) if step - dmin - g >= first
+                 for a in range(NH[(step - dmin - g) & (ring_length - 1)])]
+        cursor, visited = (dn - 1, -1), []
+        for _ in range(len(items) + 3):
+            cursor = namespace["advance"](*cursor, step, dmin, first, NH, ring_length)
+            visited.append(cursor)
+        assert visited[:len(items)] == items
+        assert all(g == -1 for g, _ in visited[len(items):])

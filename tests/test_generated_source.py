@@ -3,7 +3,7 @@
 The code generator is guarded by its output: the CPU source (one fused function, kernels with
 a driver, kernels run by 3 threads, and a small program fused for 3 threads) and the CUDA source of reference networks that
 cover every delivery path (uniform delay into the input, per-synapse delays and rows grouped
-by delay into ring buffers, exponential and delta channels, uniform and per-synapse weights),
+by delay into ring buffers, delay groups read at arrival, exponential and delta channels, uniform and per-synapse weights),
 every input kind (constant, per-neuron constant, step, per-neuron step and per-step array
 currents; Poisson input by table, by PTRS and per neuron), both sources, every recording kind
 (all neurons, a selection, samples of state and of ``I`` every k steps) and the integrators of
@@ -111,7 +111,23 @@ def plastic(threads: int = 1) -> fs.Network:
     return net
 
 
+def arrival(threads: int = 1) -> fs.Network:
+    """Deliveries at arrival (delay groups read when they arrive, into an input of n; the
+    runtime chooses them when a ring would be large: the test forces them), with uniform and
+    per-synapse weights."""
+    net = fs.Network(dt=0.1, seed=6, threads=threads)
+    ps = net.population(fs.PoissonSource(rate=50.0), n=4, name="ps")
+    pop = net.population(fs.LIF(tau_m=10.0, t_ref=1.0), n=6, name="pop")
+    net.connect(ps, pop, fs.AllToAll(), synapse=fs.ExpCurrent(2.0), weight=1.0, delay=fs.Uniform(0.1, 0.5))
+    net.connect(pop, pop, fs.AllToAll(), synapse=fs.ExpCurrent(2.0), weight=fs.Normal(0.5, 0.1),
+                delay=fs.Uniform(0.2, 0.6))
+    net.record(pop, "spikes")
+    return net
+
+
 CASES = {
+    "arrival-cpu_kernels": (arrival, 1, "cpu", False),
+    "arrival-cpu_threads3": (arrival, 3, "cpu", None),
     "all_paths-cpu_fused": (all_paths, 1, "cpu", True),
     "all_paths-cpu_kernels": (all_paths, 1, "cpu", False),
     "all_paths-cpu_threads3": (all_paths, 3, "cpu", None),
@@ -137,15 +153,19 @@ def canonical(source: str) -> str:
     def kernel(m: re.Match) -> str:
         return labels.setdefault(m.group(0), f"{m.group(1)}_K{len(labels)}")
 
-    source = re.sub(r"\b(deliver_ring|deliver|population|poisson_source|spike_source|sample|pre_trace|learn|merge)"
+    source = re.sub(r"\b(deliver_arrival|deliver_ring|deliver|population|poisson_source|spike_source|sample|pre_trace|learn|merge)"
                     r"_[0-9a-f]{10}"
                     r"(?=\b|_)", kernel, source)
     return re.sub(r"\b(_[fd]_\w+?)_[0-9a-f]{6}\b", r"\1_H", source)
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
-def test_generated_source_is_unchanged(case):
+def test_generated_source_is_unchanged(case, monkeypatch):
+    from fastspike.runtime import buffers
+
     build, threads, backend, fuse = CASES[case]
+    if build is arrival:
+        monkeypatch.setattr(buffers, "ARRIVAL_MIN_BYTES", 0)
     net = build(threads)
     text = canonical(generated_source(net, backend, fuse))
     path = FOLDER / f"{case}.py.txt"
@@ -167,7 +187,7 @@ def test_cases_cover_every_kernel_kind_and_mode():
     kinds = set()
     for case, (build, threads, backend, fuse) in CASES.items():
         text = (FOLDER / f"{case}.py.txt").read_text()
-        found = set(re.findall(r"\b(deliver_ring|deliver|population|poisson_source|spike_source|sample|pre_trace|learn"
+        found = set(re.findall(r"\b(deliver_arrival|deliver_ring|deliver|population|poisson_source|spike_source|sample|pre_trace|learn"
                                r"|merge)_K\d+\b", text))
         kinds |= found
         if backend == "cpu" and threads == 3 and found:
@@ -178,7 +198,7 @@ def test_cases_cover_every_kernel_kind_and_mode():
             assert not found and text.count("def ") == 1, case  # one fused function: no kernels
         if backend == "cuda":
             assert "cuda.atomic.add" in text and "def run_steps" in text, case
-    assert kinds == {"deliver", "deliver_ring", "population", "poisson_source", "spike_source", "sample", "pre_trace",
+    assert kinds == {"deliver_arrival", "deliver", "deliver_ring", "population", "poisson_source", "spike_source", "sample", "pre_trace",
                      "learn", "merge"}
 
 

@@ -544,9 +544,9 @@ def _spike_replay(c: _Call, work: SpikeReplay) -> list[ast.stmt]:
 
 # -- deliveries ---------------------------------------------------------------------------------
 PREFETCH_AHEAD = 4
-"""Delay groups read at arrival (one thread's or an owned delivery's): the spike this many
-places ahead has its group's synapses prefetched, and the spike twice as far its row's
-offsets (:mod:`fastspike.backends.cpu.prefetch`; 4 measured best of 4 and 8 on B3)."""
+"""Delay groups read at arrival (one thread's or an owned delivery's): the (group, spike) item
+this many places ahead in the step's walk has its synapses prefetched, the one twice as far
+its row's offsets (:mod:`fastspike.backends.cpu.prefetch`)."""
 
 ROW_PREFETCH_LINES = 64
 """The most cache lines of each array read per synapse that a delivery prefetches of one
@@ -581,17 +581,37 @@ def _per_synapse_arrays(c: _Call) -> list[str]:
     return ["TG"] + [name for name in ("WT", "DL") if name in c.bound and c.bound[name].size > 1]
 
 
-def _prefetch_ahead(c: _Call) -> str:
-    """The prefetches of a delivery at arrival, in the loop over the spikes of a group (the
-    source of the lines after ``o_ = IP[j_]``): the group's synapses of the spike
-    ``PREFETCH_AHEAD`` ahead, the offsets of the one twice as far."""
+def _advance(cursor: str) -> list[str]:
+    """Move a cursor over a delivery at arrival's (group, spike) items to the next item: the
+    next spike of group ``g<cursor>_``'s history row, else the first spike of the next group
+    (groups from the longest delay down) that arrives and has one; ``g<cursor>_`` is -1 past
+    the last."""
+    g, a = f"g{cursor}_", f"a{cursor}_"
+    return [f"{a} += 1",
+            f"while {g} >= 0 and (step - dmin - {g} < first or {a} >= NH[(step - dmin - {g}) & (ring_length - 1)]):",
+            f"    {g} -= 1", f"    {a} = 0"]
+
+
+def _prefetch_ahead(c: _Call) -> tuple[str, str]:
+    """The prefetches of a delivery at arrival (the lines before its loop over the groups, and
+    those in its loop over the spikes of a group): two cursors run ahead over the step's
+    (group, spike) items, across the groups (most history rows hold fewer spikes than that
+    distance): the synapses of the item ``PREFETCH_AHEAD`` ahead (cursor ``y``), the offsets
+    of the item twice as far (cursor ``x``)."""
     d = PREFETCH_AHEAD
-    group = "".join(f"\n                {line}" for line in _prefetch_synapses(c, _per_synapse_arrays(c)))
-    if group:
-        group = (f"            if a_ + {d} < NH[r_]:\n                q_ = SH[r_, a_ + {d}]\n"
-                 f"                p0_ = IP[q_] + DO[q_, g_]\n                p1_ = IP[q_] + DO[q_, g_ + 1]{group}\n")
-    return (group + f"            if a_ + {2 * d} < NH[r_]:\n                q_ = SH[r_, a_ + {2 * d}]\n"
-            f"                _prefetch_row(DO, q_, g_)\n                _prefetch(IP, q_)\n")
+    synapses = _prefetch_synapses(c, _per_synapse_arrays(c))
+    if not synapses:
+        return "", ""
+    row = "(step - dmin - {g}) & (ring_length - 1)"
+    prefetch_synapses = ["if gy_ >= 0:", f"    q_ = SH[{row.format(g='gy_')}, ay_]", "    p0_ = IP[q_] + DO[q_, gy_]",
+                         "    p1_ = IP[q_] + DO[q_, gy_ + 1]", *("    " + line for line in synapses)]
+    prefetch_offsets = ["if gx_ >= 0:", f"    q_ = SH[{row.format(g='gx_')}, ax_]", "    _prefetch_row(DO, q_, gx_)",
+                        "    _prefetch(IP, q_)"]
+    each = [*_advance("y"), *prefetch_synapses, *_advance("x"), *prefetch_offsets]
+    before = ["gy_ = dn - 1", "ay_ = -1", "gx_ = dn - 1", "ax_ = -1",
+              f"for k_ in range({d}):", *("    " + line for line in [*_advance("y"), *prefetch_synapses]),
+              f"for k_ in range({2 * d}):", *("    " + line for line in [*_advance("x"), *prefetch_offsets])]
+    return "\n".join(before), "".join(f"            {line}\n" for line in each)
 
 
 def _prefetch_next_row(c: _Call, start: str, stop: str) -> str:
@@ -620,13 +640,13 @@ def _delivery(c: _Call, work: Delivery, whole: bool = False) -> list[ast.stmt]:
             ("o_ + DO[j_, g_]", "o_ + DO[j_, g_ + 1]")
         per_synapse = c.statements([Accumulate("A", (S.expr("TG[s_]"),), S.clone(st.value))
                                     if isinstance(st, Transmit) else st for st in work.body])
-        ahead = "" if ranged else _prefetch_ahead(c)
+        before, ahead = ("", "") if ranged else _prefetch_ahead(c)
         groups = S.stmts("for g_ in range(dn - 1, -1, -1):\n    e_ = step - dmin - g_\n    if e_ >= first:\n"
                          "        r_ = e_ & (ring_length - 1)\n        for a_ in range(NH[r_]):\n"
-                         f"            j_ = SH[r_, a_]\n            o_ = IP[j_]\n{ahead}"
+                         f"{ahead}            j_ = SH[r_, a_]\n            o_ = IP[j_]\n"
                          f"            for s_ in range({start}, {stop}):\n                pass")
         groups[0].body[1].body[1].body[-1].body = per_synapse
-        return groups
+        return S.stmts(before) + groups
     if work.scheme == "input":
         since, row = "step - dmin", "(step - dmin) & (ring_length - 1)"
     else:
