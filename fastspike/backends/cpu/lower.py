@@ -546,18 +546,20 @@ def _spike_replay(c: _Call, work: SpikeReplay) -> list[ast.stmt]:
 PREFETCH_AHEAD = 4
 """Delay groups read at arrival (one thread's or an owned delivery's): the (group, spike) item
 this many places ahead in the step's walk has its synapses prefetched, the one twice as far
-its row's offsets (:mod:`fastspike.backends.cpu.prefetch`)."""
+its row's offsets (:mod:`fastspike.backends.cpu.prefetch`; on the full microcircuit 8 and 16
+took 1.04x and 1.08x the time of 4)."""
 
 ROW_PREFETCH_LINES = 64
 """The most cache lines of each array read per synapse that a delivery prefetches of one
 spike's synapses (0: no prefetch). A delivery without delay groups read at arrival
 prefetches the next spike's row (its part of it, with thread ranges) while it adds the current
-one; a delivery at arrival the group of the spike ``PREFETCH_AHEAD`` places ahead. Rows and
-groups start at scattered places, so the hardware prefetcher misses their first lines. On B2
-(rows of 1000 targets, 4 KB, from 50 MB of connectivity) the whole next row took 0.74x the
-run's time, 8 lines of it 0.75x, the row two spikes ahead 0.76x; on the full microcircuit
-(groups of about 100 synapses) the group's lines took 0.76-0.94x the time of its first line
-alone (one process, hand-edited source, the same bits: prefetches are hints)."""
+one; a delivery at arrival the group of the (group, spike) item ``PREFETCH_AHEAD`` places
+ahead. Rows and groups start at scattered places, so the hardware prefetcher misses their
+first lines. On B2 (rows of 1000 targets, 4 KB, from 50 MB of connectivity) the whole next
+row took 0.74x the run's time, 8 lines of it 0.75x, the row two spikes ahead 0.76x; on the
+full microcircuit (groups of about 100 synapses) the group's lines took 0.76-0.94x the time
+of its first line alone (one process, hand-edited source, the same bits: prefetches are
+hints)."""
 
 _CACHE_LINE = 64  # bytes
 
@@ -621,8 +623,8 @@ def _prefetch_next_row(c: _Call, start: str, stop: str) -> str:
     loops = _prefetch_synapses(c, _per_synapse_arrays(c))
     if not loops:
         return ""
-    lines = ["if a_ + 1 < NH[r_]:", "    q_ = SH[r_, a_ + 1]",
-             f"    p0_ = {start.replace('j_', 'q_')}", f"    p1_ = {stop.replace('j_', 'q_')}"]
+    start, stop = (re.sub(r"\bj_\b", "q_", bound) for bound in (start, stop))  # the next spike's neuron
+    lines = ["if a_ + 1 < NH[r_]:", "    q_ = SH[r_, a_ + 1]", f"    p0_ = {start}", f"    p1_ = {stop}"]
     return "\n".join(lines + ["    " + line for line in loops])
 
 
@@ -676,10 +678,11 @@ def _delivery(c: _Call, work: Delivery, whole: bool = False) -> list[ast.stmt]:
         loop = loop.body[-1]
     loop.body = per_synapse
     spikes = S.stmts(f"if {since} >= first:\n    r_ = {row}\n    for a_ in range(NH[r_]):\n        j_ = SH[r_, a_]")[0]
+    prefetched = (start, stop)  # the next spike's synapses: its row, or the range's part of it
     if work.scheme == "ring_groups":  # the whole row; with thread ranges, parts of each group (not prefetched)
-        start, stop = (None, None) if ranged else ("IP[j_]", "IP[j_ + 1]")
-    if start is not None:
-        spikes.body[1].body += S.stmts(_prefetch_next_row(c, start, stop))
+        prefetched = None if ranged else ("IP[j_]", "IP[j_ + 1]")
+    if prefetched is not None:
+        spikes.body[1].body += S.stmts(_prefetch_next_row(c, *prefetched))
     spikes.body[1].body += inner
     return [spikes]
 
