@@ -18,14 +18,22 @@ from typing import Iterable
 
 import numpy as np
 
-__all__ = ["block_span", "block_starts", "range_starts", "process_range", "balance", "owned_loads"]
+__all__ = ["NEURONS_PER_LINE", "block_span", "block_starts", "range_starts", "process_range", "balance", "owned_loads"]
+
+
+NEURONS_PER_LINE = 64
+"""Blocks start on a multiple of this many neurons: a cache line of one-byte spike flags
+(8 lines of doubles). With each per-neuron array starting on a line
+(:mod:`fastspike.runtime.aligned`), two threads never write the same cache line."""
 
 
 def block_span(n: int, blocks: int) -> int:
-    """Neurons per block: ``n / blocks`` rounded up to a whole number of 8 (the spike flags
-    are scanned 8 at a time), at least 8; the last blocks may be shorter or empty."""
+    """Neurons per block: ``n / blocks`` rounded up to a whole number of
+    :data:`NEURONS_PER_LINE` (threads then write whole cache lines of every per-neuron array;
+    the spike flags are also scanned 8 at a time), at least that many; the last blocks may be
+    shorter or empty."""
     span = -(-max(n, 1) // blocks)
-    return -(-span // 8) * 8
+    return -(-span // NEURONS_PER_LINE) * NEURONS_PER_LINE
 
 
 def block_starts(n: int, blocks: int) -> np.ndarray:
@@ -46,7 +54,7 @@ def range_starts(n: int, threads: int, processes: int = 1) -> np.ndarray:
     """The first neuron of each of the ``processes x threads`` ranges of a population of
     ``n`` neurons, and ``n`` (int64): the process ranges of :func:`process_range`, each split
     into ``threads`` blocks as :func:`block_starts` splits a population (every start but ``n``
-    a multiple of 8). With one process, ``block_starts(n, threads)``."""
+    a multiple of :data:`NEURONS_PER_LINE`). With one process, ``block_starts(n, threads)``."""
     if processes == 1:
         return block_starts(n, threads)
     outer = block_starts(n, processes)

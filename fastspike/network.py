@@ -21,7 +21,7 @@ from .models.checks import check_model
 from .models.sources import Source
 from .random import MAX_SEED, hash_seed
 from .recording import SpikeRecord, StateRecord, SynapseRecord
-from .runtime import Buffers
+from .runtime import Buffers, aligned
 from .synapses import Connector, Delta, Distribution, PostsynapticModel, Projection, Static, WeightUpdateModel
 from .synapses.distributions import check_delay
 
@@ -47,7 +47,7 @@ class Population:
         d["integrator"] = integrator
         d["index"] = index
         dtype = network.dtype
-        d["state"] = {k: v.astype(dtype) for k, v in model.initial_state(n).items()}
+        d["state"] = {k: aligned.copy(v, dtype) for k, v in model.initial_state(n).items()}  # threads write ranges
         is_source = isinstance(model, Source)
         d["params"] = {} if is_source else {k: _per_neuron(model, k, v, n, dtype) for k, v in model.params.items()}
         d["currents"] = []

@@ -54,14 +54,15 @@ CASES = [(name, autapses, mult) for name, (_, takes_autapses, takes_multapses) i
 
 def partitions(n):
     """Cut points of several partitions of [0, n): one range, the ranges of 2 and 3
-    threads or processes (whole words of 8), ranges not aligned to 8 with empty ones,
-    and one target per range."""
+    threads or processes (whole cache lines of 64 neurons; where that leaves a single
+    range, whole words of 8 instead), ranges not aligned to 8 with empty ones, and one
+    target per range."""
     rng = np.random.default_rng(n)
     cuts = np.sort(rng.integers(0, n + 1, 3))
     return {
         "whole": [0, n],
-        "blocks2": list(block_starts(n, 2)),
-        "blocks3": list(block_starts(n, 3)),
+        "blocks2": list(block_starts(n, 2)) if block_starts(n, 2)[1] < n else [0, 8 * (n // 16), n],
+        "blocks3": list(block_starts(n, 3)) if block_starts(n, 3)[1] < n else [0, 8 * (n // 24), 16 * (n // 24), n],
         "unaligned_empty": [0, 5, 5, 38, n, n],
         "random4": [0, *cuts.tolist(), n],
         "single": list(range(n + 1)),

@@ -124,10 +124,10 @@ def test_the_runtime_parts_of_rows_bound_each_threads_targets():
 
 
 @pytest.mark.parametrize("n,blocks", [(0, 2), (3, 4), (101, 2), (101, 3), (1000, 16)])
-def test_block_ranges_cover_the_population_in_whole_words(n, blocks):
+def test_block_ranges_cover_the_population_in_whole_cache_lines(n, blocks):
     starts = block_starts(n, blocks)
     assert starts[0] == 0 and starts[-1] == n and np.all(np.diff(starts) >= 0)
-    assert np.all((starts[:-1] % 8 == 0) | (starts[:-1] == n))  # whole words of 8 spike flags
+    assert np.all((starts[:-1] % 64 == 0) | (starts[:-1] == n))  # whole cache lines of 64 one-byte spike flags
     i = np.arange(n)
     np.testing.assert_array_equal(np.searchsorted(starts, i, side="right") - 1, i // block_span(n, blocks))
 

@@ -11,7 +11,9 @@ grow with what is still in flight kept in place.
 Persistent arrays (carried from one run to the next; a GPU copies them back after each run)
 are the spike histories, the channels' state, the ring buffers, the refractory counters and
 the state of current sources (an Ornstein-Uhlenbeck current).
-A channel's input of the step is zero between steps.
+A channel's input of the step is zero between steps. Every array here starts on a cache
+line of its own (:mod:`fastspike.runtime.aligned`): CPU threads write their ranges of them
+side by side.
 
 **Delivery at arrival.** A channel fed with several delays has, by default, a ring buffer
 (L x n values, L the ring length): each spike is added to it once, the step after it. When
@@ -36,6 +38,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..blocks import range_starts
+from . import aligned
 from .layout import row_parts
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -73,15 +76,15 @@ class Buffers:
         """``(SH, NH)``: the neurons that fired in step k (row ``k mod L`` of ``SH``, L x n,
         int32) and how many (``NH[k mod L]``, int64). Sized by :meth:`prepare`."""
         if pop.index not in self._history:
-            self._history[pop.index] = (np.zeros((self.ring_length, pop.n), np.int32),
-                                        np.zeros(self.ring_length, np.int64))
+            self._history[pop.index] = (aligned.zeros((self.ring_length, pop.n), np.int32),
+                                        aligned.zeros(self.ring_length, np.int64))
         return self._history[pop.index]
 
     def channel_state(self, pop: "Population", channel: "PostsynapticModel", variable: str) -> np.ndarray:
         """A state variable of a synaptic channel, per neuron (persistent; initially 0)."""
         key = (pop.index, channel.key, variable)
         if key not in self._channel_state:
-            self._channel_state[key] = np.zeros(pop.n, self.net.dtype)
+            self._channel_state[key] = aligned.zeros(pop.n, self.net.dtype)
         return self._channel_state[key]
 
     def channel_input(self, pop: "Population", channel: "PostsynapticModel") -> np.ndarray:
@@ -89,7 +92,7 @@ class Buffers:
         the population's update takes it and zeroes it."""
         key = (pop.index, channel.key)
         if key not in self._inputs:
-            self._inputs[key] = np.zeros(pop.n, self.net.dtype)
+            self._inputs[key] = aligned.zeros(pop.n, self.net.dtype)
         return self._inputs[key]
 
     def ring(self, pop: "Population", channel: "PostsynapticModel") -> np.ndarray:
@@ -97,7 +100,7 @@ class Buffers:
         ``k mod L`` is for step k (persistent)."""
         key = (pop.index, channel.key)
         if key not in self._rings:
-            self._rings[key] = np.zeros((self.ring_length, pop.n), self.net.dtype)
+            self._rings[key] = aligned.zeros((self.ring_length, pop.n), self.net.dtype)
         return self._rings[key]
 
     def arrives(self, proj) -> bool:
@@ -115,19 +118,19 @@ class Buffers:
         key = (pop.index, channel.key)
         assert self._arrival.get(key), f"channel {key} has a ring, not an input at arrival"
         if key not in self._arrived:
-            self._arrived[key] = np.zeros(pop.n, self.net.dtype)
+            self._arrived[key] = aligned.zeros(pop.n, self.net.dtype)
         return self._arrived[key]
 
     def refractory(self, pop: "Population") -> np.ndarray:
         """Steps of refractory period left per neuron (int32, persistent)."""
         if pop.index not in self._refractory:
-            self._refractory[pop.index] = np.zeros(pop.n, np.int32)
+            self._refractory[pop.index] = aligned.zeros(pop.n, np.int32)
         return self._refractory[pop.index]
 
     def recorded_input(self, pop: "Population") -> np.ndarray:
         """The total input current of the last step per neuron (kept only when recorded)."""
         if pop.index not in self._recorded_input:
-            self._recorded_input[pop.index] = np.zeros(pop.n, self.net.dtype)
+            self._recorded_input[pop.index] = aligned.zeros(pop.n, self.net.dtype)
         return self._recorded_input[pop.index]
 
     def row_parts(self, proj, threads: int, processes: int = 1) -> np.ndarray:
@@ -149,7 +152,7 @@ class Buffers:
         (itself: every source is its own input) and ``name``."""
         key = (pop.index, id(source), name)
         if key not in self._source_state:
-            values = np.zeros(pop.n, self.net.dtype)
+            values = aligned.zeros(pop.n, self.net.dtype)
             values[:] = np.asarray(initial, dtype=np.float64)  # a number, or one value per neuron
             self._source_state[key] = values
             self._source_owners.append(source)
@@ -186,13 +189,13 @@ class Buffers:
             return
         old = self.ring_length
         for index, (sh, nh) in self._history.items():
-            new, counts = np.zeros((length, sh.shape[1]), np.int32), np.zeros(length, np.int64)
+            new, counts = aligned.zeros((length, sh.shape[1]), np.int32), aligned.zeros(length, np.int64)
             for k in range(max(0, step - min(old, length)), step):  # spikes still to be delivered
                 new[k & (length - 1)] = sh[k & (old - 1)]
                 counts[k & (length - 1)] = nh[k & (old - 1)]
             self._history[index] = (new, counts)
         for key, ring in self._rings.items():
-            new = np.zeros((length, ring.shape[1]), ring.dtype)
+            new = aligned.zeros((length, ring.shape[1]), ring.dtype)
             for d in range(old):  # inputs arriving in the steps from now on
                 new[(step + d) % length] = ring[(step + d) % old]
             self._rings[key] = new

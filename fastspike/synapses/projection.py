@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .. import validation
+from ..runtime import aligned
 from . import build
 from .connectors import Connector
 from .distributions import Distribution
@@ -220,10 +221,10 @@ class Projection:
             if table is not None:
                 self.row_table, self.row_shift = table
         self.pre_state = {v.name: np.full(self.pre.n, model.initial(v)) for v in model.pre_variables}
-        self.post_state = {v.name: np.full((delay_values, self.post.n), model.initial(v))
-                           for v in model.post_variables}
+        self.post_state = {v.name: aligned.full((delay_values, self.post.n), model.initial(v), np.float64)
+                           for v in model.post_variables}  # threads write their ranges of the rows
         self.pre_last = np.full(self.pre.n, model.pre_first_step, np.int64)
-        self.post_last = np.full((delay_values, self.post.n), NEVER, np.int64)
+        self.post_last = aligned.full((delay_values, self.post.n), NEVER, np.int64)
 
     @property
     def weights(self) -> np.ndarray:

@@ -47,6 +47,7 @@ from ...blocks import balance, owned_loads, range_starts
 from ...ir import syntax as S
 from ...ir.nodes import (Accumulate, Call, CountAbove, Delivery, Fires, If, Learning, Memo, NeuronUpdate, Sampling,
                          SpikeReplay, Split, StepProgram, Store, Transmit)
+from ...runtime import aligned
 from ..lowering import Intrinsics, Lowered, LoweredKernel, memo_arrays, memo_cached, memo_direct
 
 __all__ = ["lower_program", "delivery_owners", "owned_deliveries", "rebalance", "OwnedDelivery", "BLOCK_LOOP",
@@ -320,7 +321,7 @@ def _neuron_update(c: _Call, work: NeuronUpdate) -> list[ast.stmt]:
     else:  # a dense loop that sets the flags, then a sparse pass over the neurons that fired
         words = "range((lo_ + 7) >> 3, (hi_ + 7) >> 3)" if ranged else None  # None: every word
         body = _count_passes(c, work.body, loop, words, out)
-        flags = np.zeros(-(-n // 8) * 8, np.bool_)  # padded to whole words, the padding stays False
+        flags = aligned.zeros(-(-n // 8) * 8, np.bool_)  # padded to whole words, the padding stays False
         c.array("F", flags)
         c.array("F8", flags.view(np.uint64))
         stop_at_count = n <= SCAN_STOP_MAX_NEURONS
