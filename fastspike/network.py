@@ -122,7 +122,7 @@ def _per_neuron(model: Model, name: str, value, n: int, dtype) -> np.ndarray:
                          f"{n} neurons; give a scalar or an array of shape ({n},)")
     if np.all(arr == arr[0]):
         return arr[:1].astype(dtype)
-    return arr.astype(dtype)
+    return aligned.copy(arr, dtype)  # read in the neurons' vector loops: whole lines, no split loads
 
 
 class Network:

@@ -55,16 +55,17 @@ def test_thread_ranges_write_whole_lines(n, threads, processes):
 
 
 def test_a_threaded_networks_per_neuron_arrays_start_on_lines():
-    """The arrays the step writes per neuron (state, channel state and inputs, refractory
-    counters, spike flags, spike histories) start on a cache line."""
+    """The arrays the step reads and writes per neuron (state, parameters that differ between
+    neurons, channel state and inputs, refractory counters, spike flags, spike histories)
+    start on a cache line."""
     net = fs.Network(dt=0.1, seed=3, threads=2)
-    a = net.population(fs.LIF(tau_m=10.0), 300, name="a")
+    a = net.population(fs.LIF(tau_m=np.linspace(8.0, 12.0, 300)), 300, name="a")
     b = net.population(fs.LIF(tau_m=10.0), 200, name="b")
     net.connect(a, b, fs.FixedIndegree(10), weight=1.0, delay=1.0)
     net.connect(b, a, fs.FixedIndegree(10), weight=-1.0, delay=fs.Uniform(0.5, 2.0))
     net.build()
     engine = net._engine
     per_neuron = [x for x in engine.arguments if isinstance(x, np.ndarray) and x.ndim >= 1 and x.shape[-1] in (200, 300)]
-    assert len(per_neuron) >= 8
+    assert len(per_neuron) >= 9
     for x in per_neuron:
         assert x.ctypes.data % LINE == 0, (x.dtype, x.shape)
