@@ -7,6 +7,7 @@ speed-up over one thread, and a digest of all spikes, which must be the same for
 
     python benchmarks/bench_threads.py                       # B2, B3 at 0.25, B4; 1 and 2 threads
     python benchmarks/bench_threads.py --threads 1 2 4 8 --net B3 --scale 1.0 --duration 1000
+    python benchmarks/bench_threads.py --net B1 --reps 7       # B1 CUBA (4000 neurons): too small to gain
 
 ``OMP_WAIT_POLICY`` is passed on as set (default: Numba's own threading layer defaults).
 """
@@ -29,7 +30,9 @@ def worker(net_name: str, threads: int, scale: float, duration: float, dtype: st
     from fastspike.networks import standard
 
     t0 = time.perf_counter()
-    if net_name == "B2":
+    if net_name == "B1":  # scale unused (4000 neurons)
+        net, pops = standard.cuba(dtype=dtype, threads=threads)
+    elif net_name == "B2":
         net, pops = standard.brunel(scale, dtype=dtype, threads=threads)
     elif net_name == "B3":
         net, pops = standard.microcircuit(scale, dtype=dtype, threads=threads)
@@ -60,10 +63,10 @@ def run_worker(args: list[str], env: dict) -> dict:
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--net", nargs="+", default=["B2", "B3", "B4"], choices=["B2", "B3", "B4"], type=str.upper)
+    ap.add_argument("--net", nargs="+", default=["B2", "B3", "B4"], choices=["B1", "B2", "B3", "B4"], type=str.upper)
     ap.add_argument("--threads", nargs="+", type=int, default=[1, 2])
     ap.add_argument("--scale", type=float, default=None,
-                    help="B2/B3 scale (default 1.0 and 0.25); B4: neurons (default 10^6)")
+                    help="B2/B3 scale (default 1.0 and 0.25); B4: neurons (default 10^6); B1: unused")
     ap.add_argument("--duration", type=float, default=300.0, help="bio time measured (ms, default 300)")
     ap.add_argument("--dtype", choices=["float64", "float32"], default="float64")
     ap.add_argument("--reps", type=int, default=3)
@@ -74,7 +77,7 @@ def main(argv: list[str] | None = None) -> None:
         name, threads, scale, duration, dtype = args.worker
         print(RESULT + json.dumps(worker(name, int(threads), float(scale), float(duration), dtype)), flush=True)
         return
-    defaults = {"B2": 1.0, "B3": 0.25, "B4": 1e6}
+    defaults = {"B1": 1.0, "B2": 1.0, "B3": 0.25, "B4": 1e6}
     cache = tempfile.mkdtemp(prefix="fastspike_threads_cache_")
     env = dict(os.environ, FASTSPIKE_CACHE_DIR=cache, NUMBA_CACHE_DIR=cache,
                NUMBA_NUM_THREADS=str(max(max(args.threads), int(os.environ.get("NUMBA_NUM_THREADS", "0") or 0))))
