@@ -107,13 +107,22 @@ def test_delays_per_synapse_keep_a_ring_beside(monkeypatch):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
 
 
-def test_arrival_prefetches_the_items_ahead_across_groups(monkeypatch):
-    """The walk of a delivery at arrival (one thread, and an owned delivery of threads) runs two
-    cursors ahead over its (group, spike) items, across the groups: the synapses of the item
-    PREFETCH_AHEAD places ahead (targets; weights only when stored per synapse), the offsets of
-    the one twice as far, primed before the walk. A range's part (distributed runs) does not.
-    A hint: the spikes are the ring's (the tests above)."""
+def arrival_kernels(net) -> list[str]:
+    """The source of each delivery-at-arrival kernel of ``net`` (not its prelude)."""
     from fastspike.backends import generated_source
+
+    src = generated_source(net, fuse=False)
+    return ["def " + k.split("\n\n\n")[0] for k in src.split("\ndef ")
+            if k.startswith("deliver_arrival") and "_prelude(" not in k[:60]]
+
+
+def test_arrival_lists_its_segments_then_adds_them(monkeypatch):
+    """A delivery at arrival (one thread, and an owned delivery of threads) walks the step's
+    (group, spike) items into a list of non-empty segments, prefetching the offsets of the
+    spike 2 x PREFETCH_AHEAD places ahead in the history row, then adds the segments,
+    prefetching the synapses of the one PREFETCH_AHEAD places ahead (targets; weights only
+    when stored per synapse). A range's part (distributed runs) walks once, without. Hints:
+    the spikes are the ring's (the tests above)."""
     from fastspike.backends.cpu.lower import PREFETCH_AHEAD as D
 
     monkeypatch.setattr(B, "ARRIVAL_MIN_BYTES", 0)
@@ -121,39 +130,72 @@ def test_arrival_prefetches_the_items_ahead_across_groups(monkeypatch):
         net, pops, _, _ = network("single", threads)  # uniform weights
         net.connect(pops[0], pops[1], fs.FixedProbability(0.3), synapse=fs.ExpCurrent(3.0),
                     weight=fs.Normal(0.5, 0.1), delay=fs.Uniform(0.1, 3.0))  # weights per synapse
-        src = generated_source(net, fuse=False)
-        kernels = [k for k in src.split("\ndef ") if k.startswith("deliver_arrival") and "_prelude(" not in k[:60]]
+        kernels = arrival_kernels(net)
         assert len(kernels) == 2 and sum("+= WT[np.uint64(s_)]" in k for k in kernels) == 1
         for k in kernels:
-            walk = k.index("for g_ in range(dn - 1, -1, -1):")
-            assert k.index("gy_ = dn - 1") < k.index(f"for k_ in range({D}):") < k.index(f"for k_ in range({2 * D}):") < walk
-            loop = k[k.index("for a_ in range(NH[r_]):"):]
-            assert loop.index("ay_ += 1") < loop.index("_prefetch(TG, pl_)") < loop.index("ax_ += 1") < \
-                loop.index("_prefetch_row(DO, q_, gx_)") < loop.index("for s_ in range(")
-            assert "p0_ = IP[q_] + DO[q_, gy_]" in loop and "p1_ = IP[q_] + DO[q_, gy_ + 1]" in loop  # the whole group
-            assert ("_prefetch(WT, pl_)" in loop) == ("+= WT[np.uint64(s_)]" in loop)  # a uniform weight: no WT to read
+            walk, adds = k.index("for g_ in range(dn - 1, -1, -1):"), k.index("for k_ in range(m_):")
+            assert k.index("SG_ = SG if items_ <= SG.shape[0] else np.empty((items_, 2), np.int64)") < walk < adds
+            ahead = k.index(f"q_ = SH[r_, a_ + {2 * D}]", walk)  # in the loop over a group's spikes
+            assert k.index("_prefetch_row(DO, q_, g_)", walk) < ahead < k.index("_prefetch_row(DO, q_, g_)", ahead) < adds
+            assert "SG_[m_, 0] = p0_" in k[walk:adds] and f"p0_ = SG_[k_ + {D}, 0]" in k[adds:]
+            assert k.index("_prefetch(TG, pl_)", adds) < k.index("for s_ in range(SG_[k_, 0], SG_[k_, 1]):")
+            assert ("_prefetch(WT, pl_)" in k) == ("+= WT[np.uint64(s_)]" in k)  # a uniform weight: no WT to read
             assert ("if block == OW[0]:" in k) == (threads == 2)
 
 
-def test_the_cursor_visits_the_walks_items_in_order():
-    """A cursor moved by ``_advance`` from (dn - 1, -1) visits the (group, spike) items of the
-    walk of a delivery at arrival, in the walk's order (groups from the longest delay down,
-    skipping those not yet arrived and empty history rows), then stays past the end (-1)."""
-    from fastspike.backends.cpu.lower import _advance
+class _Additions:
+    """An input array that records the additions into it, in order: (target, value)."""
 
-    rng = np.random.default_rng(3)
-    ring_length, dmin, dn = 16, 2, 9
-    body = "\n".join("    " + line for line in _advance("y"))
-    namespace: dict = {}
-    exec(f"def advance(gy_, ay_, step, dmin, first, NH, ring_length):\n{body}\n    return gy_, ay_", namespace)
-    for step, first in ((5, 0), (40, 0), (40, 35), (3, 2)):
-        NH = rng.integers(0, 3, ring_length)
-        NH[rng.random(ring_length) < 0.3] = 0
-        items = [(g, a) for g in range(dn - 1, -1, -1) if step - dmin - g >= first
-                 for a in range(NH[(step - dmin - g) & (ring_length - 1)])]
-        cursor, visited = (dn - 1, -1), []
-        for _ in range(len(items) + 3):
-            cursor = namespace["advance"](*cursor, step, dmin, first, NH, ring_length)
-            visited.append(cursor)
-        assert visited[:len(items)] == items
-        assert all(g == -1 for g, _ in visited[len(items):])
+    def __init__(self) -> None:
+        self.log: list[tuple[int, float]] = []
+
+    def __getitem__(self, i):
+        return 0.0
+
+    def __setitem__(self, i, value) -> None:
+        self.log.append((int(i), float(value)))
+
+
+def test_the_segments_are_the_walks_synapses_in_order(monkeypatch):
+    """The two passes add exactly the synapses of the walk of one pass, in its order (groups
+    from the longest delay down, skipping those not yet arrived; the spikes of each group's
+    history row in order; each spike's synapses of that group in row order), whether the step's
+    segments fit the kernel's list or need a larger one: the generated kernel run as plain
+    Python on random histories and delay groups."""
+    from fastspike.backends.cpu import lower
+
+    monkeypatch.setattr(B, "ARRIVAL_MIN_BYTES", 0)
+    net, pops, _, _ = network("single")
+    net.connect(pops[0], pops[1], fs.FixedProbability(0.3), synapse=fs.ExpCurrent(3.0),
+                weight=fs.Normal(0.5, 0.1), delay=fs.Uniform(0.1, 3.0))  # weights per synapse
+    kernel = next(k for k in arrival_kernels(net) if "+= WT[np.uint64(s_)]" in k)
+    namespace = {"np": np, "_prefetch": lambda *a: None, "_prefetch_row": lambda *a: None}
+    exec(kernel, namespace)
+    name = kernel[4:kernel.index("(")]
+    rng = np.random.default_rng(5)
+    ring_length, n_pre, n_post, dn, dmin = 16, 40, 30, 9, 2
+    sizes = rng.integers(0, 4, (n_pre, dn))
+    sizes[rng.random((n_pre, dn)) < 0.4] = 0  # empty groups
+    DO = np.zeros((n_pre, dn + 1), np.int64)
+    DO[:, 1:] = np.cumsum(sizes, axis=1)
+    IP = np.zeros(n_pre + 1, np.int64)
+    IP[1:] = np.cumsum(DO[:, -1])
+    TG = rng.integers(0, n_post, IP[-1]).astype(np.int32)
+    WT = rng.normal(size=IP[-1])
+    counts = []
+    for scratch in (lower.SEGMENT_SCRATCH, 3):  # the list fits, or a larger one is made for the step
+        for step, first in ((5, 0), (40, 0), (40, 35), (6, 3)):  # from the start, later, some groups not yet arrived
+            NH = rng.integers(0, 6, ring_length)
+            NH[rng.random(ring_length) < 0.3] = 0
+            SH = np.array([rng.permutation(n_pre)[:6] for _ in range(ring_length)], np.int32)
+            A = _Additions()
+            SG = np.zeros((scratch, 2), np.int64)
+            namespace[name](step, step & (ring_length - 1), ring_length, np.zeros(8), None, None, (first, dmin, dn),
+                            SH, NH, A, IP, TG, WT, np.array([first, dmin, dn]), DO, SG)
+            expected = [(int(TG[s]), float(WT[s]))
+                        for g in range(dn - 1, -1, -1) if step - dmin - g >= first
+                        for j in SH[(step - dmin - g) & (ring_length - 1), :NH[(step - dmin - g) & (ring_length - 1)]]
+                        for s in range(IP[j] + DO[j, g], IP[j] + DO[j, g + 1])]
+            assert A.log == expected
+            counts.append(len(expected))
+    assert max(counts) > 3 * 3  # some step needed the larger list (at most 3 synapses per segment)

@@ -545,18 +545,18 @@ def _spike_replay(c: _Call, work: SpikeReplay) -> list[ast.stmt]:
 
 # -- deliveries ---------------------------------------------------------------------------------
 PREFETCH_AHEAD = 4
-"""Delay groups read at arrival (one thread's or an owned delivery's): the (group, spike) item
-this many places ahead in the step's walk has its synapses prefetched, the one twice as far
-its row's offsets (:mod:`fastspike.backends.cpu.prefetch`; on the full microcircuit 8 and 16
-took 1.04x and 1.08x the time of 4)."""
+"""Delay groups read at arrival (one thread's or an owned delivery's, see
+:func:`_arrival_segments`): the segment this many places ahead in the step's list has its
+synapses prefetched, and the spike twice as far in a history row its row's offsets
+(:mod:`fastspike.backends.cpu.prefetch`; on the full microcircuit, distances of 8 and 8 ran
+as fast as 4 and 4)."""
 
 ROW_PREFETCH_LINES = 64
 """The most cache lines of each array read per synapse that a delivery prefetches of one
 spike's synapses (0: no prefetch). A delivery without delay groups read at arrival
 prefetches the next spike's row (its part of it, with thread ranges) while it adds the current
-one; a delivery at arrival the group of the (group, spike) item ``PREFETCH_AHEAD`` places
-ahead. Rows and groups start at scattered places, so the hardware prefetcher misses their
-first lines. On B2 (rows of 1000 targets, 4 KB, from 50 MB of connectivity) the whole next
+one; a delivery at arrival the segment ``PREFETCH_AHEAD`` places ahead in its list. Rows
+and groups start at scattered places, so the hardware prefetcher misses their first lines. On B2 (rows of 1000 targets, 4 KB, from 50 MB of connectivity) the whole next
 row took 0.74x the run's time, 8 lines of it 0.75x, the row two spikes ahead 0.76x; on the
 full microcircuit (groups of about 100 synapses) the group's lines took 0.76-0.94x the time
 of its first line alone (one process, hand-edited source, the same bits: prefetches are
@@ -584,37 +584,55 @@ def _per_synapse_arrays(c: _Call) -> list[str]:
     return ["TG"] + [name for name in ("WT", "DL") if name in c.bound and c.bound[name].size > 1]
 
 
-def _advance(cursor: str) -> list[str]:
-    """Move a cursor over a delivery at arrival's (group, spike) items to the next item: the
-    next spike of group ``g<cursor>_``'s history row, else the first spike of the next group
-    (groups from the longest delay down) that arrives and has one; ``g<cursor>_`` is -1 past
-    the last."""
-    g, a = f"g{cursor}_", f"a{cursor}_"
-    return [f"{a} += 1",
-            f"while {g} >= 0 and (step - dmin - {g} < first or {a} >= NH[(step - dmin - {g}) & (ring_length - 1)]):",
-            f"    {g} -= 1", f"    {a} = 0"]
+SEGMENT_SCRATCH = 1024
+"""Rows of each delivery at arrival's list of the step's segments (a step with more (group,
+spike) items lists them in a larger array of its own)."""
 
 
-def _prefetch_ahead(c: _Call) -> tuple[str, str]:
-    """The prefetches of a delivery at arrival (the lines before its loop over the groups, and
-    those in its loop over the spikes of a group): two cursors run ahead over the step's
-    (group, spike) items, across the groups (most history rows hold fewer spikes than that
-    distance): the synapses of the item ``PREFETCH_AHEAD`` ahead (cursor ``y``), the offsets
-    of the item twice as far (cursor ``x``)."""
+def _arrival_segments(c: _Call, per_synapse: list[ast.stmt]) -> list[ast.stmt]:
+    """A delivery at arrival in two passes. The first walks the step's (group, spike) items in
+    order (groups from the longest delay down, the spikes of each group's history row) and
+    lists the non-empty ones as segments ``[p0, p1)`` of the synapses, prefetching the row
+    offsets of the spike ``2 x PREFETCH_AHEAD`` places ahead in the history row; the second
+    adds the segments in that order (``per_synapse`` for each synapse ``s_``), prefetching the
+    synapses of the segment ``PREFETCH_AHEAD`` places ahead. The same additions in the same
+    order as one pass; the microcircuit's items hold about 13 synapses and a third of them
+    none, so the walk's bookkeeping, not the additions, set the pace of one pass."""
+    c.array("SG", np.zeros((SEGMENT_SCRATCH, 2), np.int64))
     d = PREFETCH_AHEAD
+    prefetching = ROW_PREFETCH_LINES > 0
+    offsets = ["_prefetch_row(DO, q_, g_)", "_prefetch(IP, q_)"] if prefetching else []
     synapses = _prefetch_synapses(c, _per_synapse_arrays(c))
-    if not synapses:
-        return "", ""
-    row = "(step - dmin - {g}) & (ring_length - 1)"
-    prefetch_synapses = ["if gy_ >= 0:", f"    q_ = SH[{row.format(g='gy_')}, ay_]", "    p0_ = IP[q_] + DO[q_, gy_]",
-                         "    p1_ = IP[q_] + DO[q_, gy_ + 1]", *("    " + line for line in synapses)]
-    prefetch_offsets = ["if gx_ >= 0:", f"    q_ = SH[{row.format(g='gx_')}, ax_]", "    _prefetch_row(DO, q_, gx_)",
-                        "    _prefetch(IP, q_)"]
-    each = [*_advance("y"), *prefetch_synapses, *_advance("x"), *prefetch_offsets]
-    before = ["gy_ = dn - 1", "ay_ = -1", "gx_ = dn - 1", "ax_ = -1",
-              f"for k_ in range({d}):", *("    " + line for line in [*_advance("y"), *prefetch_synapses]),
-              f"for k_ in range({2 * d}):", *("    " + line for line in [*_advance("x"), *prefetch_offsets])]
-    return "\n".join(before), "".join(f"            {line}\n" for line in each)
+
+    def indent(lines: list[str], n: int) -> str:
+        return "".join(" " * (4 * n) + line + "\n" for line in lines)
+
+    lines = ["items_ = 0", "for g_ in range(dn):", "    if step - dmin - g_ >= first:",
+             "        items_ += NH[(step - dmin - g_) & (ring_length - 1)]",
+             "SG_ = SG if items_ <= SG.shape[0] else np.empty((items_, 2), np.int64)",
+             "m_ = 0", "for g_ in range(dn - 1, -1, -1):", "    e_ = step - dmin - g_", "    if e_ >= first:",
+             "        r_ = e_ & (ring_length - 1)", "        na_ = NH[r_]"]
+    if offsets:
+        lines += [f"        for a_ in range(min({2 * d}, na_)):", "            q_ = SH[r_, a_]",
+                  *("            " + line for line in offsets)]
+    lines += ["        for a_ in range(na_):"]
+    if offsets:
+        lines += [f"            if a_ + {2 * d} < na_:", f"                q_ = SH[r_, a_ + {2 * d}]",
+                  *("                " + line for line in offsets)]
+    lines += ["            j_ = SH[r_, a_]", "            p0_ = IP[j_] + DO[j_, g_]", "            p1_ = IP[j_] + DO[j_, g_ + 1]",
+              "            if p1_ > p0_:", "                SG_[m_, 0] = p0_", "                SG_[m_, 1] = p1_",
+              "                m_ += 1"]
+    if synapses:
+        lines += [f"for k_ in range(min({d}, m_)):", "    p0_ = SG_[k_, 0]", "    p1_ = SG_[k_, 1]",
+                  *("    " + line for line in synapses)]
+    lines += ["for k_ in range(m_):"]
+    if synapses:
+        lines += [f"    if k_ + {d} < m_:", f"        p0_ = SG_[k_ + {d}, 0]", f"        p1_ = SG_[k_ + {d}, 1]",
+                  *("        " + line for line in synapses)]
+    lines += ["    for s_ in range(SG_[k_, 0], SG_[k_, 1]):", "        pass"]
+    out = S.stmts("\n".join(lines))
+    out[-1].body[-1].body = per_synapse
+    return out
 
 
 def _prefetch_next_row(c: _Call, start: str, stop: str) -> str:
@@ -643,13 +661,14 @@ def _delivery(c: _Call, work: Delivery, whole: bool = False) -> list[ast.stmt]:
             ("o_ + DO[j_, g_]", "o_ + DO[j_, g_ + 1]")
         per_synapse = c.statements([Accumulate("A", (S.expr("TG[s_]"),), S.clone(st.value))
                                     if isinstance(st, Transmit) else st for st in work.body])
-        before, ahead = ("", "") if ranged else _prefetch_ahead(c)
+        if not ranged:
+            return _arrival_segments(c, per_synapse)
         groups = S.stmts("for g_ in range(dn - 1, -1, -1):\n    e_ = step - dmin - g_\n    if e_ >= first:\n"
                          "        r_ = e_ & (ring_length - 1)\n        for a_ in range(NH[r_]):\n"
-                         f"{ahead}            j_ = SH[r_, a_]\n            o_ = IP[j_]\n"
+                         "            j_ = SH[r_, a_]\n            o_ = IP[j_]\n"
                          f"            for s_ in range({start}, {stop}):\n                pass")
         groups[0].body[1].body[1].body[-1].body = per_synapse
-        return S.stmts(before) + groups
+        return groups
     if work.scheme == "input":
         since, row = "step - dmin", "(step - dmin) & (ring_length - 1)"
     else:
