@@ -1,18 +1,19 @@
 """Arrays that start on a cache line of their own and end on a whole line.
 
-CPU threads update the neurons of a population in contiguous ranges (:mod:`fastspike.blocks`)
-and write their ranges' part of each per-neuron array every step (state, inputs, refractory
-counters, spike flags). Two cores that write the same 64-byte cache line take it from each
-other at every write ("false sharing"): where a range ends in the middle of a line, or where
-one array's last line (written by the last thread) is the next array's first line (written
-by the first thread), each step pays tens of such transfers. B1 (4000 neurons, about 3 us of
-work per step) on two threads ran 1.25x faster with its arrays on lines of their own and its
-ranges on whole lines (see the README, *Threads on lines of their own*).
+NumPy starts an array where malloc puts it, 16 bytes into a 64-byte cache line. The neurons'
+vector loops then load and store 64 bytes (8 doubles with AVX-512) across two lines at every
+instruction. And CPU threads update the neurons of a population in contiguous ranges
+(:mod:`fastspike.blocks`), writing their ranges' part of each per-neuron array every step:
+two cores that write the same line take it from each other at every write ("false
+sharing"), where a range ended in the middle of a line or one array's last line (the last
+thread's) was the next array's first (the first thread's). With its arrays on lines of their
+own, B1 (4000 neurons, in the L2 cache) took 0.76-0.79x the time on one thread, and two
+threads 0.80x (README, *Per-neuron arrays on cache lines of their own*).
 
-The per-neuron arrays the step writes are therefore allocated here: the first element on a
-line boundary (``CACHE_LINE`` bytes), and the bytes after the last element, to the end of its
-line, left to no other array. They are ordinary C-contiguous NumPy arrays (views of a byte
-buffer they keep alive).
+The per-neuron arrays the step reads and writes are therefore allocated here: the first
+element on a line boundary (``CACHE_LINE`` bytes), and the bytes after the last element, to
+the end of its line, left to no other array. They are ordinary C-contiguous NumPy arrays
+(views of a byte buffer they keep alive).
 """
 from __future__ import annotations
 

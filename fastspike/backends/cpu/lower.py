@@ -556,8 +556,9 @@ ROW_PREFETCH_LINES = 64
 spike's synapses (0: no prefetch). A delivery without delay groups read at arrival
 prefetches the next spike's row (its part of it, with thread ranges) while it adds the current
 one; a delivery at arrival the segment ``PREFETCH_AHEAD`` places ahead in its list. Rows
-and groups start at scattered places, so the hardware prefetcher misses their first lines. On B2 (rows of 1000 targets, 4 KB, from 50 MB of connectivity) the whole next
-row took 0.74x the run's time, 8 lines of it 0.75x, the row two spikes ahead 0.76x; on the
+and groups start at scattered places, so the hardware prefetcher misses their first lines.
+On B2 (rows of 1000 targets, 4 KB, from 50 MB of connectivity) the whole next row took 0.74x
+the run's time, 8 lines of it 0.75x, the row two spikes ahead 0.76x; on the
 full microcircuit (groups of about 100 synapses) the group's lines took 0.76-0.94x the time
 of its first line alone (one process, hand-edited source, the same bits: prefetches are
 hints)."""
@@ -603,9 +604,6 @@ def _arrival_segments(c: _Call, per_synapse: list[ast.stmt]) -> list[ast.stmt]:
     prefetching = ROW_PREFETCH_LINES > 0
     offsets = ["_prefetch_row(DO, q_, g_)", "_prefetch(IP, q_)"] if prefetching else []
     synapses = _prefetch_synapses(c, _per_synapse_arrays(c))
-
-    def indent(lines: list[str], n: int) -> str:
-        return "".join(" " * (4 * n) + line + "\n" for line in lines)
 
     lines = ["items_ = 0", "for g_ in range(dn):", "    if step - dmin - g_ >= first:",
              "        items_ += NH[(step - dmin - g_) & (ring_length - 1)]",
