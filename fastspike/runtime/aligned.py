@@ -39,9 +39,7 @@ def empty(shape: int | tuple[int, ...], dtype) -> np.ndarray:
 
 def zeros(shape: int | tuple[int, ...], dtype) -> np.ndarray:
     """:func:`empty`, filled with zeros."""
-    out = empty(shape, dtype)
-    out[...] = 0
-    return out
+    return full(shape, 0, dtype)
 
 
 def full(shape: int | tuple[int, ...], value, dtype) -> np.ndarray:

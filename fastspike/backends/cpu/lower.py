@@ -563,9 +563,6 @@ full microcircuit (groups of about 100 synapses) the group's lines took 0.76-0.9
 of its first line alone (one process, hand-edited source, the same bits: prefetches are
 hints)."""
 
-_CACHE_LINE = 64  # bytes
-
-
 def _prefetch_synapses(c: _Call, names: list[str]) -> list[str]:
     """Loops that prefetch the synapses ``p0_`` to ``p1_`` of each array in ``names``, at most
     ``ROW_PREFETCH_LINES`` lines of each (none when that is 0)."""
@@ -573,7 +570,7 @@ def _prefetch_synapses(c: _Call, names: list[str]) -> list[str]:
     if ROW_PREFETCH_LINES == 0:
         return lines
     for name in names:
-        step = max(_CACHE_LINE // c.bound[name].itemsize, 1)
+        step = max(aligned.CACHE_LINE // c.bound[name].itemsize, 1)
         lines += [f"for pl_ in range(p0_, min(p1_, p0_ + {ROW_PREFETCH_LINES * step}), {step}):",
                   f"    _prefetch({name}, pl_)"]
     return lines
