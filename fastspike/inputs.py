@@ -395,7 +395,8 @@ class PoissonInput(CurrentSource):
         if means.size == 1 and means[0] < rnd.POISSON_TABLE_MAX_MEAN:
             table = rnd.poisson_thresholds(float(means[0]))
             thresholds = f.array("TP", table)
-            bits = f.local("z", f"{f.helper('_poisson_bits', rnd.poisson_bits)}({key}, {counter})")
+            position = f.draw_position("h", key, int(rnd.POISSON_STRIDE))
+            bits = f.local("z", f"{f.helper('_poisson_bits_at', rnd.poisson_bits_at)}({position})")
             count = f.count_above("k", bits, thresholds, rnd.poisson_dense_entries(table))
         else:
             lam = f.array("LP", means, Space.UNIFORM if means.size == 1 else Space.NEURON)

@@ -18,7 +18,7 @@ import math
 
 import numpy as np
 
-__all__ = ["mix64", "uniform", "poisson_bits", "normal", "poisson", "poisson_table", "poisson_thresholds",
+__all__ = ["mix64", "uniform", "poisson_bits", "poisson_bits_at", "POISSON_STRIDE", "normal", "poisson", "poisson_table", "poisson_thresholds",
            "poisson_from_table", "poisson_dense_entries", "binomial", "hash_seed", "POISSON_TABLE_MAX_MEAN",
            "POISSON_DENSE_TAIL", "MAX_SEED"]
 
@@ -34,6 +34,11 @@ _S31 = np.uint64(31)
 _S11 = np.uint64(11)
 _SUB = np.uint64(256)
 _TWO_M53 = 1.0 / 9007199254740992.0  # 2**-53
+
+POISSON_STRIDE = np.uint64((256 * 0x9E3779B97F4A7C15) & (2**64 - 1))
+"""What a Poisson draw's counter is multiplied by before the mix (``_SUB * _GOLDEN``, wrapped
+to 64 bits): ``poisson_bits(key, c) == poisson_bits_at(key + c * POISSON_STRIDE)``, so that a
+loop over neurons (counters ``c, c + 1, ...``) may add the stride instead of multiplying."""
 
 
 def mix64(z):
@@ -54,6 +59,12 @@ def poisson_bits(key, counter):
     for small means: ``u = bits * 2**-53``. Comparing the bits with
     ``poisson_thresholds(lam)`` gives the same variate with integer arithmetic only."""
     return np.int64(mix64(key + np.uint64(counter) * _SUB * _GOLDEN) >> _S11)
+
+
+def poisson_bits_at(position):
+    """:func:`poisson_bits` from the draw's position in the stream, ``key + counter *
+    POISSON_STRIDE`` (uint64, wrapping)."""
+    return np.int64(mix64(position) >> _S11)
 
 
 def normal(key, counter):

@@ -12,6 +12,7 @@ so a neuron's count over T ms is Binomial(T / dt, rate dt / 1000).
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -367,13 +368,14 @@ def test_table_search_equals_inversion_and_is_short(lam):
     assert abs(a.mean() - lam) <= 5 * math.sqrt(lam / a.size)
 
 
-@pytest.mark.parametrize("threads", [1, 3])
-def test_network_counts_equal_inversion_of_the_same_uniform(threads):
+@pytest.mark.parametrize("threads, n, steps", [(1, 3000, 300), (3, 3000, 300), (1, 2**15 + 40, 30)])
+def test_network_counts_equal_inversion_of_the_same_uniform(threads, n, steps):
     """Every count a network draws (the CPU compares with the first few thresholds in a loop
     that vectorizes and finishes the rare larger counts in a sparse pass) is the inversion
     count of the same uniform, :func:`fastspike.random.poisson` at the draw's counter ``step * n
     + i``, including counts far past the entries of the dense search; with one thread and with
-    three."""
+    three, and in a population large enough that the sparse pass tests its count words in
+    groups (the last group shorter)."""
     from numba import njit
 
     from fastspike import random as rnd
@@ -389,13 +391,18 @@ def test_network_counts_equal_inversion_of_the_same_uniform(threads):
                 out[s, i] = inversion(lam, key, np.uint64(s) * np.uint64(n) + np.uint64(i))
         return out
 
-    n, steps, seed = 3000, 300, 77
+    seed = 77
     net = fs.Network(dt=DT, seed=seed, threads=threads)
     cases = {}
     for lam in (0.5, 5.0):  # afferents n * rate * dt / 1000 = lam
         pop = net.population(counter_model(), n=n, integrator="exact")
         net.poisson_input(pop, n=100, rate=lam * 1e4 / 100 / DT / 10, weight=1.0)
         cases[lam] = (pop, net.record(pop, "v"))
+    from fastspike.backends import generated_source
+    from fastspike.backends.cpu.lower import SCAN_STOP_MAX_NEURONS
+
+    grouped = re.search(r"for g_\w* in range\(0, KW\w*\.size, 8\):", generated_source(net))
+    assert (grouped is not None) == (n > SCAN_STOP_MAX_NEURONS)
     net.run(steps * DT)
     for lam, (pop, rec) in cases.items():
         got = np.diff(np.vstack([np.zeros((1, n)), rec.v]), axis=0)

@@ -19,7 +19,9 @@ backend lowers in its own way: :class:`Store` (a dense store, or one made only w
 changes), :class:`Accumulate` (``+=``, an atomic add, or an add into a thread's own range),
 :class:`Transmit` (a synapse's value added to its target's input for the step it arrives in),
 :class:`Fires` (the spike condition of neuron ``i``), :class:`CountAbove` (a search of an
-ascending table: branch-free on a CPU, early exit on a GPU), :class:`Memo` (a value of one
+ascending table: branch-free on a CPU, early exit on a GPU), an assignment marked by
+:func:`counter_stride` (a value that grows by a constant from one neuron to the next: a CPU
+loop may add it instead of multiplying), :class:`Memo` (a value of one
 neuron and step: kept in memory once computed by a serial CPU, computed where it is needed
 by work items that share neurons), :class:`Split` (where a neuron loop may be cut in two). A
 kernel never names its backend:
@@ -38,7 +40,8 @@ from typing import Callable, Union
 
 import numpy as np
 
-__all__ = ["Space", "Stage", "Var", "Store", "Accumulate", "Transmit", "Fires", "CountAbove", "Memo", "Split", "If",
+__all__ = ["Space", "Stage", "Var", "Store", "Accumulate", "Transmit", "Fires", "CountAbove", "counter_stride",
+           "stride_of", "Memo", "Split", "If",
            "Statement", "SpikeRecordSlot", "Emission", "NeuronUpdate", "Delivery", "SpikeReplay", "Sampling", "Learning",
            "Kernel", "Call", "StepProgram", "KERNEL_ARGS", "CONSTANTS"]
 
@@ -137,6 +140,23 @@ class CountAbove:
     value: ast.expr
     table: str
     dense: int = 0
+
+
+def counter_stride(target: str, base: str, counter: str, stride: int) -> ast.Assign:
+    """``target = base + counter * stride`` (uint64, wrapping), with ``counter`` the draw
+    counter of neuron ``i`` (``step * n + i``) and ``base`` a constant of the call: a plain
+    assignment, marked (:func:`stride_of`) so that a backend that loops over consecutive
+    neurons may compute it once before the loop and add ``stride`` per neuron (no multiply
+    in the loop; the same bits, the arithmetic wrapping)."""
+    st = ast.Assign([ast.Name(target, ast.Store())], ast.parse(f"{base} + {counter} * np.uint64({int(stride)})",
+                                                               mode="eval").body, lineno=0)
+    st.counter_stride = (base, int(stride))
+    return st
+
+
+def stride_of(st) -> tuple[str, int] | None:
+    """``(base, stride)`` of an assignment made by :func:`counter_stride`, else None."""
+    return getattr(st, "counter_stride", None) if isinstance(st, ast.Assign) else None
 
 
 @dataclass

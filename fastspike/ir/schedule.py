@@ -68,7 +68,8 @@ from ..recording import SpikeRecord, StateRecord, SynapseRecord
 from ..synapses.postsynaptic import PostsynapticModel
 from . import syntax as S
 from .nodes import (CountAbove, Delivery, Emission, Fires, If, Kernel, Learning, Memo, NeuronUpdate, Sampling, Space,
-                    SpikeRecordSlot, SpikeReplay, Split, Stage, StepProgram, Store, Transmit, Call, Var, same_value)
+                    SpikeRecordSlot, SpikeReplay, Split, Stage, StepProgram, Store, Transmit, Call, Var, counter_stride,
+                    same_value)
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..network import Network, Population
@@ -214,6 +215,15 @@ class Fragment:
         if values.size == 1:
             return self.constant(name, f"{arr}[0]")
         return f"{arr}[i]"
+
+    def draw_position(self, name: str, key: str, stride: int) -> str:
+        """A local (uint64): ``key + counter * stride``, wrapping, with ``counter`` the
+        :meth:`draw_counter`: a draw's position in a counter-based stream (such as
+        :func:`fastspike.random.poisson_bits_at`'s), which a backend may step by ``stride`` from
+        one neuron to the next instead of multiplying (:func:`~fastspike.ir.nodes.counter_stride`)."""
+        target = name + self.suffix
+        self._update.body.append(counter_stride(target, key, self.draw_counter(), stride))
+        return target
 
     def draw_counter(self) -> str:
         """The counter of neuron ``i`` in this step, ``step * n + i`` (uint64), for draws from
