@@ -171,7 +171,9 @@ def check_buffers(net: "Network") -> None:
                           f"{pop.n} neurons; the largest delay sets the steps)"))
     for rec in net.records:
         if rec.kind == "spikes":
-            items.append((12.0 * max(2 * rec.population.n, 1 << 16), f"the spike buffer of {rec!r}"))
+            # the buffer, and the spike bitmap of a tile of 32 steps (fastspike.backends.cpu.lower.TILE_STEPS)
+            items.append((12.0 * max(2 * rec.population.n, 1 << 16) + 4.0 * rec.population.n,
+                          f"the spike buffer of {rec!r}"))
     if not items:
         return
     needed = sum(b for b, _ in items)

@@ -202,14 +202,16 @@ def test_cases_cover_every_kernel_kind_and_mode():
                      "learn", "merge"}
 
 
-def test_populations_of_other_sizes_and_poisson_means_share_one_kernel():
+def test_populations_of_other_sizes_and_poisson_means_share_one_kernel(monkeypatch):
     """A population's size, its Poisson table's length and the number of words of its count
     pass are read at run time, and the dense search's length is rounded up to a multiple of
     4: two populations of 10 and 30 neurons whose Poisson means (1.0 and 1.68 per step) need 6
     and 7 dense compares compile to one kernel, with 8 compares (the microcircuit's 8
     populations compile 4 kernels, one per kind of input, instead of 8)."""
     from fastspike import random as rnd
+    from fastspike.backends.cpu import compiler
 
+    monkeypatch.setattr(compiler, "tileable", lambda *a: False)  # tiles are one function: no kernels to share
     net = fs.Network(dt=0.1, seed=1)
     for n, afferents in ((10, 1250), (30, 2100)):  # means afferents * 8 Hz * 0.1 ms = 1.0, 1.68
         pop = net.population(fs.LIF(tau_m=10.0), n=n)

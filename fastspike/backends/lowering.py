@@ -81,6 +81,9 @@ class Program:
     source: StepProgram
     calls: list[Lowered]
     threads: int = 1
+    tile: np.ndarray | None = None
+    """CPU, a tiled program (``fastspike.backends.cpu.lower.tileable``): one int64, the step the
+    state has reached while spikes of earlier steps wait in the tile's bitmaps (0: none)."""
 
     @property
     def dtype(self) -> np.dtype:

@@ -255,7 +255,12 @@ class CPUEngine(ChunkedEngine):
                    self.sample_limit)
         blocks = self.lowered.threads
         if blocks == 1:
-            return int(self.function(*leading, *self.arguments))
+            done = int(self.function(*leading, *self.arguments))
+            tile = self.lowered.tile
+            while tile is not None and tile[0] > step0 + done:  # the state ran ahead of the spikes emitted
+                self._drain()  # (a tile's spikes fill the record buffers): make room, emit the rest
+                done += int(self.function(step0 + done, nsteps - done, *leading[2:], *self.arguments))
+            return done
         first, last = self.own_blocks
         ranges = (np.int64(blocks), np.int64(first), np.int64(last))
         if self.owned:

@@ -1,0 +1,100 @@
+"""Tiles of steps (``fastspike.backends.cpu.lower.tileable``): a network of populations that
+nothing couples (no projections, no state records, one thread) advances ``TILE_STEPS`` steps
+at a time, each population block by block, and emits the spikes from a bitmap per tile in
+the order of whole steps. The results must be exactly those of whole steps, for any chunking,
+also when the record buffers fill in the middle of a tile."""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+import fastspike as fs
+from fastspike.backends import generated_source
+from fastspike.backends.cpu import compiler as C
+from fastspike.backends.cpu.lower import TILE_NEURONS, TILE_STEPS
+
+DT = 0.1
+TILEABLE = C.tileable
+
+
+def _tiled(net: fs.Network) -> bool:
+    return "for block in range(BL_" in generated_source(net)
+
+
+def _mixed(tiled: bool, monkeypatch) -> tuple[fs.Network, list]:
+    """Two populations that nothing couples: Poisson input (counts beyond the dense table
+    included) on several blocks, the last one short; noise on a population smaller than a
+    block, recorded for some of its neurons only."""
+    monkeypatch.setattr(C, "tileable", TILEABLE if tiled else (lambda *a: False))
+    net = fs.Network(dt=DT, seed=11)
+    a = net.population(fs.LIF(tau_m=10.0, R=1.0, v_rest=-70.0, v_reset=-70.0, v_thresh=-50.0, t_ref=1.0),
+                       n=2 * TILE_NEURONS + 100)
+    a.v[:] = net.rng.uniform(-70.0, -50.0, a.n)
+    net.poisson_input(a, n=1000, rate=30.0, weight=1.5, synapse=fs.ExpCurrent(2.0))
+    b = net.population(fs.LIF(tau_m=20.0, R=1.0, v_rest=-70.0, v_reset=-65.0, v_thresh=-50.0, t_ref=2.0), n=1000)
+    b.v[:] = net.rng.uniform(-70.0, -50.0, b.n)
+    net.current(b, fs.NoiseCurrent(mean=40.0, std=20.0))
+    records = [net.record(a, "spikes"), net.record(b, "spikes", neurons=np.arange(3, 1000, 7))]
+    assert _tiled(net) == tiled
+    return net, records
+
+
+@pytest.mark.parametrize("chunks", [[41 * DT], [3.3, 0.1, 7.1, 2.0]])
+def test_tiles_give_the_spikes_and_state_of_whole_steps(monkeypatch, chunks):
+    runs = []
+    for tiled in (False, True):
+        net, records = _mixed(tiled, monkeypatch)
+        for duration in chunks:  # steps that are not whole tiles, a run of one step
+            net.run(duration, progress=False)
+        runs.append((net, records))
+    (want_net, want), (got_net, got) = runs
+    for w, g in zip(want, got):
+        assert w.steps.size > 20
+        np.testing.assert_array_equal(g.steps, w.steps)
+        np.testing.assert_array_equal(g.neurons, w.neurons)
+    for pw, pg in zip(want_net.populations, got_net.populations):
+        np.testing.assert_array_equal(pg.v, pw.v)
+    assert got_net.step == want_net.step == round(sum(chunks) / DT)
+
+
+def test_a_tile_whose_spikes_overflow_the_record_buffer_loses_none():
+    """Every neuron fires at every step (a current far above threshold, no refractory
+    period): a tile holds 32 steps of every neuron, the record buffer 2 (it is drained and the
+    tile's remaining spikes emitted). Analytically: step s (1, 2, ...) lists every neuron in
+    order."""
+    n, steps = 3 * TILE_NEURONS // 2, 2 * TILE_STEPS + 5
+    net = fs.Network(dt=DT, seed=1)
+    pop = net.population(fs.LIF(tau_m=10.0, R=1.0, v_rest=-70.0, v_reset=-70.0, v_thresh=-50.0, t_ref=0.0), n=n)
+    net.current(pop, 1e5)
+    rec = net.record(pop, "spikes")
+    assert _tiled(net)
+    net.run(steps * DT, progress=False)
+    np.testing.assert_array_equal(rec.steps, np.repeat(np.arange(1, steps + 1), n))
+    np.testing.assert_array_equal(rec.neurons, np.tile(np.arange(n), steps))
+    assert net._engine.lowered.tile[0] == 0  # nothing left waiting
+
+
+def test_only_uncoupled_one_thread_networks_run_in_tiles():
+    def uncoupled(**kw):
+        net = fs.Network(dt=DT, seed=1, **kw)
+        pop = net.population(fs.LIF(tau_m=10.0, R=1.0, v_rest=-70.0, v_reset=-70.0, v_thresh=-50.0), n=100)
+        net.poisson_input(pop, n=10, rate=10.0, weight=1.0)
+        return net, pop
+
+    net, _ = uncoupled()
+    assert _tiled(net)
+    src = generated_source(net)
+    assert re.search(rf"t_ = min\({TILE_STEPS}, nsteps - done_\)", src)
+    net, pop = uncoupled()
+    net.record(pop, "v", neurons=[0])  # a state record reads the state between steps
+    assert not _tiled(net)
+    net, _ = uncoupled(threads=2)
+    assert not _tiled(net)
+    net, pop = uncoupled()
+    net.connect(pop, pop, fs.FixedProbability(0.1), weight=0.1, delay=DT)
+    assert not _tiled(net)
+    net = fs.Network(dt=DT, seed=1)
+    net.population(fs.SpikeSource(times=[1.0], neurons=[0]), n=1)
+    assert not _tiled(net)
