@@ -1,8 +1,9 @@
 """Tiles of steps (``fastspike.backends.cpu.lower.tileable``): a network of populations that
-nothing couples (no projections, no state records, one thread) advances ``TILE_STEPS`` steps
-at a time, each population block by block, and emits the spikes from a bitmap per tile in
-the order of whole steps. The results must be exactly those of whole steps, for any chunking,
-also when the record buffers fill in the middle of a tile."""
+nothing couples (no projections, no state records) advances ``TILE_STEPS`` steps at a time,
+each population block by block (CPU threads take blocks in turn), and emits the spikes from a
+bitmap per tile in the order of whole steps. The results must be exactly those of whole
+steps, for any chunking and thread count, also when the record buffers fill in the middle of
+a tile."""
 from __future__ import annotations
 
 import re
@@ -20,15 +21,15 @@ TILEABLE = C.tileable
 
 
 def _tiled(net: fs.Network) -> bool:
-    return "for block in range(BL_" in generated_source(net)
+    return re.search(r"for block in range\((0|w), BL_\w+\.size - 1, (1|workers)\):", generated_source(net)) is not None
 
 
-def _mixed(tiled: bool, monkeypatch) -> tuple[fs.Network, list]:
+def _mixed(tiled: bool, monkeypatch, threads: int = 1) -> tuple[fs.Network, list]:
     """Two populations that nothing couples: Poisson input (counts beyond the dense table
     included) on several blocks, the last one short; noise on a population smaller than a
     block, recorded for some of its neurons only."""
     monkeypatch.setattr(C, "tileable", TILEABLE if tiled else (lambda *a: False))
-    net = fs.Network(dt=DT, seed=11)
+    net = fs.Network(dt=DT, seed=11, threads=threads)
     a = net.population(fs.LIF(tau_m=10.0, R=1.0, v_rest=-70.0, v_reset=-70.0, v_thresh=-50.0, t_ref=1.0),
                        n=2 * TILE_NEURONS + 100)
     a.v[:] = net.rng.uniform(-70.0, -50.0, a.n)
@@ -44,28 +45,30 @@ def _mixed(tiled: bool, monkeypatch) -> tuple[fs.Network, list]:
 @pytest.mark.parametrize("chunks", [[41 * DT], [3.3, 0.1, 7.1, 2.0]])
 def test_tiles_give_the_spikes_and_state_of_whole_steps(monkeypatch, chunks):
     runs = []
-    for tiled in (False, True):
-        net, records = _mixed(tiled, monkeypatch)
+    for tiled, threads in ((False, 1), (True, 1), (True, 2)):  # two threads take a tile's blocks in turn
+        net, records = _mixed(tiled, monkeypatch, threads)
         for duration in chunks:  # steps that are not whole tiles, a run of one step
             net.run(duration, progress=False)
         runs.append((net, records))
-    (want_net, want), (got_net, got) = runs
-    for w, g in zip(want, got):
-        assert w.steps.size > 20
-        np.testing.assert_array_equal(g.steps, w.steps)
-        np.testing.assert_array_equal(g.neurons, w.neurons)
-    for pw, pg in zip(want_net.populations, got_net.populations):
-        np.testing.assert_array_equal(pg.v, pw.v)
-    assert got_net.step == want_net.step == round(sum(chunks) / DT)
+    want_net, want = runs[0]
+    for got_net, got in runs[1:]:
+        for w, g in zip(want, got):
+            assert w.steps.size > 20
+            np.testing.assert_array_equal(g.steps, w.steps)
+            np.testing.assert_array_equal(g.neurons, w.neurons)
+        for pw, pg in zip(want_net.populations, got_net.populations):
+            np.testing.assert_array_equal(pg.v, pw.v)
+        assert got_net.step == want_net.step == round(sum(chunks) / DT)
 
 
-def test_a_tile_whose_spikes_overflow_the_record_buffer_loses_none():
+@pytest.mark.parametrize("threads", [1, 2])
+def test_a_tile_whose_spikes_overflow_the_record_buffer_loses_none(threads):
     """Every neuron fires at every step (a current far above threshold, no refractory
     period): a tile holds 32 steps of every neuron, the record buffer 2 (it is drained and the
     tile's remaining spikes emitted). Analytically: step s (1, 2, ...) lists every neuron in
     order."""
     n, steps = 3 * TILE_NEURONS // 2, 2 * TILE_STEPS + 5
-    net = fs.Network(dt=DT, seed=1)
+    net = fs.Network(dt=DT, seed=1, threads=threads)
     pop = net.population(fs.LIF(tau_m=10.0, R=1.0, v_rest=-70.0, v_reset=-70.0, v_thresh=-50.0, t_ref=0.0), n=n)
     net.current(pop, 1e5)
     rec = net.record(pop, "spikes")
@@ -76,7 +79,7 @@ def test_a_tile_whose_spikes_overflow_the_record_buffer_loses_none():
     assert net._engine.lowered.tile[0] == 0  # nothing left waiting
 
 
-def test_only_uncoupled_one_thread_networks_run_in_tiles():
+def test_only_uncoupled_networks_run_in_tiles():
     def uncoupled(**kw):
         net = fs.Network(dt=DT, seed=1, **kw)
         pop = net.population(fs.LIF(tau_m=10.0, R=1.0, v_rest=-70.0, v_reset=-70.0, v_thresh=-50.0), n=100)
@@ -89,8 +92,6 @@ def test_only_uncoupled_one_thread_networks_run_in_tiles():
     assert re.search(rf"t_ = min\({TILE_STEPS}, nsteps - done_\)", src)
     net, pop = uncoupled()
     net.record(pop, "v", neurons=[0])  # a state record reads the state between steps
-    assert not _tiled(net)
-    net, _ = uncoupled(threads=2)
     assert not _tiled(net)
     net, pop = uncoupled()
     net.connect(pop, pop, fs.FixedProbability(0.1), weight=0.1, delay=DT)

@@ -251,16 +251,19 @@ class CPUEngine(ChunkedEngine):
         return done
 
     def _run(self, step0: int, nsteps: int) -> int:
+        done = self._run_once(step0, nsteps)
+        tile = self.lowered.tile
+        while tile is not None and tile[0] > step0 + done:  # the state ran ahead of the spikes emitted
+            self._drain()  # (a tile's spikes filled a record buffer): make room, emit the rest
+            done += self._run_once(step0 + done, nsteps - done)
+        return done
+
+    def _run_once(self, step0: int, nsteps: int) -> int:
         leading = (step0, nsteps, self.consts, self.ring_length, self.spike_count, self.spike_limit, self.sample_count,
                    self.sample_limit)
         blocks = self.lowered.threads
         if blocks == 1:
-            done = int(self.function(*leading, *self.arguments))
-            tile = self.lowered.tile
-            while tile is not None and tile[0] > step0 + done:  # the state ran ahead of the spikes emitted
-                self._drain()  # (a tile's spikes fill the record buffers): make room, emit the rest
-                done += int(self.function(step0 + done, nsteps - done, *leading[2:], *self.arguments))
-            return done
+            return int(self.function(*leading, *self.arguments))
         first, last = self.own_blocks
         ranges = (np.int64(blocks), np.int64(first), np.int64(last))
         if self.owned:
@@ -284,7 +287,7 @@ class CPUEngine(ChunkedEngine):
                        "each stage in a parallel region of its own, which costs more per step")
             warnings.warn(f"CPU threads: the workers did not run at once (the machine's cores are busy?); running "
                           f"{instead}", RuntimeWarning, stacklevel=4)
-            return self._run(step0, nsteps)
+            return self._run_once(step0, nsteps)
         numba.set_num_threads(workers)
         return int(self.function(*leading, *ranges, np.int64(workers), self.sync, *self.arguments))
 

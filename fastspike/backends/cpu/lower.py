@@ -11,11 +11,12 @@ delivery loops over the spikes of its history row and each spike's synapses (gro
 when rows are grouped by delay); an accumulation is ``+=``; a memo (a value of one neuron and
 step) is computed once per step and read back from its arrays.
 
-**Tiles** (one thread; populations that nothing couples: :func:`tileable`). The populations
+**Tiles** (populations that nothing couples: :func:`tileable`). The populations
 advance :data:`TILE_STEPS` steps at a time, each in blocks of :data:`TILE_NEURONS` neurons
 (ranges, as below) that run through all the tile's steps while their state stays in the
-cache. A spike sets a bit in the tile's bitmap (``TB<r>``: a row of bits per step); the merge
-emits a step's bits in the order of neurons into the record buffers once the tile is done.
+cache (CPU threads take whole blocks). A spike sets a bit in the tile's bitmap (``TB<r>``: a
+row of bits per step); the merge emits a step's bits in the order of neurons into the record
+buffers once the tile is done.
 
 **Ranges** (CPU threads, ``threads`` > 1; NEST's scheme). Every population is split into
 ``threads`` contiguous ranges (:mod:`fastspike.blocks`); a call runs for one range
@@ -132,14 +133,15 @@ def tileable(prog: StepProgram, threads: int = 1, processes: int = 1) -> bool:
     block by block (:data:`TILE_NEURONS` neurons) through all the tile's steps, so that a
     block's state stays in the cache instead of streaming the whole population through memory
     at every step. That is the step's result only when no neuron reads another's state within
-    a step, and nothing reads a population's state between steps: one thread and one process,
-    every call a neuron update (no projections, no spike sources, no state records), no spike
-    history kept, and few enough calls to be fused. Spikes are recorded into a bitmap per tile
+    a step, and nothing reads a population's state between steps: one process, every call a
+    neuron update (no projections, no spike sources, no state records), no spike history
+    kept, and few enough calls to be fused. CPU threads take whole blocks of a tile (the
+    lowering does not depend on their number). Spikes are recorded into a bitmap per tile
     and emitted in the order of whole steps (by step, then neuron) after it: the records are
     the same."""
     from .compiler import FUSE_MAX_CALLS
 
-    return (threads == 1 and processes == 1 and 0 < len(prog.calls) <= FUSE_MAX_CALLS
+    return (processes == 1 and 0 < len(prog.calls) <= FUSE_MAX_CALLS
             and all(isinstance(call.kernel.work, NeuronUpdate) and not call.kernel.work.emission.history
                     for call in prog.calls))
 
