@@ -171,8 +171,8 @@ def check_buffers(net: "Network") -> None:
                           f"{pop.n} neurons; the largest delay sets the steps)"))
     for rec in net.records:
         if rec.kind == "spikes":
-            # the buffer, and the spike bitmap of a tile of 32 steps (fastspike.backends.cpu.lower.TILE_STEPS)
-            items.append((12.0 * max(2 * rec.population.n, 1 << 16) + 4.0 * rec.population.n,
+            # the buffer, and the spike bitmap of two tiles of 32 steps (fastspike.backends.cpu.lower.TILE_STEPS)
+            items.append((12.0 * max(2 * rec.population.n, 1 << 16) + 8.0 * rec.population.n,
                           f"the spike buffer of {rec!r}"))
     if not items:
         return

@@ -21,7 +21,7 @@ TILEABLE = C.tileable
 
 
 def _tiled(net: fs.Network) -> bool:
-    return re.search(r"for block in range\((0|w), BL_\w+\.size - 1, (1|workers)\):", generated_source(net)) is not None
+    return re.search(rf"t_ = min\({TILE_STEPS}, nsteps - done_\)", generated_source(net)) is not None
 
 
 def _mixed(tiled: bool, monkeypatch, threads: int = 1) -> tuple[fs.Network, list]:

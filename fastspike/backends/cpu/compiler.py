@@ -246,61 +246,79 @@ def _render_fused(prog: Program) -> str:
 
 def _render_tiled(prog: Program) -> str:
     """A tiled program (:func:`~fastspike.backends.cpu.lower.tileable`), fused: every population
-    advances ``TILE_STEPS`` steps at a time, block by block (each call's ``BL`` ranges), then
-    each step's spikes are emitted from the tile's bitmaps (the calls' merges) in the order of
-    the step. Before a step's spikes the record buffers are checked as the step loop does; when
-    one could overflow, the step the state has reached is left in ``tile[0]`` and the steps
-    whose spikes are out are returned. A call with ``tile[0]`` past ``step0`` emits those steps'
-    spikes before it runs new tiles (the engine drains and calls again at once). Whatever
-    ``fuse`` asks, a tiled program is fused.
+    advances ``TILE_STEPS`` steps at a time, block by block (each call's ``BL`` ranges), and
+    each step's spikes are emitted from the tile's bitmaps (the calls' merges; ``2 x
+    TILE_STEPS`` rows, a step's row ``step & (2 TILE_STEPS - 1)``) in the order of the steps.
+    Before a step's spikes the record buffers are checked as the step loop does; when one could
+    overflow, the step the state has reached is left in ``tile[0]`` and the steps whose spikes
+    are out are returned. A call with ``tile[0]`` past ``step0`` emits those steps' spikes
+    first (the engine drains and calls again at once). Whatever ``fuse`` asks, a tiled program
+    is fused.
 
-    One thread: ``run_chunk(..., sample_limit, tile, *arrays)``. CPU threads: ``worker(w,
-    workers, spin_budget, ..., sample_limit, blocks, first, last, sync, tile, *arrays)`` takes
-    the blocks ``w, w + workers, ...`` of each tile (the ranges of threads play no part: a
-    block's neurons need no one else's), worker 0 emits the spikes, and the workers meet at a
-    barrier before and after each tile (``sync[5]``: stop, ``sync[2]``: the steps whose spikes
-    are out); ``run_chunk_ranges(..., sample_limit, blocks, first, last, tile, *arrays)`` is
-    the one-thread loop (the fallback when the workers do not run at once)."""
+    One thread: ``run_chunk(..., sample_limit, tile, *arrays)`` runs a tile, then emits its
+    spikes. CPU threads: ``worker(w, workers, spin_budget, ..., sample_limit, blocks, first,
+    last, sync, tile, *arrays)``: the workers claim a tile's blocks one at a time
+    (``sync[6]``, an atomic counter; the ranges of threads play no part, since a block's
+    neurons need no one else's) while worker 0 first emits the spikes of the tile before
+    (hence two tiles of rows); they meet at a barrier before and after each tile (``sync[5]``:
+    stop, ``sync[2]``: the steps whose spikes are out). ``run_chunk_ranges(..., sample_limit,
+    blocks, first, last, tile, *arrays)`` is the one-thread loop (the fallback when the
+    workers do not run at once)."""
     calls = _inlined(prog)
     params = [p for call in calls for p in call.params]
     prelude = [st for call in calls for st in call.prelude]
     merges = S.unparse([st for call in calls for st in call.merge], 0)
+    starts = [next(p for p in call.params if p.startswith("BL_")) for call in calls]
 
-    def tile(first: str, step: str) -> list[str]:  # the block loops of a tile of t_ steps from done_
-        lines = []
-        for call in calls:
-            starts = next(p for p in call.params if p.startswith("BL_"))
-            lines += [f"for block in range({first}, {starts}.size - 1, {step}):",
-                      "    for s_ in range(done_, done_ + t_):", "        step = step0 + s_",
-                      "        slot = step & (ring_length - 1)", *S.unparse(call.body, 2)]
-        return lines
+    def steps(call) -> list[str]:  # the tile's t_ steps from done_ of one block of a call
+        return ["for s_ in range(done_, done_ + t_):", "    step = step0 + s_", "    slot = step & (ring_length - 1)",
+                *S.unparse(call.body, 1)]
 
-    def emit(full: list[str]) -> list[str]:  # the spikes of the steps the state has passed
-        return ["while out_ < done_:", "    step = step0 + out_", "    full_ = False",
+    def emit(upto: str, full: list[str]) -> list[str]:  # the spikes of the steps before ``upto``
+        return [f"while out_ < {upto}:", "    step = step0 + out_", "    full_ = False",
                 "    for k_ in range(spike_count.size):", "        if spike_count[k_] > spike_limit[k_]:",
                 "            full_ = True", "    if full_:", *_indent(full, 2), *_indent(merges, 1), "    out_ += 1"]
 
     start = ["done_ = tile[0] - step0 if tile[0] > step0 else 0  # the state's step (spikes of earlier ones wait)",
              "out_ = 0  # the steps whose spikes are out"]
-    serial = [*start, "while True:", *_indent(emit(["tile[0] = step0 + done_", "return out_"]), 1),
+    serial_tile = [line for call, bl in zip(calls, starts)
+                   for line in [f"for block in range({bl}.size - 1):", *_indent(steps(call), 1)]]
+    serial = [*start, "while True:", *_indent(emit("done_", ["tile[0] = step0 + done_", "return out_"]), 1),
               "    if done_ == nsteps:", "        tile[0] = 0", "        return nsteps",
-              f"    t_ = min({TILE_STEPS}, nsteps - done_)", *_indent(tile("0", "1"), 1), "    done_ += t_"]
+              f"    t_ = min({TILE_STEPS}, nsteps - done_)", *_indent(serial_tile, 1), "    done_ += t_"]
     flat = "".join(f", {p}" for p in params)
     head = ["from numba import njit", "", "", _DECORATOR]
     if prog.threads == 1:
         out = ["# Generated by fastspike: one network's step sequence, in tiles of steps. Do not edit.", *head,
                _RUN_CHUNK + f", tile{flat}):", *_constants("    "), *S.unparse(prelude, 1), *_indent(serial, 1)]
         return "\n".join(out) + "\n"
-    # tile[0] is read before the rendezvous: worker 0 may write it once every worker has arrived
-    worker = [*start, "if not _rendezvous(sync, workers, spin_budget):", "    return", "while True:",
-              "    if w == 0:", *_indent(emit(["break"]), 2),
-              "        if out_ < done_:  # a record buffer could overflow: the state's step waits in tile[0]",
-              "            tile[0] = step0 + done_", "            sync[2] = out_", "            sync[5] = 1",
-              "        elif done_ == nsteps:", "            tile[0] = 0", "            sync[2] = nsteps",
+    claim: list[str] = ["k_ = _atomic_add(sync, 6, 1)", "while k_ < total_:"]
+    first = 0
+    for c, (call, bl) in enumerate(zip(calls, starts)):
+        claim += [f"    {'if' if c == 0 else 'elif'} k_ < {' + '.join([*(f'({b}.size - 1)' for b in starts[:c + 1])])}:",
+                  f"        block = k_{''.join(f' - ({b}.size - 1)' for b in starts[:c])}", *_indent(steps(call), 2)]
+        first += 1
+    claim.append("    k_ = _atomic_add(sync, 6, 1)")
+    worker = [*start,  # tile[0] is read before the rendezvous: worker 0 may write it once every worker arrived
+              f"total_ = {' + '.join(f'({b}.size - 1)' for b in starts)}",
+              "if not _rendezvous(sync, workers, spin_budget):", "    return", "while True:",
+              "    if w == 0:",
+              "        sync[6] = 0",
+              "        if t_last_ > 0 and out_ < done_ - t_last_:  # the emission during the last tile stopped",
               "            sync[5] = 1",
+              "        elif t_last_ == 0 or done_ == nsteps:  # spikes left by the call before, or the last tile's",
+              *_indent(emit("done_", ["break"]), 3),
+              "            if out_ < done_ or done_ == nsteps:",
+              "                sync[5] = 1",
+              "        if sync[5] != 0:",
+              "            sync[2] = out_",
+              "            tile[0] = step0 + done_ if out_ < done_ else 0",
               "    _barrier(sync, workers)", "    if sync[5] != 0:", "        return",
-              f"    t_ = min({TILE_STEPS}, nsteps - done_)", *_indent(tile("w", "workers"), 1), "    done_ += t_",
-              "    _barrier(sync, workers)"]
+              f"    t_ = min({TILE_STEPS}, nsteps - done_)",
+              "    if w == 0:  # the tile before's spikes, while the others start this one",
+              *_indent(emit("done_", ["break"]), 2),
+              *_indent(claim, 1), "    t_last_ = t_", "    done_ += t_", "    _barrier(sync, workers)"]
+    worker.insert(worker.index("while True:"), "t_last_ = 0")
     out = ["# Generated by fastspike: one network's step sequence, in tiles of steps, run by CPU threads. Do not "
            "edit.", *head, f"def worker(w, workers, spin_budget, {_RANGED_HEAD}, sync, tile{flat}):",
            *_constants("    "), *S.unparse(prelude, 1), *_indent(worker, 1)]
@@ -634,6 +652,6 @@ def compile_program(prog: Program, fuse: bool | None = None, vector_math: bool =
         compile_fn, math_module = jit_function, math
     module = import_generated(render(prog, fuse, vector_math), prog, "step", compile_fn,
                               dict(np=np, math=math_module, _cast=prog.dtype.type, _barrier=sync.barrier,
-                                   _rendezvous=sync.rendezvous, _prefetch=prefetch.prefetch,
+                                   _rendezvous=sync.rendezvous, _atomic_add=sync.atomic_add, _prefetch=prefetch.prefetch,
                                    _prefetch_row=prefetch.prefetch_row), key)
     return module

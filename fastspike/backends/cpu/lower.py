@@ -14,9 +14,9 @@ step) is computed once per step and read back from its arrays.
 **Tiles** (populations that nothing couples: :func:`tileable`). The populations
 advance :data:`TILE_STEPS` steps at a time, each in blocks of :data:`TILE_NEURONS` neurons
 (ranges, as below) that run through all the tile's steps while their state stays in the
-cache (CPU threads take whole blocks). A spike sets a bit in the tile's bitmap (``TB<r>``: a
-row of bits per step); the merge emits a step's bits in the order of neurons into the record
-buffers once the tile is done.
+cache (CPU threads take whole blocks). A spike sets a bit in the bitmap of two tiles
+(``TB<r>``: a row of bits per step); the merge emits a step's bits in the order of neurons
+into the record buffers once its tile is done.
 
 **Ranges** (CPU threads, ``threads`` > 1; NEST's scheme). Every population is split into
 ``threads`` contiguous ranges (:mod:`fastspike.blocks`); a call runs for one range
@@ -302,15 +302,15 @@ def _emission(c: _Call, emission, head: list, tail: list) -> list[ast.stmt]:
     ranged = c.blocks > 1
     for r, rec in enumerate(emission.records):
         if c.tiled:  # a bit in the tile's bitmap; the merge emits a step's bits in the order of neurons
-            bits = c.array(f"TB{r}", np.zeros((TILE_STEPS, -(-c.call.n // 64)), np.uint64))
-            store = [f"{bits}[step & {TILE_STEPS - 1}, i >> 6] |= np.uint64(1) << np.uint64(i & 63)"]
+            bits = c.array(f"TB{r}", np.zeros((2 * TILE_STEPS, -(-c.call.n // 64)), np.uint64))  # two tiles
+            store = [f"{bits}[step & {2 * TILE_STEPS - 1}, i >> 6] |= np.uint64(1) << np.uint64(i & 63)"]
             emit = [f"k_ = spike_count[RK[{r}]]", f"{rec.steps}[k_] = step + 1", f"{rec.neurons}[k_] = i",
                     f"spike_count[RK[{r}]] = k_ + 1"]
             if rec.mask is not None:
                 emit = [f"if {rec.mask}[i]:", *["    " + ln for ln in emit]]
             lowest = c.array("DB", _DE_BRUIJN_POSITIONS) if "DB" not in c.bound else "DB"
             c.merge += S.stmts("\n".join([
-                f"row_ = step & {TILE_STEPS - 1}", f"for w_ in range({bits}.shape[1]):",
+                f"row_ = step & {2 * TILE_STEPS - 1}", f"for w_ in range({bits}.shape[1]):",
                 f"    b_ = {bits}[row_, w_]", "    if b_ != np.uint64(0):", f"        {bits}[row_, w_] = np.uint64(0)",
                 "        while b_ != np.uint64(0):",  # the lowest bit set, by a de Bruijn sequence
                 f"            i = w_ * 64 + {lowest}[((b_ & (np.uint64(0) - b_)) * np.uint64({_DE_BRUIJN})) >> np.uint64(58)]",
