@@ -7,9 +7,9 @@ by delay into ring buffers, delay groups read at arrival, exponential and delta 
 every input kind (constant, per-neuron constant, step, per-neuron step and per-step array
 currents; Poisson input by table, by PTRS and per neuron), both sources, every recording kind
 (all neurons, a selection, samples of state and of ``I`` every k steps) and the integrators of
-the model zoo, and a plastic network (every rule's delivery, ``pre_trace`` and ``learn``
+the model zoo, a plastic network (every rule's delivery, ``pre_trace`` and ``learn``
 kernels, with their reads: memoised on one CPU thread, evaluated per synapse by CPU threads
-and the GPU). A refactoring either keeps these files byte-identical or updates them
+and the GPU), and populations that nothing couples (run in tiles of steps). A refactoring either keeps these files byte-identical or updates them
 deliberately in its commit:
 
     FASTSPIKE_UPDATE_GENERATED=1 python -m pytest tests/test_generated_source.py
@@ -125,7 +125,23 @@ def arrival(threads: int = 1) -> fs.Network:
     return net
 
 
+def tiles(threads: int = 1) -> fs.Network:
+    """Populations that nothing couples, run in tiles of steps (each population block by block,
+    spikes through a bitmap; threads claim blocks): Poisson input by table, a noise current, a
+    record of every neuron's spikes and one of a selection."""
+    net = fs.Network(dt=0.1, seed=7, threads=threads)
+    a = net.population(fs.LIF(tau_m=10.0, t_ref=1.0), n=6, name="a")
+    net.poisson_input(a, n=100, rate=20.0, weight=1.0)
+    b = net.population(fs.LIF(tau_m=20.0), n=5, name="b")
+    net.current(b, fs.NoiseCurrent(mean=20.0, std=5.0))
+    net.record(a, "spikes")
+    net.record(b, "spikes", neurons=[1, 3])
+    return net
+
+
 CASES = {
+    "tiles-cpu_fused": (tiles, 1, "cpu", True),
+    "tiles-cpu_threads3": (tiles, 3, "cpu", None),
     "arrival-cpu_kernels": (arrival, 1, "cpu", False),
     "arrival-cpu_threads3": (arrival, 3, "cpu", None),
     "all_paths-cpu_fused": (all_paths, 1, "cpu", True),
@@ -198,6 +214,7 @@ def test_cases_cover_every_kernel_kind_and_mode():
             assert not found and text.count("def ") == 1, case  # one fused function: no kernels
         if backend == "cuda":
             assert "cuda.atomic.add" in text and "def run_steps" in text, case
+        assert (build is tiles) == ("t_ = min(32, nsteps - done_)" in text), case  # tiles of steps
     assert kinds == {"deliver_arrival", "deliver", "deliver_ring", "population", "poisson_source", "spike_source", "sample", "pre_trace",
                      "learn", "merge"}
 

@@ -18,7 +18,8 @@ in one Numba parallel region each instead (a small, fused program: the ranges on
 another in one thread).
 
 ``sync`` (int64, 8 entries): [0] arrivals at the barrier, [1] its generation, [2] the steps
-the region ran, [3] the rendezvous state (0 gathering, 1 go, 2 abort), [4] rendezvous arrivals.
+the region ran, [3] the rendezvous state (0 gathering, 1 go, 2 abort), [4] rendezvous arrivals,
+[5] a tiled program's stop, [6] its counter of the blocks of a tile claimed.
 """
 from __future__ import annotations
 
