@@ -99,3 +99,27 @@ def test_only_uncoupled_networks_run_in_tiles():
     net = fs.Network(dt=DT, seed=1)
     net.population(fs.SpikeSource(times=[1.0], neurons=[0]), n=1)
     assert not _tiled(net)
+
+
+def test_a_tile_that_overflows_while_streaming_to_hdf5_writes_every_spike(tmp_path):
+    """The overflow of the test above, streamed: the engine drains the record buffer to the
+    file in the middle of a tile, twice per tile. The file holds every spike (step s lists
+    every neuron in order), nothing is left in memory, and a second run appends."""
+    n, steps = TILE_NEURONS + 64, TILE_STEPS + 7
+    path = tmp_path / "tiles.h5"
+    net = fs.Network(dt=DT, seed=1)
+    pop = net.population(fs.LIF(tau_m=10.0, R=1.0, v_rest=-70.0, v_reset=-70.0, v_thresh=-50.0, t_ref=0.0),
+                         n=n, name="all")
+    net.current(pop, 1e5)
+    rec = net.record(pop, "spikes")
+    assert _tiled(net)
+    for _ in range(2):
+        net.run(steps * DT, progress=False, output=path)
+    assert len(rec._steps) == 0  # everything went to the file
+    want_steps, want_neurons = np.repeat(np.arange(1, 2 * steps + 1), n), np.tile(np.arange(n), 2 * steps)
+    np.testing.assert_array_equal(rec.steps, want_steps)
+    with fs.load(path) as run:
+        loaded = run.spikes("all")
+        np.testing.assert_array_equal(loaded.steps, want_steps)
+        np.testing.assert_array_equal(loaded.neurons, want_neurons)
+        assert run.complete
