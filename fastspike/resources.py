@@ -135,8 +135,9 @@ int64 order per synapse)."""
 def check_projection(pre, post, connector, weight, delay, threads: int, processes: int = 1,
                      plastic: bool = False) -> None:
     """Refuse a projection whose synapses cannot fit (before drawing them): 4 bytes of target
-    per synapse, 4 of weight unless shared, 2 of delay unless shared, row pointers (with
-    ``processes``, each holds about its share of the synapses); a ``plastic`` one
+    per synapse (int32 while they are built; uint16 after, onto small populations), 4 of
+    weight unless shared, 2 of delay unless shared, row pointers (with ``processes``, each
+    holds about its share of the synapses); a ``plastic`` one
     :data:`PLASTIC_PEAK_BYTES_PER_SYNAPSE` and its column pointers and postsynaptic state
     (8 bytes each per postsynaptic neuron and delay value, 3 in all assumed)."""
     from .synapses.distributions import Distribution

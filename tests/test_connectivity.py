@@ -477,14 +477,15 @@ def test_storage_types_and_bytes_per_synapse(big):
     proj = net.connect(pre, post, fs.FixedTotalNumber(N_SYN), weight=fs.Normal(1.0, 0.2),
                        delay=fs.Uniform(0.1, 5.0))
     assert proj.indptr.dtype == np.int64
-    assert proj.targets.dtype == np.int32
+    assert proj.targets.dtype == np.int32  # what users get; stored as uint16 (post.n <= 65536)
+    assert proj._targets.dtype == np.uint16
     assert proj.weights.dtype == np.float32 and proj.weights.size == N_SYN
     assert proj.delays.dtype == np.uint8 and proj.delays.size == N_SYN
     per_syn = (proj.nbytes - proj.indptr.nbytes) / N_SYN
     # 100 synapses per row, 50 delay values: one byte per delay group bound instead of per synapse
     assert proj.delay_offsets is not None and proj.delay_offsets.dtype == np.uint8
-    assert proj.nbytes == proj.indptr.nbytes + N_SYN * 8 + proj.pre.n * 51
-    assert per_syn <= 10
+    assert proj.nbytes == proj.indptr.nbytes + N_SYN * 6 + proj.pre.n * 51
+    assert per_syn <= 8
 
     long = net.connect(pre, post, fs.FixedTotalNumber(N_SYN), weight=fs.Normal(1.0, 0.2),
                        delay=fs.Uniform(1.0, 100.0))  # up to 1000 steps
@@ -492,12 +493,26 @@ def test_storage_types_and_bytes_per_synapse(big):
     assert long.delays.max() > 255
     # 991 delay values for 100 synapses per row: delays stored per synapse (uint16)
     assert long.delay_offsets is None
-    assert long.nbytes == long.indptr.nbytes + N_SYN * 10
+    assert long.nbytes == long.indptr.nbytes + N_SYN * 8
 
     uniform = net.connect(pre, post, fs.FixedTotalNumber(N_SYN), weight=0.5, delay=1.0)
     assert uniform.weights.dtype == np.float32
-    assert (uniform.nbytes - uniform.indptr.nbytes) / N_SYN <= 4 + 1e-3
+    assert (uniform.nbytes - uniform.indptr.nbytes) / N_SYN <= 2 + 1e-3
     np.testing.assert_array_equal(np.broadcast_to(uniform.delays, (N_SYN,)), 10)
+
+
+@pytest.mark.parametrize("n_post, kind", [(1 << 16, np.uint16), ((1 << 16) + 1, np.int32)])
+def test_targets_are_stored_as_uint16_onto_at_most_65536_neurons(n_post, kind):
+    net, pre, post = make_net(n_pre=50, n_post=n_post)
+    proj = net.connect(pre, post, fs.FixedTotalNumber(5000), weight=fs.Normal(1.0, 0.2))
+    wide = proj.targets
+    assert proj._targets.dtype == kind and wide.dtype == np.int32
+    assert wide.max() >= n_post - 2000  # the last neurons are reached, their indices kept
+    np.testing.assert_array_equal(proj._targets, wide)
+    assert proj.nbytes == proj.indptr.nbytes + 5000 * (np.dtype(kind).itemsize + 4) + 1  # a uniform delay: 1 byte
+    plastic = net.connect(pre, post, fs.FixedTotalNumber(5000), weight=0.5, delay=fs.Uniform(0.1, 2.0),
+                          weight_update=fs.STDP(w_max=1.0))  # rows sorted by target again
+    assert plastic._targets.dtype == kind and plastic.targets.max() >= n_post - 2000
 
 
 def test_scalar_delay_array_long_uses_uint16():

@@ -65,7 +65,7 @@ def test_each_spike_loop_prefetches_the_next_spikes_synapses(ring):
             assert (f"_prefetch({name}, pl_)" in loop) == (f"{name}[np.uint64(s_)]" in loop or f"{name}[s_]" in loop)
     assert sum("_prefetch(WT, pl_)" in k for k in kernels) == 2  # the weights per synapse, the plastic ones
     assert sum("_prefetch(DL, pl_)" in k for k in kernels) == 2  # the delays per synapse, the plastic ones'
-    assert all(f"p0_ + {L.ROW_PREFETCH_LINES * 16}), 16)" in k for k in kernels)  # int32 targets: 16 per line
+    assert all(f"p0_ + {L.ROW_PREFETCH_LINES * 32}), 32)" in k for k in kernels)  # uint16 targets: 32 per line
 
 
 @pytest.mark.filterwarnings("ignore:Network. threads=2 is expected to make this network slower")

@@ -682,7 +682,7 @@ def _delivery(proj, buffers: "Buffers") -> tuple[KernelBuilder, Delivery]:
     else:
         b.array("A", buffers.channel_input(proj.post, proj.synapse), Space.POST)
     b.array("IP", proj.indptr, Space.PRE)
-    b.array("TG", proj.targets, Space.SYNAPSE)
+    b.array("TG", proj._targets, Space.SYNAPSE)
     b.array("WT", proj._weights, Space.UNIFORM if proj._weights.size == 1 else Space.SYNAPSE)
     groups = proj.delay_offsets.shape[-1] - 1 if grouped else 0
     b.array("DM", np.array([proj.start_step, proj.min_delay, groups], np.int64), Space.UNIFORM)

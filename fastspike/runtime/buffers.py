@@ -143,7 +143,7 @@ class Buffers:
             for old in [k for k in self._row_parts if k[0] == proj.index]:
                 del self._row_parts[old]
             starts = range_starts(proj.post.n, threads, processes)
-            self._row_parts[key] = row_parts(proj.indptr, proj.targets, starts, proj.delay_offsets)
+            self._row_parts[key] = row_parts(proj.indptr, proj._targets, starts, proj.delay_offsets)
         return self._row_parts[key]
 
     def source_state(self, pop: "Population", source: object, name: str, initial=0.0) -> np.ndarray:
