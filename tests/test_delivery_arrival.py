@@ -10,7 +10,10 @@ Invariants checked (the choice forced either way with ``ARRIVAL_MIN_BYTES``):
 - several projections onto one channel (the sum of the same inputs in another order): the
   same spikes over a short run, the states equal to rounding; and, as for every delivery,
   identical for any thread count and any chunking;
-- delays stored per synapse (rows not grouped) keep a ring beside the input at arrival.
+- delays stored per synapse (rows not grouped) keep a ring beside the input at arrival;
+- a population that receives a plastic delivery of several delays has its deliveries at
+  arrival split by thread range (each range lists its parts of the groups): identical for 1,
+  2 and 3 threads.
 """
 from __future__ import annotations
 
@@ -39,6 +42,9 @@ def network(kind: str, threads: int = 1):
     if kind == "mixed":  # delays stored per synapse: few synapses per row, many delay values
         projs.append(net.connect(a, b, fs.FixedTotalNumber(150), synapse=fs.ExpCurrent(2.0), weight=0.7,
                                  delay=fs.Uniform(0.1, 12.0)))
+    if kind == "plastic":  # b receives a plastic delivery of several delays: threads split b's deliveries by range
+        projs.append(net.connect(a, b, fs.FixedProbability(0.1), synapse=fs.ExpCurrent(4.0), weight=0.3,
+                                 delay=fs.Uniform(0.1, 2.0), plasticity=fs.STDP(w_max=1.0)))
     recs = [net.record(p, "spikes") for p in (a, b)]
     return net, (a, b), projs, recs
 
@@ -97,6 +103,17 @@ def test_identical_for_threads_and_chunks(monkeypatch):
     assert_identical(one, run("shared", True, monkeypatch, chunks=(13.0, 0.1, 26.9))[0])
 
 
+def test_ranges_of_a_delivery_at_arrival_identical_to_one_thread(monkeypatch):
+    one, used = run("plastic", True, monkeypatch, chunks=(25.0, 15.0))
+    assert used == [True, True, False]  # the plastic projection delivers by its ring
+    assert one[1].size > 50  # b fires
+    for threads in (2, 3):
+        net, _, _, _ = network("plastic", threads)
+        ranged = [k for k in arrival_kernels(net) if "SG_ = SG[block] if items_ <= SG.shape[1]" in k]
+        assert len(ranged) == 1 and "_prefetch_cell(DP, q_, g_, block)" in ranged[0]  # b's: split by range
+        assert_identical(one, run("plastic", True, monkeypatch, threads=threads, chunks=(25.0, 15.0))[0])
+
+
 def test_delays_per_synapse_keep_a_ring_beside(monkeypatch):
     ring, _ = run("mixed", False, monkeypatch, chunks=(30.0,))
     arrival, used = run("mixed", True, monkeypatch, chunks=(30.0,))
@@ -121,8 +138,9 @@ def test_arrival_lists_its_segments_then_adds_them(monkeypatch):
     (group, spike) items into a list of non-empty segments, prefetching the offsets of the
     spike 2 x PREFETCH_AHEAD places ahead in the history row, then adds the segments,
     prefetching the synapses of the one PREFETCH_AHEAD places ahead (targets; weights only
-    when stored per synapse). A range's part (distributed runs) walks once, without. Hints:
-    the spikes are the ring's (the tests above)."""
+    when stored per synapse). A range's part (distributed runs; threads onto a population
+    with a plastic delivery) lists its own: ``test_ranges_of_...``. Hints: the spikes are the
+    ring's (the tests above)."""
     from fastspike.backends.cpu.lower import PREFETCH_AHEAD as D
 
     monkeypatch.setattr(B, "ARRIVAL_MIN_BYTES", 0)

@@ -34,6 +34,8 @@ def workload(comm):
     out["reduce"] = [comm.allreduce(r + 1, "sum"), comm.allreduce(5 - r, "min"), comm.allreduce(r * 2, "max"),
                      comm.allreduce(0.5 * r, "sum"), comm.allreduce(-1.5 * r, "min"),
                      comm.allreduce(r == k - 1, "or"), comm.allreduce(False, "or")]
+    summed = comm.allreduce_sum(np.arange(5, dtype=np.int64) * (r + 1))
+    out["allreduce_sum"] = [summed.tolist(), str(summed.dtype)]
     comm.barrier()
     return out
 
@@ -49,6 +51,7 @@ def expected(rank, k):
         "allgatherv": [gathered, counts, "int64"],
         "allgatherv_counts": [gathered, counts, "int32"],
         "reduce": [k * (k + 1) // 2, 5 - (k - 1), 2 * (k - 1), 0.5 * k * (k - 1) / 2, -1.5 * (k - 1), True, False],
+        "allreduce_sum": [[i * k * (k + 1) // 2 for i in range(5)], "int64"],
     }
 
 

@@ -104,6 +104,11 @@ class Communicator(abc.ABC):
         already knows them (else one ``allgather`` finds them first)."""
 
     @abc.abstractmethod
+    def allreduce_sum(self, values) -> np.ndarray:
+        """Every rank's 1-D integer array of one common length n, summed element by element
+        (shape (n,), the dtype of the inputs; the caller keeps the sums within it)."""
+
+    @abc.abstractmethod
     def allreduce(self, value, op: str):
         """``op`` ("min", "max", "sum" or "or") over every rank's scalar: an int, a float
         or (for "or") a bool; the result has the type of the inputs."""
@@ -163,6 +168,9 @@ class SerialCommunicator(Communicator):
         values = _int_array("allgatherv", values)
         counts = np.array([values.size], np.int64) if counts is None else self._check_counts(values, counts)[0]
         return values.copy(), counts
+
+    def allreduce_sum(self, values) -> np.ndarray:
+        return _int_array("allreduce_sum", values).copy()
 
     def allreduce(self, value, op: str):
         kind, v = _reduce_scalar(op, value)
@@ -236,6 +244,13 @@ class MPICommunicator(Communicator):
         mpi_type = self._type(values.dtype)
         self.comm.Allgatherv([values, mpi_type], [out, (sizes, displacements), mpi_type])
         return out, counts
+
+    def allreduce_sum(self, values) -> np.ndarray:
+        values = _int_array("allreduce_sum", values)
+        out = np.empty_like(values)
+        mpi_type = self._type(values.dtype)
+        self.comm.Allreduce([values, mpi_type], [out, mpi_type], op=self._ops["sum"])
+        return out
 
     def allreduce(self, value, op: str):
         kind, v = _reduce_scalar(op, value)

@@ -172,6 +172,15 @@ class LocalCommunicator(Communicator):
                                       f"rank {r}: {np.asarray(c).tolist()}, gives {p.size})")
         return np.concatenate([p for p, _ in parts]), counts
 
+    def allreduce_sum(self, values) -> np.ndarray:
+        values = _int_array("allreduce_sum", values)
+        parts = self._exchange("allreduce_sum", values.copy())
+        shapes = {(p.dtype.str, p.size) for p in parts}
+        if len(shapes) > 1:
+            raise CollectiveError("allreduce_sum: every rank must give the same length and dtype, got "
+                                  + ", ".join(f"rank {r}: {p.size} x {p.dtype}" for r, p in enumerate(parts)))
+        return np.sum(np.stack(parts), axis=0, dtype=values.dtype)
+
     def allreduce(self, value, op: str):
         kind, v = _reduce_scalar(op, value)
         parts = self._exchange(f"allreduce({op!r})", (kind, v))

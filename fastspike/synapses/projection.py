@@ -177,12 +177,14 @@ class Projection:
         self._delays = delays[:1].copy() if delays.size else np.ones(1, np.uint8)
         self.delivery = "deferred" if uniform else "ring"
         longest = int(np.diff(self.indptr).max()) if pre.n else 0
+        # (a collective in a distributed run: every process has the same ``uniform``)
+        grouped = not uniform and _groups_take_less(self.indptr, self.n_synapses, self.min_delay, self.max_delay, comm)
         if not uniform and delays.size == 0:
             self._delays = np.ones(0, np.uint8)
-        elif delays.size > 1:  # rows grouped by delay, for delivery one delay at a time
+        elif not uniform:  # rows grouped by delay, for delivery one delay at a time (one synapse: a process's)
             dmin, dmax = self.min_delay, self.max_delay
-            kind = np.uint8 if longest < 1 << 8 else np.uint16 if longest < 1 << 16 else np.int64
-            if pre.n * (dmax - dmin + 2) * np.dtype(kind).itemsize <= delays.nbytes:
+            kind = _offset_kind(longest)
+            if grouped:
                 offsets = np.zeros((pre.n, 1, dmax - dmin + 2), kind)
                 # a stable counting sort by delay: within a group, targets still ascend
                 build.group_rows(self.indptr, self._targets, self._weights, delays, dmin, dmax - dmin + 1, post.n + 1,
@@ -323,6 +325,29 @@ class Projection:
     def __repr__(self) -> str:
         return (f"Projection({self.pre.name!r} -> {self.post.name!r}, {self.connector!r}, {self.synapse!r}, "
                 f"{self.n_synapses} synapses)")
+
+
+def _offset_kind(longest: int) -> type:
+    """The integer type of delay-group offsets within rows of at most ``longest`` synapses."""
+    return np.uint8 if longest < 1 << 8 else np.uint16 if longest < 1 << 16 else np.int64
+
+
+def _groups_take_less(indptr: np.ndarray, n_synapses: int, min_delay: int, max_delay: int, comm) -> bool:
+    """Whether rows grouped by delay (a table of offsets per presynaptic neuron and delay
+    value) take no more memory than a delay per synapse, judged for the whole projection:
+    in a distributed run from every process's synapses (the rows' lengths summed over the
+    processes), so that every process count stores, and so delivers, alike (a delay per
+    synapse goes to a ring, grouped rows may be delivered at arrival: the sums onto a channel
+    would come in another order)."""
+    n_pre = indptr.size - 1
+    lengths = np.diff(indptr)
+    if comm is not None and comm.size > 1:
+        lengths = comm.allreduce_sum(lengths.astype(np.int64))
+        n_synapses = comm.allreduce(int(n_synapses), "sum")
+    longest = int(lengths.max()) if n_pre else 0
+    per_synapse = np.dtype(np.uint8 if max_delay <= 255 else np.uint16).itemsize
+    table = n_pre * (max_delay - min_delay + 2) * np.dtype(_offset_kind(longest)).itemsize
+    return table <= n_synapses * per_synapse
 
 
 def _values(name: str, value, shape: tuple | None, connector: Connector, key, dt):

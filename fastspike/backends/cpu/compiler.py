@@ -651,5 +651,5 @@ def compile_program(prog: Program, fuse: bool | None = None, vector_math: bool =
     module = import_generated(render(prog, fuse, vector_math), prog, "step", compile_fn,
                               dict(np=np, math=math_module, _cast=prog.dtype.type, _barrier=sync.barrier,
                                    _rendezvous=sync.rendezvous, _atomic_add=sync.atomic_add, _prefetch=prefetch.prefetch,
-                                   _prefetch_row=prefetch.prefetch_row), key)
+                                   _prefetch_row=prefetch.prefetch_row, _prefetch_cell=prefetch.prefetch_cell), key)
     return module

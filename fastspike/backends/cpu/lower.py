@@ -712,7 +712,7 @@ SEGMENT_SCRATCH = 1024
 spike) items lists them in a larger array of its own)."""
 
 
-def _arrival_segments(c: _Call, per_synapse: list[ast.stmt]) -> list[ast.stmt]:
+def _arrival_segments(c: _Call, per_synapse: list[ast.stmt], ranged: bool = False) -> list[ast.stmt]:
     """A delivery at arrival in two passes. The first walks the step's (group, spike) items in
     order (groups from the longest delay down, the spikes of each group's history row) and
     lists the non-empty ones as segments ``[p0, p1)`` of the synapses, prefetching the row
@@ -720,16 +720,28 @@ def _arrival_segments(c: _Call, per_synapse: list[ast.stmt]) -> list[ast.stmt]:
     adds the segments in that order (``per_synapse`` for each synapse ``s_``), prefetching the
     synapses of the segment ``PREFETCH_AHEAD`` places ahead. The same additions in the same
     order as one pass; the microcircuit's items hold about 13 synapses and a third of them
-    none, so the walk's bookkeeping, not the additions, set the pace of one pass."""
-    c.array("SG", np.zeros((SEGMENT_SCRATCH, 2), np.int64))
+    none, so the walk's bookkeeping, not the additions, set the pace of one pass. ``ranged``
+    (a distributed run's process, or a thread's range of a population that receives a plastic
+    delivery): the part of each group onto the range (``DP[j_, g_, block]``), listed in the
+    range's own rows of the list."""
+    if ranged:
+        c.array("SG", np.zeros((c.blocks, SEGMENT_SCRATCH, 2), np.int64))
+        scratch, own = "SG.shape[1]", "SG[block]"
+        start, stop = "IP[j_] + DP[j_, g_, block]", "IP[j_] + DP[j_, g_, block + 1]"
+        offsets_line = "_prefetch_cell(DP, q_, g_, block)"
+    else:
+        c.array("SG", np.zeros((SEGMENT_SCRATCH, 2), np.int64))
+        scratch, own = "SG.shape[0]", "SG"
+        start, stop = "IP[j_] + DO[j_, g_]", "IP[j_] + DO[j_, g_ + 1]"
+        offsets_line = "_prefetch_row(DO, q_, g_)"
     d = PREFETCH_AHEAD
     prefetching = ROW_PREFETCH_LINES > 0
-    offsets = ["_prefetch_row(DO, q_, g_)", "_prefetch(IP, q_)"] if prefetching else []
+    offsets = [offsets_line, "_prefetch(IP, q_)"] if prefetching else []
     synapses = _prefetch_synapses(c, _per_synapse_arrays(c))
 
     lines = ["items_ = 0", "for g_ in range(dn):", "    if step - dmin - g_ >= first:",
              "        items_ += NH[(step - dmin - g_) & (ring_length - 1)]",
-             "SG_ = SG if items_ <= SG.shape[0] else np.empty((items_, 2), np.int64)",
+             f"SG_ = {own} if items_ <= {scratch} else np.empty((items_, 2), np.int64)",
              "m_ = 0", "for g_ in range(dn - 1, -1, -1):", "    e_ = step - dmin - g_", "    if e_ >= first:",
              "        r_ = e_ & (ring_length - 1)", "        na_ = NH[r_]"]
     if offsets:
@@ -739,7 +751,7 @@ def _arrival_segments(c: _Call, per_synapse: list[ast.stmt]) -> list[ast.stmt]:
     if offsets:
         lines += [f"            if a_ + {2 * d} < na_:", f"                q_ = SH[r_, a_ + {2 * d}]",
                   *("                " + line for line in offsets)]
-    lines += ["            j_ = SH[r_, a_]", "            p0_ = IP[j_] + DO[j_, g_]", "            p1_ = IP[j_] + DO[j_, g_ + 1]",
+    lines += ["            j_ = SH[r_, a_]", f"            p0_ = {start}", f"            p1_ = {stop}",
               "            if p1_ > p0_:", "                SG_[m_, 0] = p0_", "                SG_[m_, 1] = p1_",
               "                m_ += 1"]
     if synapses:
@@ -777,18 +789,9 @@ def _delivery(c: _Call, work: Delivery, whole: bool = False) -> list[ast.stmt]:
         c.array("DP" if grouped else "BO", work.partition(c.threads, c.processes))
     lag = work.lag  # ring: the spikes of step - lag (1; a distributed run's exchange interval)
     if work.scheme == "arrival_groups":  # each delay group when it arrives: g_ from the longest delay
-        start, stop = ("o_ + DP[j_, g_, block]", "o_ + DP[j_, g_, block + 1]") if ranged else \
-            ("o_ + DO[j_, g_]", "o_ + DO[j_, g_ + 1]")
         per_synapse = c.statements([Accumulate("A", (S.expr("TG[s_]"),), S.clone(st.value))
                                     if isinstance(st, Transmit) else st for st in work.body])
-        if not ranged:
-            return _arrival_segments(c, per_synapse)
-        groups = S.stmts("for g_ in range(dn - 1, -1, -1):\n    e_ = step - dmin - g_\n    if e_ >= first:\n"
-                         "        r_ = e_ & (ring_length - 1)\n        for a_ in range(NH[r_]):\n"
-                         "            j_ = SH[r_, a_]\n            o_ = IP[j_]\n"
-                         f"            for s_ in range({start}, {stop}):\n                pass")
-        groups[0].body[1].body[1].body[-1].body = per_synapse
-        return groups
+        return _arrival_segments(c, per_synapse, ranged)
     if work.scheme == "input":
         since, row = "step - dmin", "(step - dmin) & (ring_length - 1)"
     else:

@@ -1,8 +1,8 @@
 """Software prefetch for the CPU kernels: LLVM's ``llvm.prefetch`` on an array element.
 
-Numba has no prefetch. :func:`prefetch` (one index) and :func:`prefetch_row` (two indices)
-ask the processor to bring the cache line of ``arr[i]`` (``arr[i, j]``) towards the core for a
-read, with high temporal locality, and return at once: a hint that never faults (an index
+Numba has no prefetch. :func:`prefetch` (one index), :func:`prefetch_row` (two indices) and
+:func:`prefetch_cell` (three) ask the processor to bring the cache line of ``arr[i]``
+(``arr[i, j]``, ``arr[i, j, k]``) towards the core for a read, with high temporal locality, and return at once: a hint that never faults (an index
 past the end is harmless) and changes no result. The delivery of delay groups at arrival uses
 them for the spikes a few places ahead (:mod:`fastspike.backends.cpu.lower`): each group is a
 short run of synapses, so without them every group starts with a cache miss on its offsets
@@ -16,7 +16,7 @@ from numba import types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
-__all__ = ["prefetch", "prefetch_row"]
+__all__ = ["prefetch", "prefetch_row", "prefetch_cell"]
 
 
 def _emit(context, builder, aryty, ary, indices):
@@ -45,3 +45,12 @@ def prefetch_row(typingctx, arr, i, j):
         indices = [context.cast(builder, a, t, types.intp) for a, t in zip(args[1:], sig.args[1:])]
         return _emit(context, builder, sig.args[0], args[0], indices)
     return types.none(arr, i, j), codegen
+
+
+@intrinsic
+def prefetch_cell(typingctx, arr, i, j, k):
+    """Prefetch the cache line of ``arr[i, j, k]`` (a 3-d array; for a read)."""
+    def codegen(context, builder, sig, args):
+        indices = [context.cast(builder, a, t, types.intp) for a, t in zip(args[1:], sig.args[1:])]
+        return _emit(context, builder, sig.args[0], args[0], indices)
+    return types.none(arr, i, j, k), codegen
