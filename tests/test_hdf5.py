@@ -188,6 +188,7 @@ def test_layout_is_self_describing_with_plain_h5py(tmp_path):
             assert g.attrs["n_synapses"] == proj.n_synapses
             assert np.array_equal(g["indptr"][()], proj.indptr)
             assert np.array_equal(g["targets"][()], proj.targets)
+            assert g["targets"].dtype == np.int32 and proj._targets.dtype == np.uint16  # the file's type kept
             assert np.array_equal(np.broadcast_to(g["weights"][()], (proj.n_synapses,)), proj.weights)
             assert np.array_equal(g["delays"][()], proj.delays)
         # spikes: int64 step + int32 neuron columns, chunked and compressed

@@ -705,10 +705,11 @@ class HDF5Writer:
                 g.attrs["start_step"] = int(proj.start_step)
             if self.connectivity and "targets" not in g:
                 self.room(proj.nbytes)
-                for key, arr in (("indptr", proj.indptr), ("targets", proj.targets), ("weights", proj._weights),
-                                 ("delays", proj.delays)):
+                # the targets as int32 in the file whatever their storage (HDF5 converts as it writes)
+                for key, arr, kind in (("indptr", proj.indptr, None), ("targets", proj._targets, np.int32),
+                                       ("weights", proj._weights, None), ("delays", proj.delays, None)):
                     arr = np.asarray(arr)
-                    g.create_dataset(key, data=arr, chunks=(min(max(arr.size, 1), 1 << 18),), **FILTERS)
+                    g.create_dataset(key, data=arr, dtype=kind, chunks=(min(max(arr.size, 1), 1 << 18),), **FILTERS)
                 g["weights"].attrs["doc"] = ("one per synapse, as at the end of the last run (plastic)" if proj.plastic
                                              else "one per synapse, or a single value shared by all")
                 g["delays"].attrs["unit"] = "steps"

@@ -2,8 +2,9 @@
 
 Numba has no prefetch. :func:`prefetch` (one index), :func:`prefetch_row` (two indices) and
 :func:`prefetch_cell` (three) ask the processor to bring the cache line of ``arr[i]``
-(``arr[i, j]``, ``arr[i, j, k]``) towards the core for a read, with high temporal locality, and return at once: a hint that never faults (an index
-past the end is harmless) and changes no result. The delivery of delay groups at arrival uses
+(``arr[i, j]``, ``arr[i, j, k]``) towards the core for a read, with high temporal locality,
+and return at once: a hint that never faults (an index past the end is harmless) and changes
+no result. The delivery of delay groups at arrival uses
 them for the spikes a few places ahead (:mod:`fastspike.backends.cpu.lower`): each group is a
 short run of synapses, so without them every group starts with a cache miss on its offsets
 and on its first synapses (B3 at full scale: 0.85x the time on one thread, 7 interleaved
