@@ -20,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 import fastspike as fs
+from _kernels import kernels
 from fastspike.runtime import buffers as B
 
 LIF = dict(tau_m=10.0, v_rest=-65.0, v_reset=-65.0, v_thresh=-50.0, t_ref=2.0)
@@ -126,11 +127,7 @@ def test_delays_per_synapse_keep_a_ring_beside(monkeypatch):
 
 def arrival_kernels(net) -> list[str]:
     """The source of each delivery-at-arrival kernel of ``net`` (not its prelude)."""
-    from fastspike.backends import generated_source
-
-    src = generated_source(net, fuse=False)
-    return ["def " + k.split("\n\n\n")[0] for k in src.split("\ndef ")
-            if k.startswith("deliver_arrival") and "_prelude(" not in k[:60]]
+    return kernels(net, "deliver_arrival")
 
 
 def test_arrival_lists_its_segments_then_adds_them(monkeypatch):

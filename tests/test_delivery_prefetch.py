@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 import fastspike as fs
+from _kernels import kernels
 from fastspike.backends import generated_source
 from fastspike.backends.cpu import lower as L
 from fastspike.runtime import buffers as B
@@ -54,18 +55,17 @@ def ring(monkeypatch):
 
 def test_each_spike_loop_prefetches_the_next_spikes_synapses(ring):
     net, _, _ = network()
-    kernels = [k for k in generated_source(net, fuse=False).split("\ndef ") if k.startswith("deliver_")
-               and "_prelude(" not in k[:80]]
-    assert len(kernels) == 5
-    for k in kernels:
+    deliveries = kernels(net, "deliver_")
+    assert len(deliveries) == 5
+    for k in deliveries:
         loop = k[k.index("for a_ in range(NH[r_]):"):]
         assert loop.index("if a_ + 1 < NH[r_]:") < loop.index("q_ = SH[r_, a_ + 1]") < loop.index("for s_ in range(")
         assert "_prefetch(TG, pl_)" in loop
         for name in ("WT", "DL"):  # what the loop reads per synapse, and nothing it does not
             assert (f"_prefetch({name}, pl_)" in loop) == (f"{name}[np.uint64(s_)]" in loop or f"{name}[s_]" in loop)
-    assert sum("_prefetch(WT, pl_)" in k for k in kernels) == 2  # the weights per synapse, the plastic ones
-    assert sum("_prefetch(DL, pl_)" in k for k in kernels) == 2  # the delays per synapse, the plastic ones'
-    assert all(f"p0_ + {L.ROW_PREFETCH_LINES * 32}), 32)" in k for k in kernels)  # uint16 targets: 32 per line
+    assert sum("_prefetch(WT, pl_)" in k for k in deliveries) == 2  # the weights per synapse, the plastic ones
+    assert sum("_prefetch(DL, pl_)" in k for k in deliveries) == 2  # the delays per synapse, the plastic ones'
+    assert all(f"p0_ + {L.ROW_PREFETCH_LINES * 32}), 32)" in k for k in deliveries)  # uint16 targets: 32 per line
 
 
 @pytest.mark.filterwarnings("ignore:Network. threads=2 is expected to make this network slower")
