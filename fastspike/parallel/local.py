@@ -147,14 +147,19 @@ class LocalCommunicator(Communicator):
         values = self._exchange(f"bcast(root={root})", obj if self._rank == root else None)
         return copy.deepcopy(values[root])
 
-    def allgather(self, values) -> np.ndarray:
-        values = _int_array("allgather", values)
-        parts = self._exchange("allgather", values.copy())
+    def _gather_alike(self, name: str, values) -> np.ndarray:
+        """Every rank's 1-D integer array of one common length and dtype (``name``: the
+        collective, for its errors), as an array of shape (size, n)."""
+        values = _int_array(name, values)
+        parts = self._exchange(name, values.copy())
         shapes = {(p.dtype.str, p.size) for p in parts}
         if len(shapes) > 1:
-            raise CollectiveError("allgather: every rank must give the same length and dtype, got "
+            raise CollectiveError(f"{name}: every rank must give the same length and dtype, got "
                                   + ", ".join(f"rank {r}: {p.size} x {p.dtype}" for r, p in enumerate(parts)))
         return np.stack(parts)
+
+    def allgather(self, values) -> np.ndarray:
+        return self._gather_alike("allgather", values)
 
     def allgatherv(self, values, counts=None) -> tuple[np.ndarray, np.ndarray]:
         values = _int_array("allgatherv", values)
@@ -173,13 +178,8 @@ class LocalCommunicator(Communicator):
         return np.concatenate([p for p, _ in parts]), counts
 
     def allreduce_sum(self, values) -> np.ndarray:
-        values = _int_array("allreduce_sum", values)
-        parts = self._exchange("allreduce_sum", values.copy())
-        shapes = {(p.dtype.str, p.size) for p in parts}
-        if len(shapes) > 1:
-            raise CollectiveError("allreduce_sum: every rank must give the same length and dtype, got "
-                                  + ", ".join(f"rank {r}: {p.size} x {p.dtype}" for r, p in enumerate(parts)))
-        return np.sum(np.stack(parts), axis=0, dtype=values.dtype)
+        parts = self._gather_alike("allreduce_sum", values)
+        return np.sum(parts, axis=0, dtype=parts.dtype)
 
     def allreduce(self, value, op: str):
         kind, v = _reduce_scalar(op, value)

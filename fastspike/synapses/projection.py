@@ -222,7 +222,7 @@ class Projection:
             rows = np.repeat(np.arange(self.pre.n, dtype=np.int64), np.diff(self.indptr))
             order = np.lexsort((targets, rows))
             targets, weights, delays = targets[order], weights[order], delays[order]
-        self._targets = narrowest_targets(np.ascontiguousarray(targets), self.post.n)
+        self._targets = narrowest_targets(targets, self.post.n)
         self._weights = np.ascontiguousarray(weights)
         self._delays = delays.astype(np.uint8 if self.max_delay <= 255 else np.uint16)
         self.delay_offsets = None
