@@ -636,7 +636,7 @@ def compile_program(prog: Program, fuse: bool | None = None, vector_math: bool =
     (``_f_...``) and the step's own ``math.expm1`` (exponential Euler) are
     :mod:`fastspike.vmath`'s, and everything compiles with the numpy error model; fastspike's
     helpers (propagators, random numbers) keep the C library's functions."""
-    from . import prefetch, sync
+    from . import prefetch, ranges, sync
 
     key: tuple[str, ...] = ()  # the intrinsics it calls (sync, prefetch) are in the package digest
     if vector_math:
@@ -651,5 +651,6 @@ def compile_program(prog: Program, fuse: bool | None = None, vector_math: bool =
     module = import_generated(render(prog, fuse, vector_math), prog, "step", compile_fn,
                               dict(np=np, math=math_module, _cast=prog.dtype.type, _barrier=sync.barrier,
                                    _rendezvous=sync.rendezvous, _atomic_add=sync.atomic_add, _prefetch=prefetch.prefetch,
-                                   _prefetch_row=prefetch.prefetch_row, _prefetch_cell=prefetch.prefetch_cell), key)
+                                   _prefetch_row=prefetch.prefetch_row, _prefetch_cell=prefetch.prefetch_cell,
+                                   _join_entries=ranges.join_entries, _join_row=ranges.join_row), key)
     return module

@@ -324,8 +324,8 @@ def _emission(c: _Call, emission, head: list, tail: list) -> list[ast.stmt]:
                      f"m{r}_ += 1"]
             tail.append(f"BR{r}[block] = m{r}_")
             c.merge += S.stmts("\n".join([f"k_ = spike_count[RK[{r}]]",
-                                          *_join_ranges(f"BR{r}", [f"{rec.steps}[k_ + {{}}]", f"{rec.neurons}[k_ + {{}}]"]),
-                                          f"spike_count[RK[{r}]] = k_ + t_"]))
+                                          f"spike_count[RK[{r}]] = k_ + _join_entries({rec.steps}, {rec.neurons}, k_, "
+                                          f"BR{r}, BL, blocks)"]))
         else:
             store = [f"k_ = spike_count[RK[{r}]]", f"{rec.steps}[k_] = step + 1", f"{rec.neurons}[k_] = i",
                      f"spike_count[RK[{r}]] = k_ + 1"]
@@ -338,21 +338,10 @@ def _emission(c: _Call, emission, head: list, tail: list) -> list[ast.stmt]:
             c.array("BN", np.zeros(c.blocks, np.int64))
             lines += ["SH[slot, lo_ + nsp] = i", "nsp += 1"]
             tail.append("BN[block] = nsp")
-            c.merge += S.stmts("\n".join([*_join_ranges("BN", ["SH[slot, {}]"]), "NH[slot] = t_"]))
+            c.merge += S.stmts("NH[slot] = _join_row(SH, slot, BN, BL, blocks)")
         else:
             lines += ["SH[slot, nsp] = i", "nsp += 1"]
     return S.stmts("\n".join(lines)) if lines else [ast.Pass()]
-
-
-def _join_ranges(counts: str, arrays: list[str]) -> list[str]:
-    """CPU threads: lines that move the entries each range listed from its start (``BL[b_]``,
-    ``counts[b_]`` entries) to follow those of the ranges before it, in range order;
-    ``arrays`` are the entries' element expressions, with ``{}`` for the position. Leaves
-    ``t_``, the entries in all. A range never lists more entries than it has neurons, so
-    entries only move down."""
-    move = [f"            {a.format('t_ + x_')} = {a.format('o_ + x_')}" for a in arrays]
-    return ["t_ = 0", "for b_ in range(blocks):", f"    c_ = {counts}[b_]", "    o_ = BL[b_]", "    if o_ != t_:",
-            "        for x_ in range(c_):", *move, "    t_ += c_"]
 
 
 def _range(c: _Call, starts: np.ndarray) -> list[ast.stmt]:
