@@ -537,14 +537,15 @@ def _count_passes(c: _Call, body: list, loop: str, words: str | None, out: list[
     moved out of the neuron loop, which then vectorizes: a dense pass (appended to ``out``)
     compares each neuron's value with the first ``dense`` entries only and stores the count
     (``KC<m>``, one byte per neuron, padded to whole words of 8); a sparse pass
-    (:func:`_word_scan`) scans the counts 8 at a time (``KW<m>``: a word holds a count of ``dense`` in some byte exactly when
-    ``(word + (128 - dense) * 0x0101..01) & 0x8080..80`` is not 0, counts being below 128) and
-    finishes the search for those neurons; the neuron loop reads the count back. The count is
-    the whole search's: the table ascends. The value's locals are computed in the passes
-    (and dropped from the loop when nothing else reads them); ``body`` with the searches
-    replaced by the reads is returned. ``words``: the first word of this thread's range and
-    the word past it (expressions; None: every word). Table lengths and word counts are read at run time, not written into the
-    source, so that populations of different sizes share one compiled kernel."""
+    (:func:`_word_scan`) scans the counts 8 at a time (``KW<m>``: a word holds a count of
+    ``dense`` in some byte exactly when ``(word + (128 - dense) * 0x0101..01) & 0x8080..80`` is
+    not 0, counts being below 128) and finishes the search for those neurons; the neuron loop
+    reads the count back. The count is the whole search's: the table ascends. The value's
+    locals are computed in the passes (and dropped from the loop when nothing else reads
+    them); ``body`` with the searches replaced by the reads is returned. ``words``: the first
+    word of this thread's range and the word past it (expressions; None: every word). Table
+    lengths and word counts are read at run time, not written into the source, so that
+    populations of different sizes share one compiled kernel."""
     kept = list(body)
     m = 0
     for pos, st in enumerate(body):
