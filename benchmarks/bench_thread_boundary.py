@@ -17,9 +17,11 @@ medians):
 
 It prints ns per neuron-step (the wall time over each thread's own neurons) and the speed-up
 of two threads over one. On this project's 2-vCPU machine (2026-12-01, the update vectorized
-as generated, 0.50-0.55 ns per neuron-step on one thread), two threads gained 1.43x (4000
-neurons) and 1.34x (12500) on halves of shared arrays, 1.61x with a gap of 512 elements and
-1.69-1.93x with arrays of their own: the threads' ranges slow each other where they meet.
+as generated, 0.50-0.55 ns per neuron-step on one thread; four runs of each size) two threads
+gained, over one: 4000 neurons, halves 0.63-1.43x, a gap of 512 0.96-1.61x, arrays of their
+own 1.54-1.93x; 12500 neurons, 1.05-1.82x, 1.44-2.01x, 1.69-2.04x. The order held in every
+run; the spread did not (the machine's two vCPUs seem to share a core's resources at some
+times and not at others), and which array matters did not either, so the mechanism is open.
 """
 from __future__ import annotations
 
